@@ -1,0 +1,1 @@
+"""Executable PyTorch demos; each module writes its figures and data.json into a folder it is given."""

@@ -1,0 +1,202 @@
+"""What every demo shares: light and dark figure styles, byte-stable figure files, data.json, a CLI.
+
+A demo module defines
+
+* ``Config``: a ``@dataclass`` of scalar fields (int, float, bool, str), each with a default and a
+  one-line comment; it always has ``seed: int``;
+* ``FIGURES``: a dict literal ``{figure_name: one-line description}``;
+* ``run(cfg, out_dir, device) -> dict``: trains and measures, writes every figure of ``FIGURES`` in
+  both themes with :func:`save_figure` and the numbers behind them with :func:`write_data`, and
+  returns those numbers;
+* optionally ``TIMEOUT_S = <seconds>`` when its default run needs longer than the site default.
+
+The build reads ``Config`` and ``FIGURES`` from the source without importing the demo (so a build
+with everything cached never imports torch); keep both as plain literals.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+THEMES = ("light", "dark")
+
+# Colours chosen to read on Material's white page and on its slate (dark) page alike.
+_PALETTE = {
+    "light": {
+        "fg": "#1f2328",
+        "muted": "#59636e",
+        "grid": "#d0d7de",
+        "cycle": ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"],
+        "cmap": "viridis",
+    },
+    "dark": {
+        "fg": "#e6edf3",
+        "muted": "#9198a1",
+        "grid": "#3d444d",
+        "cycle": ["#58a6ff", "#ff7b72", "#3fb950", "#d2a8ff", "#ffa657", "#56d4dd", "#e3b341"],
+        "cmap": "magma",
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Theme:
+    """Colours of one palette, handed to a demo's drawing function."""
+
+    name: str
+    fg: str
+    muted: str
+    grid: str
+    cycle: tuple[str, ...]
+    cmap: str
+
+    def color(self, i: int) -> str:
+        return self.cycle[i % len(self.cycle)]
+
+
+def theme(name: str) -> Theme:
+    p = _PALETTE[name]
+    return Theme(name, p["fg"], p["muted"], p["grid"], tuple(p["cycle"]), p["cmap"])
+
+
+def _rc(t: Theme) -> dict[str, Any]:
+    from cycler import cycler
+
+    return {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": t.fg,
+        "axes.labelcolor": t.fg,
+        "axes.edgecolor": t.muted,
+        "axes.titlecolor": t.fg,
+        "xtick.color": t.muted,
+        "ytick.color": t.muted,
+        "xtick.labelcolor": t.fg,
+        "ytick.labelcolor": t.fg,
+        "grid.color": t.grid,
+        "axes.grid": True,
+        "grid.linewidth": 0.6,
+        "axes.prop_cycle": cycler(color=list(t.cycle)),
+        "legend.frameon": False,
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "figure.dpi": 100,
+        "svg.hashsalt": "dl-notes",  # fixed ids: identical inputs give identical files
+        "svg.fonttype": "path",
+        "image.cmap": t.cmap,
+    }
+
+
+def save_figure(draw: Callable[[Theme], Any], out_dir: str | os.PathLike[str], name: str) -> list[Path]:
+    """Draw a figure once per theme and write ``NAME-light.svg`` and ``NAME-dark.svg``.
+
+    ``draw(theme)`` must create and return a matplotlib Figure using the rc settings in force
+    (colours from ``theme`` where it picks its own).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name_ in THEMES:
+        t = theme(name_)
+        with plt.rc_context(_rc(t)):
+            fig = draw(t)
+            path = out / f"{name}-{name_}.svg"
+            fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+            plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _jsonable(x: Any) -> Any:
+    """Turn tensors, arrays and numpy scalars into JSON numbers and lists (NaN/inf become null)."""
+    if hasattr(x, "detach"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    if hasattr(x, "tolist"):  # numpy array or scalar
+        x = x.tolist()
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    return x
+
+
+def write_data(out_dir: str | os.PathLike[str], data: dict[str, Any]) -> Path:
+    """Write the numbers behind the figures as ``data.json`` (sorted keys, stable formatting)."""
+    path = Path(out_dir) / "data.json"
+    path.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    return path
+
+
+def pick_device(device: str) -> str:
+    """Resolve ``auto`` to ``cuda`` when a GPU is usable, else ``cpu``."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _parse_value(field: dataclasses.Field, raw: str) -> Any:
+    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes"):
+            return True
+        if raw.lower() in ("0", "false", "no"):
+            return False
+        raise ValueError(f"{field.name} must be true or false, not {raw!r}")
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return raw
+
+
+def demo_main(config_cls: type, run: Callable[..., dict], argv: list[str] | None = None) -> None:
+    """``python -m demos.NAME --out DIR [--set key=value ...] [--device D]``."""
+    parser = argparse.ArgumentParser(description=(run.__module__ or "demo"))
+    parser.add_argument("--out", default="demo-out", help="folder for figures and data.json")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    args = parser.parse_args(argv)
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    overrides = {}
+    for item in args.set:
+        key, sep, raw = item.partition("=")
+        if not sep or key not in fields:
+            parser.error(f"unknown config key {key!r}; known: {', '.join(fields)}")
+        try:
+            overrides[key] = _parse_value(fields[key], raw)
+        except ValueError as exc:
+            parser.error(f"bad value for {key}: {exc}")
+    import torch
+
+    torch.set_num_threads(1)
+    cfg = config_cls(**overrides)
+    seed_everything(cfg.seed)
+    data = run(cfg, Path(args.out), pick_device(args.device))
+    print(json.dumps({k: (v if not isinstance(v, (list, dict)) else "...") for k, v in data.items()}, default=str))
