@@ -44,10 +44,10 @@ def on_pre_build(config) -> None:
     refs, problems = collect_refs(sources, specs)
     jobs, spec_problems = plan_jobs(settings, refs, specs)
     problems += spec_problems
-    for p in problems:
-        (log.error if p.severity == "error" else log.warning)(str(p))
     if errors(problems) or (config.strict and problems):
         raise PluginError("demo figures cannot be built:\n" + "\n".join(str(p) for p in problems))
+    for p in problems:
+        log.warning(str(p))
 
     def report(r: Result) -> None:
         if r.status == "ran":
