@@ -1,6 +1,7 @@
 """``notes demos``: run demos through the same planner, cache and runner as the build."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def settings_for(project_root: Path, jobs: int | None = None, device: str | None
     settings = Settings(
         project_root=project_root,
         demos_dir=project_root / "demos",
-        cache_dir=project_root / extra.get("cache_dir", ".cache/demos"),
+        cache_dir=project_root / (os.environ.get("DEMOS_CACHE_DIR") or extra.get("cache_dir", ".cache/demos")),
         timeout_s=float(extra.get("timeout", 180)),
         jobs=int(jobs if jobs is not None else extra.get("jobs", 0)),
         device=device or str(extra.get("device", "auto")),

@@ -4,6 +4,7 @@ Thin by design: every decision lives in hooks.directive, hooks.runner and hooks.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -29,7 +30,7 @@ def settings_from(config) -> Settings:
     return Settings(
         project_root=root,
         demos_dir=root / "demos",
-        cache_dir=root / extra.get("cache_dir", ".cache/demos"),
+        cache_dir=root / (os.environ.get("DEMOS_CACHE_DIR") or extra.get("cache_dir", ".cache/demos")),
         timeout_s=float(extra.get("timeout", 180)),
         jobs=int(extra.get("jobs", 0)),
         device=str(extra.get("device", "auto")),
