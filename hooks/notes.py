@@ -1,0 +1,246 @@
+"""Dated notes and concept pages: what kind a source is, and its front matter checked against a schema."""
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hooks.problems import Problem
+from hooks.sources import Source
+from hooks.wikilinks import HEADING_RE, lines_outside_fences, plain_text
+
+Kind = Literal["note", "concept", "page"]
+
+NOTES_DIR = "notes/"
+CONCEPTS_DIR = "concepts/"
+NOTE_NAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)\.md$")
+
+# Keys this project reads, per kind of page. Other keys are allowed (Obsidian and Material use many),
+# but one that is close to a known key is reported as a misspelling.
+NOTE_KEYS = ("title", "date", "tags", "aliases", "draft", "description")
+CONCEPT_KEYS = ("title", "aliases", "tags", "draft", "description")
+# Keys Material for MkDocs and MkDocs read: accepted anywhere, and checked for misspellings too.
+THEME_KEYS = ("hide", "icon", "status", "subtitle", "template", "search", "comments")
+KNOWN_KEYS = frozenset(NOTE_KEYS + CONCEPT_KEYS + THEME_KEYS)
+MISSPELLING_CUTOFF = 0.8
+
+
+@dataclass
+class PageInfo:
+    """What the build knows about one Markdown source after its front matter was checked."""
+
+    src_uri: str
+    display_path: str
+    kind: Kind
+    title: str
+    body: str
+    body_line: int
+    slug: str  # file name without the date prefix and ".md"
+    date: datetime.date | None = None
+    tags: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    draft: bool = False
+    description: str = ""
+    title_line: int = 0  # line of the title (front matter key or H1); 0 when taken from the file name
+    meta_lines: dict[str, int] = field(default_factory=dict)
+
+
+def kind_of(src_uri: str) -> Kind:
+    """Notes live in notes/, concepts in concepts/; an index.md there is a generated page, not content."""
+    name = src_uri.rsplit("/", 1)[-1]
+    if name == "index.md":
+        return "page"
+    if src_uri.startswith(NOTES_DIR):
+        return "note"
+    if src_uri.startswith(CONCEPTS_DIR):
+        return "concept"
+    return "page"
+
+
+def first_h1(body: str) -> tuple[str, int] | None:
+    """The text of the first level-1 heading of ``body`` outside code, and its 0-based line index."""
+    lines = body.splitlines()
+    for index in lines_outside_fences(lines):
+        m = HEADING_RE.match(lines[index])
+        if m and m.group("level") == "#" and m.group("text").strip():
+            return plain_text(m.group("text").strip()), index
+    return None
+
+
+def _misspelled_key(key: str) -> str | None:
+    if key in KNOWN_KEYS:
+        return None
+    lowered = key.lower()
+    if lowered in KNOWN_KEYS:
+        return lowered
+    close = difflib.get_close_matches(lowered, sorted(KNOWN_KEYS), n=1, cutoff=MISSPELLING_CUTOFF)
+    return close[0] if close else None
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _text_list(value: Any) -> list[str] | None:
+    """A list of short texts; YAML numbers are taken as text. None when ``value`` is not such a list."""
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return None
+
+
+def check_page(source: Source) -> tuple[PageInfo | None, list[Problem]]:
+    """Check one source's front matter against the schema of its kind.
+
+    Returns the page (None when the file cannot be read at all) and every problem found. A page with
+    problems is still returned when it can be, so that its links can be checked too.
+    """
+    problems = list(source.problems)
+    if not source.ok:
+        return None, problems
+    path = source.display_path
+    kind = kind_of(source.src_uri)
+    meta = source.meta
+    lines = source.meta_lines
+
+    def line_of(key: str) -> int:
+        return lines.get(key, 1 if meta else 0)
+
+    def error(line: int, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
+    name = source.src_uri.rsplit("/", 1)[-1]
+    name_match = NOTE_NAME_RE.match(name) if kind == "note" else None
+    slug = name_match.group("slug") if name_match else name.removesuffix(".md")  # a dated note's slug drops the date
+    h1 = first_h1(source.body)
+    fallback_title = h1[0] if h1 else slug.replace("-", " ").capitalize()
+    info = PageInfo(
+        src_uri=source.src_uri,
+        display_path=path,
+        kind=kind,
+        title=fallback_title,
+        body=source.body,
+        body_line=source.body_line,
+        slug=slug,
+        title_line=(source.body_line + h1[1]) if h1 else 0,
+        meta_lines=dict(lines),
+    )
+
+    if kind in ("note", "concept") and not source.text.strip():
+        error(0, f"empty {kind}; write its front matter and text, or delete the file")
+        return info, problems
+
+    misspelled = set()
+    for key in meta:
+        meant = _misspelled_key(str(key))
+        if meant:
+            misspelled.add(meant)
+            error(line_of(str(key)), f"unknown front matter key '{key}'; did you mean '{meant}'?")
+
+    title = meta.get("title")
+    if isinstance(title, (str, int, float)) and not isinstance(title, bool) and str(title).strip():
+        info.title = str(title).strip()
+        info.title_line = line_of("title")
+    elif title is not None:
+        error(line_of("title"), "'title' must be a single line of text")
+    elif kind in ("note", "concept") and "title" not in misspelled:
+        error(1 if meta else 0, f"missing 'title' in front matter; add a line 'title: ...' to this {kind}")
+
+    if "tags" in meta:
+        tags = _text_list(meta["tags"]) if meta["tags"] is not None else []
+        if tags is None:
+            error(line_of("tags"), "'tags' must be a list, e.g. tags: [optimisation, theory]")
+        else:
+            info.tags = tags
+    if "aliases" in meta:
+        raw = meta["aliases"]
+        aliases = [str(raw).strip()] if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else _text_list(raw or [])
+        if aliases is None:
+            error(line_of("aliases"), "'aliases' must be a list of names, e.g. aliases: [SGD, stochastic gradient descent]")
+        else:
+            info.aliases = [a for a in aliases if a]
+    if "draft" in meta:
+        if isinstance(meta["draft"], bool):
+            info.draft = meta["draft"]
+        else:
+            error(line_of("draft"), "'draft' must be true or false")
+    if "description" in meta:
+        if isinstance(meta["description"], str):
+            info.description = " ".join(meta["description"].split())
+        elif meta["description"] is not None:
+            error(line_of("description"), "'description' must be text")
+
+    if kind == "note":
+        problems += _check_note_date(info, meta, report_missing="date" not in misspelled)
+        if not source.body.strip():
+            error(source.body_line, "empty note: it has front matter but no text; write something or delete the file")
+    return info, problems
+
+
+def _check_note_date(info: PageInfo, meta: dict[str, Any], report_missing: bool) -> list[Problem]:
+    """A note's date: present, a calendar date, and the same as its file name's prefix. Sets ``info.date``."""
+    problems = []
+    name = info.src_uri.rsplit("/", 1)[-1]
+    name_match = NOTE_NAME_RE.match(name)
+    date_line = info.meta_lines.get("date", 1 if meta else 0)
+    name_date = _parse_date(name_match.group("date")) if name_match else None
+    if not name_match:
+        problems.append(Problem(info.display_path, 0, f"a note's file name must start with its date: rename '{name}' to 'YYYY-MM-DD-{info.slug}.md'"))
+    elif name_date is None:
+        problems.append(Problem(info.display_path, 0, f"the date '{name_match.group('date')}' in the file name is not a calendar date; rename the file"))
+    info.date = name_date
+    if meta.get("date") is None:
+        if report_missing:
+            example = name_date.isoformat() if name_date else "2024-01-23"
+            problems.append(Problem(info.display_path, date_line, f"missing 'date' in front matter; add a line 'date: {example}'"))
+        return problems
+    date = _parse_date(meta["date"])
+    if date is None:
+        problems.append(Problem(info.display_path, date_line, f"date '{meta['date']}' cannot be parsed; write it as YYYY-MM-DD"))
+    elif name_date and date != name_date:
+        message = f"date {date.isoformat()} disagrees with the file name ({name_date.isoformat()}); fix the date or rename the file"
+        problems.append(Problem(info.display_path, date_line, message))
+    info.date = date or name_date
+    return problems
+
+
+# --- plain text of Markdown, for excerpts and feed descriptions ------------------------------------
+
+_SKIP_BLOCK = re.compile(r"^(#|```|~~~|<|\||!!!|\?\?\?|> \[!|!\[|!\w+\[|---|\*\*\*|___|\{|concepts:)", re.I)
+
+
+def excerpt(body: str, limit: int = 200) -> str:
+    """The first paragraph of prose in ``body`` as plain text, cut at a word boundary near ``limit``.
+
+    Blocks that are not prose are skipped: headings, code, HTML, tables, admonitions, callouts, images,
+    directives and the "Concepts:" line of the note template.
+    """
+    lines = body.splitlines()
+    paragraph: list[str] = []
+    previous, skipping = -1, False
+    for index in lines_outside_fences(lines):
+        line, stripped = lines[index], lines[index].strip()
+        if paragraph and (not stripped or index != previous + 1):
+            break
+        previous = index
+        if not stripped:
+            skipping = False
+        elif not paragraph and (skipping or _SKIP_BLOCK.match(stripped) or line.startswith(("    ", "\t"))):
+            skipping = not stripped.startswith("#")  # a heading is one line; other blocks run to a blank line
+        else:
+            paragraph.append(stripped.lstrip(">").strip())
+    text = plain_text(" ".join(paragraph))
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.–—-") + "…"

@@ -1,0 +1,61 @@
+"""Shared test helpers: tiny MkDocs sites in tmp_path that use this project's site hook (not the demo hook)."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE_HOOK = ROOT / "hooks" / "mkdocs_site.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TINY_DOCS = FIXTURES / "tiny" / "docs"
+
+
+def write_site(root: Path, docs: Path | None = TINY_DOCS, **overrides) -> Path:
+    """Copy ``docs`` into ``root/docs`` and write a minimal mkdocs.yml there; returns the config's path."""
+    if docs is not None:
+        shutil.copytree(docs, root / "docs", dirs_exist_ok=True)
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    config = {
+        "site_name": "Tiny notes",
+        "site_url": "https://example.org/kb/",
+        "site_description": "Notes for the tests.",
+        "theme": {"name": "material"},
+        "nav": [
+            {"Home": "index.md"},
+            {"Notes": "notes/index.md"},
+            {"Concepts": "concepts/index.md"},
+            {"Concept map": "concept-map.md"},
+            {"Tags": "tags.md"},
+        ],
+        "plugins": ["search", "tags", "callouts"],
+        "hooks": [str(SITE_HOOK)],
+        "markdown_extensions": ["admonition", {"toc": {"permalink": True}}, "pymdownx.superfences"],
+        "validation": {"omitted_files": "warn", "absolute_links": "warn", "unrecognized_links": "warn", "anchors": "warn"},
+        "extra": {"notes": {"feed_items": 2, "newest_on_home": 2, "map_notes": 2}},
+        **overrides,
+    }
+    path = root / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def build_site(config_path: Path, strict: bool = True) -> Path:
+    """Build in this process (fast, and it reuses the loaded hook module as `mkdocs serve` does)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(str(config_path), strict=strict)
+    build(config)
+    return Path(config.site_dir)
+
+
+@pytest.fixture
+def tiny_site(tmp_path: Path) -> Path:
+    """A fresh copy of the tiny fixture site; returns the path of its mkdocs.yml."""
+    return write_site(tmp_path)

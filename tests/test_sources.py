@@ -1,0 +1,172 @@
+"""Reading sources and checking their front matter: line numbers, the schema, dates, excerpts."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from hooks.notes import check_page, excerpt, first_h1, kind_of
+from hooks.sources import parse_source, read_sources
+
+
+def page(src_uri: str, text: str | bytes):
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    return check_page(parse_source(src_uri, data, "docs/" + src_uri))
+
+
+def messages(problems) -> list[str]:
+    return [str(p) for p in problems]
+
+
+# --- hooks.sources ---------------------------------------------------------------------------------
+
+def test_body_line_and_key_lines():
+    src = parse_source("notes/a.md", b"\xef\xbb\xbf---\ntitle: A\ndate: 2024-01-23\n---\n\n# A\n")
+    assert src.meta == {"title": "A", "date": datetime.date(2024, 1, 23)}
+    assert src.meta_lines == {"title": 2, "date": 3}
+    assert src.body_line == 5 and src.body.splitlines()[1] == "# A"
+
+
+def test_not_utf8_names_the_line():
+    src = parse_source("notes/a.md", b"---\ntitle: A\n---\n\ncaf\xe9\n", "docs/notes/a.md")
+    assert messages(src.problems) == ["docs/notes/a.md:5: not valid UTF-8 (byte 0xe9); re-save the file as UTF-8"]
+
+
+def test_malformed_yaml_points_at_the_open_construct():
+    src = parse_source("notes/a.md", b'---\ntitle: A\ntags: [a, "b\n---\n', "docs/notes/a.md")
+    (problem,) = src.problems
+    assert problem.line == 3 and "malformed YAML front matter" in problem.message
+
+
+def test_impossible_date_is_text_not_a_crash():
+    src = parse_source("notes/a.md", b"---\ndate: 2024-02-30\n---\n")
+    assert src.meta == {"date": "2024-02-30"} and src.problems == []
+
+
+def test_unclosed_front_matter():
+    src = parse_source("notes/a.md", b"---\ntitle: A\n")
+    assert "never closed" in src.problems[0].message
+
+
+def test_read_sources_skips_hidden_files(tmp_path):
+    (tmp_path / "docs" / ".obsidian").mkdir(parents=True)
+    (tmp_path / "docs" / ".obsidian" / "x.md").write_text("x")
+    (tmp_path / "docs" / "a.md").write_text("# A")
+    assert [s.display_path for s in read_sources(tmp_path / "docs", tmp_path)] == ["docs/a.md"]
+
+
+# --- hooks.notes: the schema -----------------------------------------------------------------------
+
+NOTE = "---\ntitle: A note\ndate: 2024-01-23\ntags: [x]\n---\n\n# A note\n\nText.\n"
+
+
+def test_a_good_note():
+    info, problems = page("notes/2024-01-23-a-note.md", NOTE)
+    assert problems == []
+    assert (info.kind, info.title, info.date, info.slug, info.tags) == ("note", "A note", datetime.date(2024, 1, 23), "a-note", ["x"])
+
+
+@pytest.mark.parametrize(
+    "key, meant",
+    [("tittle", "title"), ("Title", "title"), ("dates", "date"), ("tag", "tags"), ("alias", "aliases"), ("drafts", "draft")],
+)
+def test_misspelled_keys_name_the_key_meant(key, meant):
+    text = NOTE.replace("tags: [x]", f"{key}: whatever")
+    _, problems = page("notes/2024-01-23-a-note.md", text)
+    assert f"docs/notes/2024-01-23-a-note.md:4: unknown front matter key '{key}'; did you mean '{meant}'?" in messages(problems)
+
+
+def test_unknown_keys_that_are_not_misspellings_are_allowed():
+    _, problems = page("notes/2024-01-23-a-note.md", NOTE.replace("tags: [x]", "cssclasses: [wide]\npublish: true"))
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "date_line, message",
+    [
+        ("date: 2024-01-24", "3: date 2024-01-24 disagrees with the file name (2024-01-23)"),
+        ("date: next tuesday", "3: date 'next tuesday' cannot be parsed; write it as YYYY-MM-DD"),
+        ("date: 2024-02-30", "3: date '2024-02-30' cannot be parsed"),
+        ("other: 1", "1: missing 'date' in front matter; add a line 'date: 2024-01-23'"),
+    ],
+)
+def test_dates(date_line, message):
+    _, problems = page("notes/2024-01-23-a-note.md", NOTE.replace("date: 2024-01-23", date_line))
+    assert any(m.startswith(f"docs/notes/2024-01-23-a-note.md:{message}") for m in messages(problems)), problems
+
+
+def test_quoted_date_and_datetime_are_accepted():
+    for line in ('date: "2024-01-23"', "date: 2024-01-23 10:30:00"):
+        info, problems = page("notes/2024-01-23-a-note.md", NOTE.replace("date: 2024-01-23", line))
+        assert problems == [] and info.date == datetime.date(2024, 1, 23)
+
+
+def test_missing_title_and_wrong_types():
+    _, problems = page("notes/2024-01-23-a-note.md", "---\ndate: 2024-01-23\ntags: theory\ndraft: maybe\n---\n\nText.\n")
+    assert messages(problems) == [
+        "docs/notes/2024-01-23-a-note.md:1: missing 'title' in front matter; add a line 'title: ...' to this note",
+        "docs/notes/2024-01-23-a-note.md:3: 'tags' must be a list, e.g. tags: [optimisation, theory]",
+        "docs/notes/2024-01-23-a-note.md:4: 'draft' must be true or false",
+    ]
+
+
+def test_empty_notes():
+    _, problems = page("notes/2024-01-23-a.md", b"")
+    assert messages(problems) == ["docs/notes/2024-01-23-a.md: empty note; write its front matter and text, or delete the file"]
+    _, problems = page("notes/2024-01-23-a.md", "---\ntitle: A\ndate: 2024-01-23\n---\n\n")
+    assert messages(problems) == ["docs/notes/2024-01-23-a.md:5: empty note: it has front matter but no text; write something or delete the file"]
+
+
+def test_concepts_need_a_title_but_no_date():
+    info, problems = page("concepts/sgd.md", "---\ntitle: SGD\naliases: stochastic gradient descent\n---\n\n# SGD\n")
+    assert problems == [] and info.kind == "concept" and info.aliases == ["stochastic gradient descent"]
+    _, problems = page("concepts/sgd.md", "# SGD\n")
+    assert "missing 'title'" in problems[0].message
+
+
+def test_other_pages_take_their_title_from_the_h1():
+    info, problems = page("about.md", "Intro\n\n```\n# not this\n```\n\n# About *us*\n")
+    assert problems == [] and info.kind == "page" and info.title == "About us"
+
+
+def test_kinds():
+    assert [kind_of(u) for u in ("notes/2024-01-01-a.md", "notes/index.md", "concepts/a.md", "concepts/index.md", "index.md")] == [
+        "note", "page", "concept", "page", "page",
+    ]
+
+
+def test_first_h1_skips_code():
+    assert first_h1("```\n# no\n```\n## two\n# Yes\n") == ("Yes", 4)
+
+
+# --- excerpts --------------------------------------------------------------------------------------
+
+def test_excerpt_is_the_first_paragraph_as_plain_text():
+    body = "\n".join([
+        "# Title",
+        "",
+        "Concepts: [[A]], [[B]]",
+        "",
+        "<div>",
+        "html block",
+        "</div>",
+        "",
+        "```",
+        "code",
+        "```",
+        "",
+        "> [!note] A callout",
+        "> inside",
+        "",
+        "The **first** real [[Page|paragraph]] with [a link](x.md)",
+        "over two lines.",
+        "",
+        "Second paragraph.",
+    ])
+    assert excerpt(body) == "The first real paragraph with a link over two lines."
+
+
+def test_excerpt_is_cut_at_a_word():
+    text = excerpt("word " * 100, limit=50)
+    assert text.endswith("…") and len(text) <= 51 and not text[:-1].endswith(" ")
+    assert set(text[:-1].split()) == {"word"}
