@@ -60,11 +60,11 @@ def on_pre_build(config: MkDocsConfig) -> None:
     toc = config.mdx_configs.get("toc", {})
     kwargs = {k: toc[k] for k in ("slugify", "separator") if k in toc}
     kb = load_knowledge_base(config.docs_dir, root, **kwargs)
-    for problem in kb.problems:
-        (log.error if problem.severity == "error" else log.warning)(str(problem))
     failing = kb.problems if config.strict else errors(kb.problems)
     if failing:
         raise PluginError(f"{len(failing)} problem(s) in the notes:\n" + "\n".join(str(p) for p in failing))
+    for problem in kb.problems:
+        log.warning(str(problem))
     _build = _Build(kb, settings)
 
 
