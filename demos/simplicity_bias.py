@@ -1,0 +1,352 @@
+"""Simplicity bias: networks and kernels fit the "simple" part of a target first.
+
+Two views:
+
+* ``spectral`` (Rahaman et al. 2019, "On the spectral bias of neural networks"): a ReLU MLP is
+  trained with Adam on a sum of sines of frequencies 1, 3, 5, 7, 9 (equal amplitudes) sampled on a
+  uniform grid of [0, 1). The residual target − network is Fourier transformed on that grid after
+  every step; each row of the heat map is one frequency's residual amplitude divided by its target
+  amplitude. The figure should make obvious that the rows go dark in order of frequency: the
+  network learns frequency 1 within tens of steps and frequency 9 only after hundreds.
+* ``alignment`` (Canatar, Bordelon and Pehlevan 2021, "Spectral bias and task-model alignment
+  explain generalization in kernel regression and infinitely wide neural networks"): kernel
+  regression with an RBF kernel on two scikit-learn digit tasks, 0 vs 1 and 8 vs 9 (targets ±1).
+  Each task's images are pooled and the kernel is eigendecomposed on them; the cumulative power
+  C(ρ) says how much of the target lies in the kernel's top ρ eigenmodes. The task whose power sits
+  in the top modes (0/1) is learned from fewer samples: its learning curve E_g(p) lies below the
+  other, and the self-consistent theory of the paper (its Eq. 4) predicts both curves.
+
+References: arXiv 1806.08734 (Rahaman et al.), 2006.13198 (Canatar et al.), 1901.06523 (Xu et al.,
+frequency principle), 2002.02561 (Bordelon et al., spectrum-dependent learning curves).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from demos._common import demo_main, save_figure, write_data
+
+
+@dataclass
+class Config:
+    freqs: str = "1,3,5,7,9"  # frequencies k of the target Σ sin(2πkx), comma separated
+    points: int = 64  # uniform grid points on [0, 1): training inputs and FFT grid
+    width: int = 64  # hidden units per layer of the MLP
+    depth: int = 4  # hidden layers of the MLP
+    seeds: int = 3  # MLPs trained side by side (one batched program); residuals are averaged
+    steps: int = 1500  # full-batch Adam steps
+    lr: float = 5e-3  # initial Adam learning rate
+    lr_final: float = 2e-3  # learning rate at the last step (exponential decay)
+    input_scale: float = 2.0  # the network sees input_scale·(x − 0.5), i.e. x centred on [−1, 1]
+    threshold: float = 0.1  # a frequency counts as learned once its relative residual falls below this
+    bandwidth: float = 2.0  # RBF kernel length scale ℓ on digits (pixels scaled to [0, 1])
+    ridge: float = 1e-3  # ridge λ of kernel regression (also used by the theory)
+    p_max: int = 200  # largest training-set size of the learning curves
+    num_p: int = 10  # log-spaced training-set sizes from 2 to p_max
+    trials: int = 100  # random training subsets per size (distinct images from the task's pool)
+    seed: int = 0  # seed of every random draw
+
+
+FIGURES = {
+    "spectral": "Spectral bias of an MLP: residual of each target frequency over training steps, low frequencies vanish first",
+    "alignment": "Task-model alignment on digits: kernel spectrum, cumulative power C(ρ) and learning curves of 0/1 and 8/9 with theory",
+}
+
+TASKS = {"0/1": (0, 1), "8/9": (8, 9)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Spectral bias of an MLP
+# ----------------------------------------------------------------------------------------------
+
+
+def init_mlp(S: int, sizes: list[int], gen: torch.Generator) -> tuple[torch.Tensor, list[tuple[int, ...]]]:
+    """S independent MLPs, all their weights in one flat vector (so Adam is a handful of ops).
+
+    He-normal weights, PyTorch-default uniform biases; shapes are (S, in, out) and (S, 1, out).
+    """
+    chunks, shapes = [], []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        gain = 2.0 if i < len(sizes) - 2 else 1.0  # ReLU layers keep the activation scale
+        W = torch.randn(S, a, b, generator=gen) * math.sqrt(gain / a)
+        bias = (2 * torch.rand(S, 1, b, generator=gen) - 1) / math.sqrt(a)
+        chunks += [W.flatten(), bias.flatten()]
+        shapes += [tuple(W.shape), tuple(bias.shape)]
+    return torch.cat(chunks).requires_grad_(), shapes
+
+
+def mlp(flat: torch.Tensor, shapes: list[tuple[int, ...]], x: torch.Tensor) -> torch.Tensor:
+    views, start = [], 0
+    for shape in shapes:  # differentiable views into the flat parameter vector
+        size = math.prod(shape)
+        views.append(flat[start : start + size].view(shape))
+        start += size
+    h = x  # (S, M, 1)
+    for i in range(0, len(views), 2):
+        h = torch.baddbmm(views[i + 1], h, views[i])  # (S, M, out)
+        if i < len(views) - 2:
+            h = torch.relu(h)
+    return h[..., 0]  # (S, M)
+
+
+def train_spectral(cfg: Config, gen: torch.Generator) -> dict:
+    ks = [int(k) for k in cfg.freqs.split(",")]
+    M, S = cfg.points, cfg.seeds
+    assert max(ks) < M // 2, "the grid must resolve the highest frequency"
+    x = torch.arange(M) / M  # uniform grid of [0, 1): FFT bin k is frequency k
+    target = sum(torch.sin(2 * math.pi * k * x) for k in ks)  # (M,)
+    amp = torch.fft.rfft(target).abs()[ks] * 2 / M  # target amplitude of each frequency (all 1)
+    inputs = (cfg.input_scale * (x - 0.5))[None, :, None].expand(S, M, 1)  # (S, M, 1)
+    flat, shapes = init_mlp(S, [1] + [cfg.width] * cfg.depth + [1], gen)
+    # Adam written out (betas 0.9, 0.999): torch.optim's first step costs seconds of imports.
+    m1, m2 = torch.zeros_like(flat), torch.zeros_like(flat)
+    decay = (cfg.lr_final / cfg.lr) ** (1.0 / max(1, cfg.steps))  # exponential learning-rate decay
+    rel = torch.zeros(cfg.steps + 1, S, len(ks))  # relative residual after each step, (T+1, S, K)
+    snaps = {}
+    snap_at = sorted({max(1, round(cfg.steps * f)) for f in (0.02, 0.1, 1.0)})
+    for step in range(cfg.steps + 1):
+        out = mlp(flat, shapes, inputs)  # (S, M)
+        resid = target - out  # (S, M)
+        with torch.no_grad():
+            rel[step] = (torch.fft.rfft(resid, dim=1).abs()[:, ks] * 2 / M) / amp  # (S, K)
+            if step in snap_at:
+                snaps[step] = out[0].clone()
+        if step == cfg.steps:
+            break
+        loss = resid.pow(2).mean(1).sum()  # the S networks are independent: sum of their losses
+        (grad,) = torch.autograd.grad(loss, flat)
+        with torch.no_grad():
+            m1.lerp_(grad, 0.1)
+            m2.mul_(0.999).addcmul_(grad, grad, value=0.001)
+            lr = cfg.lr * decay**step
+            n_upd = step + 1  # bias corrections of the two moment estimates
+            flat.addcdiv_(m1, (m2 / (1 - 0.999**n_upd)).sqrt_().add_(1e-8), value=-lr / (1 - 0.9**n_upd))
+    mean_rel = rel.mean(1)  # (T+1, K)
+
+    def first_below(curve: torch.Tensor) -> int | None:
+        hit = (curve < cfg.threshold).nonzero()
+        return int(hit[0]) if len(hit) else None
+
+    learned = [first_below(mean_rel[:, j]) for j in range(len(ks))]
+    learned_seed = [[first_below(rel[:, s, j]) for j in range(len(ks))] for s in range(S)]
+    return {
+        "k": ks,
+        "x": x,
+        "target": target,
+        "rel": mean_rel.numpy(),
+        "learned_at": learned,
+        "learned_at_per_seed": learned_seed,
+        "snapshots": snaps,
+        "final_loss": float(resid.detach().pow(2).mean()),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Task-model alignment of kernel regression
+# ----------------------------------------------------------------------------------------------
+
+
+def rbf(A: torch.Tensor, B: torch.Tensor, ell: float) -> torch.Tensor:
+    return torch.exp(-torch.cdist(A, B).pow(2) / (2 * ell**2))
+
+
+def theory_curve(eta: torch.Tensor, a2: torch.Tensor, ps: np.ndarray, lam: float) -> np.ndarray:
+    """Canatar et al. (2021), Eq. 4, without label noise.
+
+    κ solves κ = λ + Σ_ρ κ η_ρ / (p η_ρ + κ); γ = Σ_ρ p η_ρ² / (p η_ρ + κ)²;
+    E_g = κ² / (1 − γ) · Σ_ρ η_ρ w̄_ρ² / (p η_ρ + κ)²,  where η_ρ w̄_ρ² = a_ρ² is the target's power
+    on eigenmode ρ. Dividing the κ equation by κ gives 1 − λ/κ − Σ η/(pη + κ) = 0, whose left side
+    increases with κ, so bisection (in log κ, for every p at once) finds the unique root.
+    """
+    p = torch.tensor(ps, dtype=torch.float64)[:, None]  # (P, 1)
+    lo = torch.full_like(p, 1e-14)
+    hi = torch.full_like(p, 1e4)
+    for _ in range(120):
+        kappa = (lo * hi).sqrt()
+        h = 1 - lam / kappa - (eta / (p * eta + kappa)).sum(1, keepdim=True)
+        hi = torch.where(h > 0, kappa, hi)
+        lo = torch.where(h > 0, lo, kappa)
+    kappa = (lo * hi).sqrt()  # (P, 1)
+    gamma = (p * eta**2 / (p * eta + kappa) ** 2).sum(1)  # (P,)
+    return (kappa[:, 0] ** 2 / (1 - gamma) * (a2 / (p * eta + kappa) ** 2).sum(1)).numpy()
+
+
+def alignment(cfg: Config, gen: torch.Generator) -> dict:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = torch.tensor(digits.data / 16.0, dtype=torch.float64)  # (1797, 64)
+    labels = torch.tensor(digits.target)
+    ps = np.unique(np.round(np.geomspace(2, cfg.p_max, cfg.num_p)).astype(int))
+    out = {"p": ps, "eta": {}, "C": {}, "Eg_empirical": {}, "Eg_empirical_sem": {}, "Eg_theory": {}, "pool": {}}
+    for name, (c0, c1) in TASKS.items():
+        keep = (labels == c0) | (labels == c1)
+        Xt = X[keep]  # the task's data distribution: the pooled images of its two digits, (m, 64)
+        y = torch.where(labels[keep] == c0, 1.0, -1.0).to(torch.float64)  # (m,)
+        m = len(Xt)
+        K = rbf(Xt, Xt, cfg.bandwidth)  # (m, m)
+        # Eigenfunctions under the uniform distribution on the pool: K/m = U diag(η) Uᵀ, and
+        # φ_ρ = sqrt(m) U[:, ρ] has unit mean square, so the target's coefficient is a_ρ = Uᵀy/sqrt(m).
+        eta, U = torch.linalg.eigh(K / m)
+        eta, U = eta.flip(0).clamp(min=0), U.flip(1)  # largest eigenvalue first
+        a2 = (U.T @ y / math.sqrt(m)) ** 2  # target power per mode, η_ρ w̄_ρ², sums to mean(y²) = 1
+        out["eta"][name] = eta
+        out["C"][name] = torch.cumsum(a2, 0) / a2.sum()
+        out["Eg_theory"][name] = theory_curve(eta, a2, ps, cfg.ridge)
+        out["pool"][name] = m
+        emp, sem = [], []
+        for p in ps:
+            # Random training subsets of distinct images (a random permutation's first p entries).
+            idx = torch.rand(cfg.trials, m, generator=gen, dtype=torch.float64).argsort(dim=1)[:, : int(p)]  # (T, p)
+            Ktr = K[idx[:, :, None], idx[:, None, :]]  # (T, p, p)
+            alpha = torch.linalg.solve(Ktr + cfg.ridge * torch.eye(int(p), dtype=torch.float64), y[idx][..., None])  # (T, p, 1)
+            f = (K[idx].transpose(1, 2) @ alpha)[..., 0]  # predictions on the whole pool, (T, m)
+            err = (f - y).pow(2).mean(1)  # generalisation error of each trial, (T,)
+            emp.append(float(err.mean()))
+            sem.append(float(err.std() / math.sqrt(cfg.trials)))
+        out["Eg_empirical"][name] = np.array(emp)
+        out["Eg_empirical_sem"][name] = np.array(sem)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Figures and entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def plain_log_axis(axis) -> None:
+    """Plain-text labels (1, 10, 100) and no minor ticks on a log axis: cheaper to typeset and draw."""
+    from matplotlib.ticker import FormatStrFormatter, NullLocator
+
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_locator(NullLocator())
+
+
+def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
+    # Tiny networks and small kernel matrices: the CPU is the right device for both parts.
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    spec = train_spectral(cfg, gen)
+    align = alignment(cfg, gen)
+    ks, rel, learned = spec["k"], spec["rel"], spec["learned_at"]
+
+    # Heat-map columns at log-spaced steps (each column shows the nearest recorded step).
+    cols = np.unique(np.round(np.geomspace(1, cfg.steps, 160)).astype(int))
+    log_edges = np.log10(np.concatenate([[1.0], np.sqrt(cols[:-1] * cols[1:]), [cfg.steps]]))
+
+    def draw_spectral(t):
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import Normalize
+
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.6, 3.9), gridspec_kw={"width_ratios": [1.25, 1]})
+        # imshow wants equal-width columns: resample the log-spaced columns onto a uniform log grid.
+        grid = np.linspace(0, np.log10(cfg.steps), 240)
+        pick = np.clip(np.searchsorted(log_edges, grid, side="right") - 1, 0, len(cols) - 1)
+        img = rel[cols[pick]].T  # (K, 240)
+        im = ax.imshow(img, aspect="auto", origin="lower", cmap=t.cmap, norm=Normalize(0, 1), interpolation="nearest",
+                       extent=(0, np.log10(cfg.steps), -0.5, len(ks) - 0.5))
+        for j, s in enumerate(learned):
+            if s is not None and s >= 1:
+                # White reads on both colour maps where the residual is small (dark purple or black).
+                ax.plot(np.log10(s), j, "o", ms=7, mfc="none", mec="white", mew=1.6)
+        ax.set_yticks(range(len(ks)), [str(k) for k in ks])
+        ticks = [v for v in (1, 10, 100, 1000, 10000) if v <= cfg.steps]
+        ax.set_xticks(np.log10(ticks), [str(v) for v in ticks])
+        ax.grid(False)
+        ax.set_xlabel("Adam step (log scale)")
+        ax.set_ylabel("frequency k of the target")
+        cb = fig.colorbar(im, ax=ax, pad=0.02)
+        cb.set_label("residual amplitude / target amplitude")
+        cb.outline.set_edgecolor(t.muted)
+        ax.set_title(f"Residual per frequency, mean of {cfg.seeds} MLPs (○: first step below {cfg.threshold:g})")
+
+        ax2.plot(spec["x"], spec["target"], color=t.fg, lw=2.2, label="target Σ sin(2πkx)")
+        for i, (s, f) in enumerate(sorted(spec["snapshots"].items())):
+            ax2.plot(spec["x"], f, color=t.color(i), lw=1.3, label=f"network after {s} steps")
+        ax2.set_xlabel("input x")
+        ax2.set_ylabel("output")
+        ax2.set_ylim(-4.6, 6.2)
+        ax2.legend(loc="upper right", fontsize=8, ncol=2)
+        ax2.set_title("One network: coarse shape first, fast wiggles last")
+        fig.suptitle("Spectral bias: an MLP learns the frequencies of its target in increasing order", fontsize=11)
+        fig.tight_layout()
+        return fig
+
+    def draw_alignment(t):
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(12.2, 3.8))
+        n_modes = max(align["pool"].values())
+        for i, name in enumerate(TASKS):
+            c = t.color(i)
+            rho = np.arange(1, len(align["eta"][name]) + 1)
+            axes[0].plot(rho, align["eta"][name].numpy(), color=c, lw=1.5, label=f"{name} ({align['pool'][name]} images)")
+            axes[1].plot(rho, align["C"][name].numpy(), color=c, lw=1.8, label=name)
+            axes[2].errorbar(align["p"], align["Eg_empirical"][name], yerr=align["Eg_empirical_sem"][name], fmt="o", ms=4.5,
+                             color=c, label=f"{name} empirical ({cfg.trials} training sets)")
+            axes[2].plot(align["p"], align["Eg_theory"][name], "--", color=c, lw=1.4, label=f"{name} theory (Eq. 4)")
+        axes[0].set_yscale("log")
+        plain_log_axis(axes[0].yaxis)
+        axes[0].set_ylim(1e-6, 2)
+        axes[0].set_title("Kernel eigenvalues η_ρ")
+        axes[0].set_ylabel("eigenvalue of K / m")
+        axes[1].set_ylim(0, 1.02)
+        axes[1].set_title("Cumulative target power C(ρ)")
+        axes[1].set_ylabel("fraction of ‖y‖² in the top ρ modes")
+        for ax in axes[:2]:
+            ax.set_xscale("log")
+            ax.set_xlim(1, n_modes)
+            plain_log_axis(ax.xaxis)
+            ax.set_xlabel("eigenmode rank ρ")
+            ax.legend(fontsize=8.5, loc="lower left" if ax is axes[0] else "lower right")
+        axes[2].set_xscale("log")
+        axes[2].set_yscale("log")
+        plain_log_axis(axes[2].xaxis)
+        plain_log_axis(axes[2].yaxis)
+        axes[2].set_xlabel("training samples p")
+        axes[2].set_ylabel("generalisation error E_g (MSE)")
+        axes[2].set_title("Learning curves")
+        axes[2].legend(fontsize=7.5, loc="lower left")
+        fig.suptitle("Task-model alignment: the task whose power sits in the top kernel modes (0/1) "
+                     "is learned from fewer samples", fontsize=11)
+        fig.tight_layout()
+        return fig
+
+    save_figure(draw_spectral, out_dir, "spectral")
+    save_figure(draw_alignment, out_dir, "alignment")
+
+    n_rho = min(align["pool"].values())  # both tasks' spectra, truncated to a common length
+    data = {
+        "spectral": {
+            "k": ks,
+            "learned_at": learned,
+            "learned_at_per_seed": spec["learned_at_per_seed"],
+            "threshold": cfg.threshold,
+            "steps": cfg.steps,
+            "residual_steps": cols,
+            "residual": rel[cols].T,  # one row per frequency, at the steps above
+            "final_loss": spec["final_loss"],
+        },
+        "alignment": {
+            "rho": np.arange(1, n_rho + 1),
+            "C": {name: align["C"][name][:n_rho] for name in TASKS},
+            "eta": {name: align["eta"][name][:n_rho] for name in TASKS},
+            "p": align["p"],
+            "Eg_empirical": align["Eg_empirical"],
+            "Eg_empirical_sem": align["Eg_empirical_sem"],
+            "Eg_theory": align["Eg_theory"],
+            "pool_size": align["pool"],
+            "kernel": f"RBF, length scale {cfg.bandwidth:g}",
+            "ridge": cfg.ridge,
+        },
+    }
+    write_data(out_dir, data)
+    return data
+
+
+if __name__ == "__main__":
+    demo_main(Config, run)
