@@ -96,6 +96,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 def on_post_build(config) -> None:
     results = _state.get("results", [])
     c = counts(results)
-    log.info(f"demos: {c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed")
+    log.info(f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed")
     if _state.get("summary"):
         log.warning("demo runs failed; pages show the last good figures:\n" + "\n".join(_state["summary"]))
