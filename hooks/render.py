@@ -132,6 +132,9 @@ def pager(kb: KnowledgeBase, src_uri: str) -> str:
     return f'<nav class="kb-pager" aria-label="Older and newer notes" markdown="span">{" ".join(parts)}</nav>'
 
 
+MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
+
+
 def concept_map_svg(cmap: ConceptMap, href: Href) -> str:
     """The map as one inline ``<svg>`` block; every node is a link, styled by classes in kb.css."""
     if not cmap.nodes:
@@ -147,6 +150,7 @@ def concept_map_svg(cmap: ConceptMap, href: Href) -> str:
         na, nb = cmap.nodes[a], cmap.nodes[b]
         out.append(f'<line class="kb-map-edge" x1="{na.x}" y1="{na.y}" x2="{nb.x}" y2="{nb.y}"/>')
     out += ["</g>", '<g class="kb-map-nodes">']
+    label_notes = len(cmap.nodes) - concepts <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
     for node in cmap.nodes:
         title = html.escape(node.title)
         link = html.escape(href(node.src_uri))
@@ -155,8 +159,9 @@ def concept_map_svg(cmap: ConceptMap, href: Href) -> str:
             shape = f'<circle cx="{node.x}" cy="{node.y}" r="{radius}"/>'
             text = f'<text x="{node.x}" y="{round(node.y + radius + 16, 1)}">{title}</text>'
         else:
-            shape = f'<rect x="{round(node.x - 5, 1)}" y="{round(node.y - 5, 1)}" width="10" height="10"/>'
-            text = ""
+            shape = f'<rect x="{round(node.x - 7, 1)}" y="{round(node.y - 7, 1)}" width="14" height="14" rx="2"/>'
+            short = node.title if len(node.title) <= 32 else node.title[:31].rstrip() + "…"
+            text = f'<text x="{node.x}" y="{round(node.y + 22, 1)}">{html.escape(short)}</text>' if label_notes else ""
         out.append(f'<a class="kb-map-node kb-map-{node.kind}" href="{link}"><title>{title}</title>{shape}{text}</a>')
     out += ["</g>", "</svg>", "</div>"]
     return "\n".join(out)
