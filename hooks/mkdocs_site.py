@@ -118,6 +118,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if _build is None:
         return markdown
+    if page.meta.get("title"):  # the theme prints the front matter title unescaped (header, and h1 when the body has none)
+        page.meta["title"] = page.title = html.escape(str(page.meta["title"]), quote=False)
     state = _build
 
     def map_html() -> str:

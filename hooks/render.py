@@ -143,7 +143,8 @@ def concept_map_svg(cmap: ConceptMap, href: Href) -> str:
     label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
     out = [
         '<div class="kb-map">',
-        f'<svg class="kb-map-svg" viewBox="0 0 {cmap.width} {cmap.height}" aria-label="{html.escape(label)}" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="kb-map-svg" viewBox="0 0 {cmap.width} {cmap.height}" aria-label="{html.escape(label)}" role="img" '
+        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
         '<g class="kb-map-edges">',
     ]
     for a, b in cmap.edges:
@@ -162,7 +163,7 @@ def concept_map_svg(cmap: ConceptMap, href: Href) -> str:
             shape = f'<rect x="{round(node.x - 7, 1)}" y="{round(node.y - 7, 1)}" width="14" height="14" rx="2"/>'
             short = node.title if len(node.title) <= 32 else node.title[:31].rstrip() + "…"
             text = f'<text x="{node.x}" y="{round(node.y + 22, 1)}">{html.escape(short)}</text>' if label_notes else ""
-        out.append(f'<a class="kb-map-node kb-map-{node.kind}" href="{link}"><title>{title}</title>{shape}{text}</a>')
+        out.append(f'<a class="kb-map-node kb-map-{node.kind}" xlink:href="{link}"><title>{title}</title>{shape}{text}</a>')
     out += ["</g>", "</svg>", "</div>"]
     return "\n".join(out)
 
@@ -227,11 +228,11 @@ def feed_xml(
         text = note.description or kb.excerpts.get(note.src_uri, "")
         out += [
             "<item>",
-            f"<title>{xml_escape(note.title)}</title>",
+            f"<title>{xml_escape(html.escape(note.title, quote=False))}</title>",  # readers treat titles as HTML
             f"<link>{link}</link>",
             f'<guid isPermaLink="true">{link}</guid>',
             f"<pubDate>{_rfc822(note.date)}</pubDate>",
-            f"<description>{xml_escape(text)}</description>",
+            f"<description>{xml_escape(html.escape(text, quote=False))}</description>",
             *(f"<category>{xml_escape(tag)}</category>" for tag in note.tags),
             "</item>",
         ]

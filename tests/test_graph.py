@@ -166,7 +166,7 @@ def test_concept_map_svg(kb):
     assert "3 concepts and 1 note" in root["aria-label"]
     nodes = root.find_all("a")
     assert [a.find("title").get_text() for a in nodes] == ["Alpha", "Beta", "Gamma", "Three"]
-    assert nodes[0]["href"] == "/x/concepts/a.md" and "kb-map-concept" in nodes[0]["class"] and nodes[0].find("circle")
+    assert nodes[0]["xlink:href"] == "/x/concepts/a.md" and "kb-map-concept" in nodes[0]["class"] and nodes[0].find("circle")
     assert "kb-map-note" in nodes[3]["class"] and nodes[3].find("rect") and not nodes[3].find("circle")
 
 

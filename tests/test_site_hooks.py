@@ -176,7 +176,7 @@ def test_concept_map_links_work_from_where_it_is_shown(site, page):
     assert [a.find("circle") is not None for a in nodes] == [True, True, True, False, False]
     assert all("kb-map-note" in a["class"] for a in nodes[3:])
     for a in nodes:
-        target, html, _ = follow(site, page, a["href"])
+        target, html, _ = follow(site, page, a["xlink:href"])
         assert html.find("h1").get_text(strip=True).rstrip("¶") == a.title.get_text()
     assert len(svg.find_all("line")) >= 5
 
@@ -191,9 +191,9 @@ def test_map_is_styled_with_material_variables():
 def test_map_links_without_directory_urls(tmp_path):
     site = build_site(write_site(tmp_path, use_directory_urls=False))
     nodes = article(site, "concept-map.html").find("svg").find_all("a")
-    assert nodes[0]["href"] == "concepts/deep-double-descent.html"
+    assert nodes[0]["xlink:href"] == "concepts/deep-double-descent.html"
     for a in nodes:
-        follow(site, "concept-map.html", a["href"])
+        follow(site, "concept-map.html", a["xlink:href"])
     assert feedparser.parse((site / "feed.xml").read_bytes()).entries[0].link == "https://example.org/kb/notes/2024-03-05-third-note.html"
 
 

@@ -1,0 +1,89 @@
+"""The one strict end-to-end build of the real site: the note, its concepts, every demo figure and its data."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+
+from hooks.demo_spec import demo_names, load_spec
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+NOTE = "notes/2024-01-23-dl-study/index.html"
+SEED = REPO.parent / "shared" / "seeds" / "000_2d7fba71379b3269.txt"
+
+
+def page(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path).read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_demo_publishes_both_variants_of_every_figure_and_its_data(built_site: Path) -> None:
+    names = demo_names(REPO / "demos")
+    assert len(names) >= 6
+    for name in names:
+        spec = load_spec(REPO / "demos", name)
+        folder = built_site / "demos" / name
+        data = json.loads((folder / "data.json").read_text())
+        assert data, f"{name}: empty data.json"
+        assert (folder / f"{name}.py").read_bytes() == spec.path.read_bytes()
+        for fig in spec.figures:
+            for theme in ("light", "dark"):
+                svg = (folder / f"{fig}-{theme}.svg").read_text()
+                assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+                assert "<dc:date>" not in svg, "figures must carry no date metadata"
+
+
+def test_the_note_shows_a_figure_beside_its_paragraphs_with_provenance(built_site: Path) -> None:
+    html = page(built_site, NOTE)
+    figures = html.select("article figure.kb-demo")
+    assert len(figures) >= 6
+    for fig in figures:
+        light, dark = fig.find_all("img")
+        assert light["src"].endswith("-light.svg#only-light") and dark["src"].endswith("-dark.svg#only-dark")
+        assert light["alt"] and light["alt"] == dark["alt"]
+        prov = fig.select_one(".kb-provenance").get_text(" ", strip=True)
+        assert re.search(r"\.py · seed \d+ · \d+\.\d s · .+ · torch 2\.13\.0 · run \d{4}-\d\d-\d\d · data", prov), prov
+        for a in fig.select(".kb-provenance a"):
+            assert (built_site / "notes" / "2024-01-23-dl-study" / a["href"]).resolve().is_file(), a["href"]
+        assert not fig.select(".kb-stale")
+
+
+def test_the_note_keeps_the_authors_words(built_site: Path) -> None:
+    text = page(built_site, NOTE).select_one("article").get_text(" ", strip=True)
+    text = re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+    seed = SEED.read_text(encoding="utf-8") if SEED.exists() else ""
+    if not seed:
+        pytest.skip("the seed text is not beside this checkout")
+    for paragraph in seed.split("\n"):
+        paragraph = re.sub(r"\s+", " ", paragraph.replace("\u00a0", " ")).strip()
+        if paragraph and paragraph not in ("Leave a comment", "DL study – Jan 23, 2024"):
+            assert paragraph in text, paragraph[:80]
+
+
+def test_concepts_list_the_note_and_each_other(built_site: Path) -> None:
+    for slug in ("deep-double-descent", "trainability", "simplicity-bias", "next-token-prediction", "embodiment"):
+        html = page(built_site, f"concepts/{slug}/index.html")
+        linked = html.find(id="linked-from")
+        assert linked is not None, slug
+        section = linked.find_next("ul")
+        assert "DL study – Jan 23, 2024" in section.get_text(), slug
+        assert html.find(id="related-concepts") is not None
+    runs = page(built_site, "demo-runs/index.html")
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in runs.select("article table tbody tr")]
+    assert {r[0] for r in rows} >= set(demo_names(REPO / "demos"))
+    assert all(r[2] == "ok" for r in rows), rows
+
+
+def test_notes_index_and_feed_list_the_note(built_site: Path) -> None:
+    index = page(built_site, "notes/index.html").select_one("article").get_text(" ", strip=True)
+    assert "DL study – Jan 23, 2024" in index and "2024" in index
+    feed = feedparser.parse((built_site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    [entry] = [e for e in feed.entries if e.title == "DL study – Jan 23, 2024"]
+    assert entry.published_parsed[:3] == (2024, 1, 23)
+    assert entry.link.endswith("/notes/2024-01-23-dl-study/")
