@@ -246,7 +246,7 @@ def draw_periodicity(d: dict):
     p = d["p"]
 
     def draw(theme):
-        fig, axes = plt.subplots(1, 3, figsize=(14, 4.0), gridspec_kw={"width_ratios": [1, 1.3, 1]})
+        fig, axes = plt.subplots(3, 1, figsize=(7.2, 13.0), gridspec_kw={"height_ratios": [1, 1.4, 1]})  # stacked: legible at page width
         ax = axes[0]
         bins = np.linspace(0, 1, 41)
         for key, label, c in (("share_init", "at initialisation", theme.muted), ("share_final", "after training", theme.color(0))):
@@ -280,7 +280,7 @@ def draw_periodicity(d: dict):
         ax.set_xlabel("residue r of operand a")
         ax.set_ylabel("weight from a = r (shifted)")
         ax.set_title("Example neurons' weights vs residue, with cos(2πkr/p + φ)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8.5, ncol=2)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, ncol=2)
 
         ax = axes[2]
         ks = np.arange(1, (p - 1) // 2 + 1)

@@ -279,7 +279,7 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     def draw_alignment(t):
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(12.2, 3.8))
+        fig, axes = plt.subplots(3, 1, figsize=(7.0, 11.5))  # stacked: legible at page width
         n_modes = max(align["pool"].values())
         for i, name in enumerate(TASKS):
             c = t.color(i)
@@ -311,8 +311,8 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         axes[2].set_ylabel("generalisation error E_g (MSE)")
         axes[2].set_title("Learning curves")
         axes[2].legend(fontsize=7.5, loc="lower left")
-        fig.suptitle("Task-model alignment: the task whose power sits in the top kernel modes (0/1) "
-                     "is learned from fewer samples", fontsize=11)
+        fig.suptitle("Task-model alignment: the task whose power sits in the top kernel\n"
+                     "modes (0/1) is learned from fewer samples", fontsize=11)
         fig.tight_layout()
         return fig
 

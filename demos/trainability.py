@@ -209,7 +209,7 @@ def draw_span(data: dict):
     def draw(theme):
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.3))
+        fig, axes = plt.subplots(3, 1, figsize=(7.2, 12.0))  # stacked: legible at page width
         ax = axes[0]
         for i, key in enumerate(("rnn", "attention")):
             ax.plot(ns, data["span"][key], "o-", color=theme.color(i), label=NAMES[key], ms=4)
@@ -257,8 +257,8 @@ def draw_span(data: dict):
             ax.set_xlabel("sequence length n (tokens)")
         axes[0].legend(fontsize=9, loc="center right")
         fig.suptitle(
-            f"One layer of width d = {d}, one sequence: recurrence has n dependent steps, attention a few,"
-            f" so 2 → {data['p_large']:,} units speeds attention up far more",
+            f"One layer of width d = {d}, one sequence: recurrence has n dependent steps,\n"
+            f"attention a few, so 2 → {data['p_large']:,} units speeds attention up far more",
             fontsize=11,
         )
         fig.tight_layout()
