@@ -47,14 +47,14 @@ def test_the_note_shows_a_figure_beside_its_paragraphs_with_provenance(built_sit
         assert light["src"].endswith("-light.svg#only-light") and dark["src"].endswith("-dark.svg#only-dark")
         assert light["alt"] and light["alt"] == dark["alt"]
         prov = fig.select_one(".kb-provenance").get_text(" ", strip=True)
-        assert re.search(r"\.py · seed \d+ · \d+\.\d s · .+ · torch 2\.13\.0 · run \d{4}-\d\d-\d\d · data", prov), prov
+        assert re.search(r"\.py · seed \d+ · \d+\.\d s · .+ · torch 2\.13\.0\S* · run \d{4}-\d\d-\d\d · data", prov), prov
         for a in fig.select(".kb-provenance a"):
             assert (built_site / "notes" / "2024-01-23-dl-study" / a["href"]).resolve().is_file(), a["href"]
         assert not fig.select(".kb-stale")
 
 
 def test_the_note_keeps_the_authors_words(built_site: Path) -> None:
-    text = page(built_site, NOTE).select_one("article").get_text(" ", strip=True)
+    text = page(built_site, NOTE).select_one("article").get_text()
     text = re.sub(r"\s+", " ", text.replace("\u00a0", " "))
     seed = SEED.read_text(encoding="utf-8") if SEED.exists() else ""
     if not seed:
