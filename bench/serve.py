@@ -1,0 +1,194 @@
+"""Section 4, serve: live preview under ``mkdocs serve`` on 127.0.0.1.
+
+A site of 100 synthetic notes (the ``hooks`` variant of section 1, both hooks this time) plus one
+tiny demo (no torch: it writes its SVG itself) embedded in the newest note. Measured: seconds from
+saving a note to its rebuilt page served with the new text, and from saving the demo (one constant
+changed) to its new figure served. Everything is bounded in time; the server is stopped at the end.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from bench import synth
+from bench.budget import Budget
+from bench.common import PYTHON, Sample, env_for, fmt_s, table
+from bench.report import Section
+
+START_TIMEOUT_S = 180
+CHANGE_TIMEOUT_S = 60
+POLL_S = 0.05
+
+TINY_DEMO = '''\
+"""A tiny demo for the serve benchmark: writes one figure whose label is the constant MARK."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+MARK = "{mark}"
+
+
+@dataclass
+class Config:
+    seed: int = 0  # random seed (unused)
+    width: int = 120  # width of the figure in pixels
+
+
+FIGURES = {{"main": "a labelled box"}}
+
+
+def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for theme, fg in (("light", "#1f2328"), ("dark", "#e6edf3")):
+        (out_dir / f"main-{{theme}}.svg").write_text(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{{cfg.width}}" height="30">'
+            f'<text x="4" y="20" fill="{{fg}}">{{MARK}}</text></svg>\\n',
+            encoding="utf-8",
+        )
+    data = {{"mark": MARK, "width": cfg.width}}
+    (out_dir / "data.json").write_text(json.dumps(data, sort_keys=True) + "\\n", encoding="utf-8")
+    return data
+'''
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.read().decode("utf-8", errors="replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+
+
+def _wait_for(url: str, text: str, timeout_s: float, proc: subprocess.Popen) -> float | None:
+    """Seconds until ``url`` serves a body containing ``text`` (None on timeout or when the server died)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        if proc.poll() is not None:
+            return None
+        body = _get(url)
+        if body is not None and text in body:
+            return time.perf_counter() - started
+        time.sleep(POLL_S)
+    return None
+
+
+def _write_site(root: Path, n_notes: int) -> tuple[Path, int]:
+    cfg_path = synth.write_site(root, n_notes, "hooks", demo_hook=True)
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    cfg["watch"] = ["demos"]
+    cfg["extra"]["demos"] = {"cache_dir": ".cache/demos", "timeout": 60, "jobs": 1, "device": "cpu"}
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (root / "demos").mkdir()
+    (root / "demos" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "demos" / "tiny.py").write_text(TINY_DEMO.format(mark="mark-0"), encoding="utf-8")
+    newest = n_notes - 1
+    note = synth.note_path(root, newest)
+    note.write_text(note.read_text(encoding="utf-8") + "\n!demo[A tiny figure](tiny/main)\n", encoding="utf-8")
+    return cfg_path, newest
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def run(tmp: Path, quick: bool, budget: Budget, runs: int = 3) -> Section:
+    sec = Section("serve", "4. Serve: live preview")
+    n_notes = 30 if quick else 100
+    root = tmp / "serve"
+    cfg, newest = _write_site(root, n_notes)
+    site_url = yaml.safe_load(cfg.read_text(encoding="utf-8")).get("site_url") or "/"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}{urlparse(site_url).path or '/'}"
+    log_path = tmp / "serve.log"
+    note_edit, demo_edit = Sample(), Sample()
+    start_s = float("nan")
+    problems = []
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "mkdocs", "serve", "--config-file", str(cfg), "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=root, env=env_for(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            note_url = base + synth.note_url(newest)
+            fig_url = base + "demos/tiny/main-light.svg"
+            first = _wait_for(fig_url, "mark-0", START_TIMEOUT_S, proc)
+            start_s = time.perf_counter() - started
+            if first is None:
+                problems.append("the server did not serve the site within its start-up limit")
+            else:
+                time.sleep(1.0)
+                note = synth.note_path(root, newest)
+                demo = root / "demos" / "tiny.py"
+                for i in range(1, runs + 1):
+                    if i > 1 and not budget.fits(note_edit.median + demo_edit.median + 5):
+                        break
+                    token = f"edited-text-{i}-{time.time_ns()}"
+                    note.write_text(note.read_text(encoding="utf-8").replace("## Takeaways", f"{token}\n\n## Takeaways", 1), encoding="utf-8")
+                    t0 = time.perf_counter()
+                    s = _wait_for(note_url, token, CHANGE_TIMEOUT_S, proc)
+                    if s is None:
+                        problems.append(f"note edit {i}: new text not served within {CHANGE_TIMEOUT_S} s")
+                        break
+                    note_edit.add(time.perf_counter() - t0)
+                    time.sleep(1.0)  # let the watcher settle before the next change
+                    mark = f"mark-{i}"
+                    demo.write_text(TINY_DEMO.format(mark=mark), encoding="utf-8")
+                    t0 = time.perf_counter()
+                    s = _wait_for(fig_url, mark, CHANGE_TIMEOUT_S, proc)
+                    if s is None:
+                        problems.append(f"demo edit {i}: new figure not served within {CHANGE_TIMEOUT_S} s")
+                        break
+                    demo_edit.add(time.perf_counter() - t0)
+                    time.sleep(1.0)
+        finally:
+            _stop(proc)
+    sec.add(
+        f"`mkdocs serve` of a {n_notes}-note synthetic site (the hooks variant of section 1, both hooks) with one tiny "
+        "demo (`demos/tiny.py`, no torch: it writes an SVG with a label) embedded in the newest note; server on "
+        "127.0.0.1 with a free port, polled over HTTP every 50 ms. **note saved**: a line of new text added to the "
+        "newest note, until its page is served with that text. **demo saved**: the constant `MARK` changed in "
+        "`demos/tiny.py`, until `demos/tiny/main-light.svg` is served with the new label (the demo's cache key "
+        "changes, so the build reruns it in its own process). MkDocs watches with a 0.5 s polling observer and "
+        "rebuilds the whole site on each change."
+    )
+    sec.add(table(
+        ["step", "runs", "seconds"],
+        [
+            ["server start to first page and figure served", 1, f"{start_s:.2f}"],
+            ["note saved → new text served", note_edit.n, fmt_s(note_edit)],
+            ["demo saved → new figure served", demo_edit.n, fmt_s(demo_edit)],
+        ],
+    ))
+    if problems:
+        tail = "\n".join(log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-8:])
+        sec.add("Problems: " + "; ".join(problems) + f"\n\n```\n{tail}\n```")
+    return sec
