@@ -41,8 +41,11 @@ def note_item(kb: KnowledgeBase, note: PageInfo, from_uri: str, *, details: bool
 
 
 def notes_index(kb: KnowledgeBase) -> str:
-    """The archive page: every note, newest first, under a heading per year and per month."""
-    out = ["# Notes", ""]
+    """The archive page: every note, newest first, under a heading per year and per month.
+
+    Left out of the search index: every excerpt on it is already indexed with its own note.
+    """
+    out = ["---", "search:", "  exclude: true", "---", "", "# Notes", ""]
     if not kb.notes:
         return "\n".join(out + ["No notes yet.", ""])
     out += [f"{_plural(len(kb.notes), 'note')}, newest first.", ""]

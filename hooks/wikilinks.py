@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import posixpath
 import re
@@ -228,8 +229,13 @@ def escape_markdown(text: str, *, entities: bool = True) -> str:
 
 def relative_path(from_uri: str, to_uri: str) -> str:
     """Relative, URL-quoted path from one docs file to another, as MkDocs expects in a Markdown link."""
-    rel = posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
-    return quote(rel, safe="/._-~")
+    return _relative_from_dir(posixpath.dirname(from_uri) or ".", to_uri)
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_from_dir(from_dir: str, to_uri: str) -> str:
+    # Every note in a folder links the same concepts: the same few thousand pairs, computed once each.
+    return quote(posixpath.relpath(to_uri, from_dir), safe="/._-~")
 
 
 def markdown_link(text: str, from_uri: str, to_uri: str, anchor: str = "") -> str:
