@@ -87,3 +87,14 @@ def test_notes_index_and_feed_list_the_note(built_site: Path) -> None:
     [entry] = [e for e in feed.entries if e.title == "DL study – Jan 23, 2024"]
     assert entry.published_parsed[:3] == (2024, 1, 23)
     assert entry.link.endswith("/notes/2024-01-23-dl-study/")
+
+
+def test_every_run_in_the_cache_used_one_torch_thread(built_site: Path) -> None:
+    import os
+
+    cache = Path(os.environ.get("DEMOS_CACHE_DIR") or REPO / ".cache" / "demos")
+    names = demo_names(REPO / "demos")
+    manifests = [json.loads(p.read_text()) for name in names for p in cache.glob(f"entries/{name}/*/manifest.json")]
+    assert manifests, "the strict build should have filled the demo cache"
+    assert {m["torch_threads"] for m in manifests} == {1}
+    assert all(m["device"] in ("cpu", "cuda") and m["seed"] is not None for m in manifests)
