@@ -1,7 +1,6 @@
 """``notes demos``: run demos through the same planner, cache and runner as the build."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,7 @@ def load_site_config(project_root: Path) -> dict[str, Any]:
 
 def settings_for(project_root: Path, jobs: int | None = None, device: str | None = None) -> tuple[Settings, Path]:
     cfg = load_site_config(project_root)
-    extra = ((cfg.get("extra") or {}).get("demos") or {})
-    settings = Settings(
-        project_root=project_root,
-        demos_dir=project_root / "demos",
-        cache_dir=project_root / (os.environ.get("DEMOS_CACHE_DIR") or extra.get("cache_dir", ".cache/demos")),
-        timeout_s=float(extra.get("timeout", 180)),
-        jobs=int(jobs if jobs is not None else extra.get("jobs", 0)),
-        device=device or str(extra.get("device", "auto")),
-    )
+    settings = Settings.from_extra(project_root, (cfg.get("extra") or {}).get("demos") or {}, jobs, device)
     return settings, project_root / cfg.get("docs_dir", "docs")
 
 

@@ -4,7 +4,6 @@ Thin by design: every decision lives in hooks.directive, hooks.runner and hooks.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -25,16 +24,8 @@ _state: dict = {}
 
 
 def settings_from(config) -> Settings:
-    root = Path(config.config_file_path).parent
     extra = (config.extra or {}).get("demos", {}) or {}
-    return Settings(
-        project_root=root,
-        demos_dir=root / "demos",
-        cache_dir=root / (os.environ.get("DEMOS_CACHE_DIR") or extra.get("cache_dir", ".cache/demos")),
-        timeout_s=float(extra.get("timeout", 180)),
-        jobs=int(extra.get("jobs", 0)),
-        device=str(extra.get("device", "auto")),
-    )
+    return Settings.from_extra(Path(config.config_file_path).parent, extra)
 
 
 def on_pre_build(config) -> None:

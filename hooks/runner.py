@@ -75,6 +75,18 @@ class Settings:
     def workers(self) -> int:
         return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
 
+    @classmethod
+    def from_extra(cls, project_root: Path, extra: dict[str, Any], jobs: int | None = None, device: str | None = None) -> "Settings":
+        """Settings from ``extra.demos`` of mkdocs.yml; ``DEMOS_CACHE_DIR`` and explicit arguments win."""
+        return cls(
+            project_root=project_root,
+            demos_dir=project_root / "demos",
+            cache_dir=project_root / (os.environ.get("DEMOS_CACHE_DIR") or extra.get("cache_dir", ".cache/demos")),
+            timeout_s=float(extra.get("timeout", 180)),
+            jobs=int(jobs if jobs is not None else extra.get("jobs", 0)),
+            device=device or str(extra.get("device", "auto")),
+        )
+
 
 def plan_jobs(
     settings: Settings,
