@@ -13,8 +13,9 @@ import os
 import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
+
+from hooks.cache import library_versions
 
 
 def main(argv: list[str]) -> int:
@@ -53,13 +54,7 @@ def main(argv: list[str]) -> int:
         device_name = torch.cuda.get_device_name(0)
     elif platform.processor():
         device_name = f"cpu ({platform.processor()})"
-    versions = {}
-    for lib in ("torch", "numpy", "matplotlib"):
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = "absent"
-    versions["python"] = platform.python_version()
+    versions = dict(library_versions(), python=platform.python_version())
     info = {
         "seconds": round(seconds, 3),
         "device": device,
