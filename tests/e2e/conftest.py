@@ -1,6 +1,7 @@
 """Fixtures for the end-to-end tests: one strict build of the real site, served on 127.0.0.1."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -59,18 +60,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
-    """Serve the built site on 127.0.0.1 on a free port for the session."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
+@contextlib.contextmanager
+def _serve(handler_cls: type, folder: Path) -> Iterator[int]:
+    """Serve ``folder`` on 127.0.0.1 on a free port in a thread; yield the port."""
+    handler = functools.partial(handler_cls, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    """Serve the built site on 127.0.0.1 on a free port for the session."""
+    with _serve(_QuietHandler, built_site) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="session")
@@ -204,12 +211,5 @@ class _DeployedHandler(_QuietHandler):
 @pytest.fixture(scope="session")
 def deployed_url(built_site: Path) -> Iterator[str]:
     """The built site served on 127.0.0.1 under the path of mkdocs.yml's site_url (e.g. /dl-notes/)."""
-    handler = functools.partial(type("Handler", (_DeployedHandler,), {"prefix": site_prefix()}), directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{site_prefix()}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serve(type("Handler", (_DeployedHandler,), {"prefix": site_prefix()}), built_site) as port:
+        yield f"http://127.0.0.1:{port}{site_prefix()}"
