@@ -26,13 +26,14 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(args.root).resolve()
     sys.path.insert(0, str(root))
-    from hooks.cache import DemoCache
-    from hooks.directive import SpecCache
-    from hooks.runner import Settings, plan_jobs, run_jobs
+    from hooks.figures.cache import DemoCache
+    from hooks.figures.directive import SpecCache
+    from hooks.figures.plan import Settings, plan_jobs
+    from hooks.figures.runner import run_jobs
 
     settings = Settings(project_root=root, demos_dir=root / "demos", cache_dir=Path(args.cache),
                         timeout_s=args.timeout, jobs=args.jobs, device=args.device)
-    jobs, problems = plan_jobs(settings, [], SpecCache(settings.demos_dir), only=args.names or None)
+    jobs, problems = plan_jobs(settings, [], SpecCache(settings.demos_dir), only=args.names or None)  # default runs only
     results = run_jobs(jobs, settings, DemoCache(settings.cache_dir), force=args.force)
     out = {
         "problems": [str(p) for p in problems],

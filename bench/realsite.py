@@ -39,17 +39,18 @@ class RealSite:
 
 
 def _plan(root: Path, cache: Path):
-    """Jobs of the site at ``root`` (every referenced run and each demo's default run) and the problems."""
-    from hooks.cache import DemoCache
-    from hooks.directive import SpecCache, collect_refs
-    from hooks.runner import Settings, plan_jobs
-    from hooks.sources import read_sources
+    """Jobs of the site at ``root`` (every referenced run and each demo's default run) and the problems,
+    from the same plan as the build (hooks.site.plan_site)."""
+    import os
 
-    settings = Settings(project_root=root, demos_dir=root / "demos", cache_dir=cache)
-    specs = SpecCache(settings.demos_dir)
-    refs, problems = collect_refs(read_sources(root / "docs", root), specs)
-    jobs, spec_problems = plan_jobs(settings, refs, specs)
-    return jobs, problems + spec_problems, DemoCache(cache)
+    from hooks.figures.cache import DemoCache
+    from hooks.mkdocs_site import load_project
+    from hooks.site import plan_site
+
+    os.environ.update(DEMOS_CACHE_DIR=str(cache), DEMOS_CACHE_OUTSIDE="1")
+    project, files = load_project(root / "mkdocs.yml")
+    plan = plan_site(project, files)
+    return plan.jobs, plan.problems, DemoCache(cache)
 
 
 def missing_runs(root: Path, cache: Path) -> list[str]:
@@ -65,16 +66,16 @@ def _strip_lines(path: Path, line_numbers: set[int]) -> None:
 
 def strip_directives(docs: Path, only_demos: set[str] | None = None) -> int:
     """Remove every ``!demo[...]`` line outside code (or only those of ``only_demos``); return the count."""
-    from hooks.directive import directive_lines
+    from hooks.figures.directive import directive_lines
 
     count = 0
     for path in sorted(docs.rglob("*.md")):
         text = path.read_text(encoding="utf-8")
         hits = set()
-        for index, m in directive_lines(text, 1):
-            demo = m.group("target").split("/", 1)[0].strip()
+        for index, line in directive_lines(text):
+            demo = line.strip().rsplit("](", 1)[-1].split("/", 1)[0].strip()
             if only_demos is None or demo in only_demos:
-                hits.add(index)
+                hits.add(index + 1)
         if hits:
             _strip_lines(path, hits)
             count += len(hits)

@@ -1,92 +1,104 @@
 """MkDocs hook: run the demos that pages embed (through the cache) and put their figures on the pages.
 
-Thin by design: every decision lives in hooks.directive, hooks.runner and hooks.demo_pages.
+Thin by design: the site hook (listed before this one) has already read and checked every page and
+planned every run (hooks.site); this hook runs the plan's jobs with hooks.figures.runner and writes
+figures with hooks.figures.pages.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from hooks.cache import CacheError, DemoCache
-from hooks.demo_pages import RUNS_PAGE, published_files, render_figure, render_runs_page
-from hooks.directive import FigureRef, SpecCache, collect_refs, directive_lines
-from hooks.problems import errors
-from hooks.runner import Result, Settings, counts, failure_summary, plan_jobs, run_jobs
-from hooks.sources import read_sources
+from hooks import site
+from hooks.figures.cache import CacheError, DemoCache
+from hooks.figures.directive import directive_lines
+from hooks.figures.pages import RUNS_PAGE, PageLink, published_files, relative_href, render_figure, render_runs_page
+from hooks.figures.runner import Result, counts, failure_summary, run_jobs
+from hooks.markdown import escape_html
 
 log = get_plugin_logger("demos")
 
 # Reset at the start of every build: `mkdocs serve` keeps this module loaded between builds.
 _state: dict = {}
+_serving = {"serve": False}
 
 
-def settings_from(config) -> Settings:
-    extra = (config.extra or {}).get("demos", {}) or {}
-    return Settings.from_extra(Path(config.config_file_path).parent, extra)
+def on_startup(command: str, dirty: bool) -> None:
+    _serving["serve"] = command == "serve"
 
 
 def on_pre_build(config) -> None:
     _state.clear()
-    settings = settings_from(config)
-    sources = read_sources(config.docs_dir, settings.project_root)
-    specs = SpecCache(settings.demos_dir)
-    refs, problems = collect_refs(sources, specs)
-    jobs, spec_problems = plan_jobs(settings, refs, specs)
-    problems += spec_problems
-    if errors(problems) or (config.strict and problems):
-        raise PluginError("demo figures cannot be built:\n" + "\n".join(str(p) for p in problems))
-    for p in problems:
-        log.warning(str(p))
+    plan = site.current_plan(config.config_file_path)
+    if plan is None or plan.project.demos is None:
+        raise PluginError("hooks/mkdocs_demos.py needs hooks/mkdocs_site.py listed before it under 'hooks:' in mkdocs.yml")
+    settings = plan.project.demos
 
     def report(r: Result) -> None:
-        if r.status == "ran":
-            log.info(f"demo {r.job.name} [{r.job.params_id}]: ran in {r.seconds:.1f} s")
-        elif r.status == "failed":
-            log.info(f"demo {r.job.name} [{r.job.params_id}]: failed after {r.seconds:.1f} s")
+        if r.status in ("ran", "failed"):
+            log.info(f"demo {r.job.name} [{r.job.params_id}]: {r.status} in {r.seconds:.1f} s")
         else:
-            log.debug(f"demo {r.job.name} [{r.job.params_id}]: cached")
+            log.debug(f"demo {r.job.name} [{r.job.params_id}]: {r.status}")
 
     try:
-        results = run_jobs(jobs, settings, DemoCache(settings.cache_dir), on_result=report)
+        results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report)
     except CacheError as exc:
         raise PluginError(str(exc)) from None
     summary = failure_summary(results)
-    if summary and config.strict:
+    if summary and config.strict and not _serving["serve"]:
         raise PluginError("demo runs failed (strict mode):\n" + "\n".join(summary))
     by_key = {(r.job.name, r.job.params_id): r for r in results}
-    page_refs: dict[str, list[FigureRef]] = {}
-    for ref in refs:
-        page_refs.setdefault(ref.src_uri, []).append(ref)
-    titles = {s.display_path: str(s.meta.get("title") or s.src_uri) for s in sources}
-    src_uris = {s.display_path: s.src_uri for s in sources}
-    _state.update(results=results, by_key=by_key, page_refs=page_refs, summary=summary, titles=titles, src_uris=src_uris)
+    _state.update(plan=plan, results=results, by_key=by_key, summary=summary)
+    plan.page_extras["figures"] = _figure_inputs
+
+
+def _figure_inputs(src_uri: str) -> tuple:
+    """What this hook shows on a page (its figures, or the runs table), as a comparable value."""
+    by_key = _state["by_key"]
+    if src_uri == RUNS_PAGE:
+        return tuple((r.job.name, r.job.params_id, r.status, r.shown.key if r.shown else None, r.error, tuple(r.job.pages))
+                     for r in _state["results"])
+    out = []
+    for raw, ref in _state["plan"].refs_on(src_uri).items():
+        r = by_key.get((ref.demo, ref.params_id))
+        out.append((raw, r.status if r else None, r.shown.key if r and r.shown else None, r.error if r else ""))
+    return tuple(out)
 
 
 def on_files(files: Files, config) -> Files:
+    plan = _state["plan"]
     for dest, path in published_files(_state["results"]).items():
         files.append(File.generated(config, dest, abs_src_path=str(path)))
-    content = render_runs_page(_state["results"], _state["titles"], _state["src_uris"])
+    pages = {p.display_path: PageLink(p.title, uri) for uri, p in plan.kb.pages.items()}
+    content = render_runs_page(_state["results"], pages, relative_href(RUNS_PAGE, plan.project.use_directory_urls))
     files.append(File.generated(config, RUNS_PAGE, content=content))
     return files
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    refs = _state.get("page_refs", {}).get(page.file.src_uri)
-    if not refs:
+    plan = _state.get("plan")
+    if plan is None or "!demo[" not in markdown:
         return markdown
+    refs = plan.refs_on(page.file.src_uri)
+    href = relative_href(page.file.src_uri, plan.project.use_directory_urls)
     lines = markdown.split("\n")
-    found = list(directive_lines(markdown, 0))
-    for (index, _match), ref in zip(found, refs):
-        lines[index] = render_figure(ref, _state["by_key"].get((ref.demo, ref.params_id)))
+    for index, line in directive_lines(markdown):
+        ref = refs.get(line.strip())
+        if ref is None:  # a directive with an error: the build stopped on it, or (serve) the page lists it
+            html = f'<div class="kb-demo-missing" role="note"><p><strong>Figure unavailable:</strong> <code>{escape_html(line.strip())}</code> has a problem (see the list at the top of the page).</p></div>'
+        else:
+            html = render_figure(ref, _state["by_key"].get((ref.demo, ref.params_id)), href)
+        lines[index] = "\n" + html + "\n"
     return "\n".join(lines)
 
 
 def on_post_build(config) -> None:
     results = _state.get("results", [])
     c = counts(results)
-    log.info(f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed")
+    message = f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed"
+    if c["needs-gpu"]:
+        message += f", {c['needs-gpu']} need a GPU (notes demos NAME --device cuda on a GPU machine)"
+    log.info(message)
     if _state.get("summary"):
         log.warning("demo runs failed; pages show the last good figures:\n" + "\n".join(_state["summary"]))

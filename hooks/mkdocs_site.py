@@ -1,15 +1,24 @@
-"""MkDocs hooks for the knowledge base: a thin adapter over hooks.graph and hooks.render.
+"""MkDocs hooks for the knowledge base: a thin adapter over hooks.site and hooks.kb.render.
 
-on_pre_build reads and checks every source once and builds the graph; on_files drops drafts and adds
-the generated pages and the feed; on_page_markdown resolves wikilinks and appends backlinks with
-dictionary lookups only. State is rebuilt on every build because `mkdocs serve` keeps this module loaded.
+on_pre_build lists the files with MkDocs' own ``get_files`` (so ``exclude_docs``, ``draft_docs`` and
+``not_in_nav`` mean what MkDocs says), reads and checks every source once through hooks.site and
+stops a failing build before MkDocs touches ``site/``; on_files hands MkDocs the sources already read,
+drops drafts and refused files and adds the generated pages and the feed; on_page_markdown resolves
+wikilinks; on_post_page fills the generated lists into the rendered HTML.
+
+Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
+read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
+are shown on the page and in the terminal instead of stopping the server.
 """
 from __future__ import annotations
 
-import html
+import json
+import logging
+import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:  # MkDocs loads hook files by path; the hooks package lives beside this file
@@ -18,34 +27,204 @@ if _PROJECT_ROOT not in sys.path:  # MkDocs loads hook files by path; the hooks 
 from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import get_plugin_logger  # noqa: E402
-from mkdocs.structure.files import File, Files, InclusionLevel  # noqa: E402
+from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
 
-from hooks import render  # noqa: E402
-from hooks.graph import FEED, ConceptMap, KnowledgeBase, concept_map, load_knowledge_base  # noqa: E402
-from hooks.problems import errors  # noqa: E402
+from hooks import site  # noqa: E402
+from hooks.config import ConfigError  # noqa: E402
+from hooks.kb import render  # noqa: E402
+from hooks.kb.graph import FEED, ConceptMap, concept_map  # noqa: E402
+from hooks.kb.sources import SourceFile  # noqa: E402
+from hooks.problems import failing  # noqa: E402
 
 log = get_plugin_logger("notes")
 
-DEFAULTS = {"feed_items": 50, "newest_on_home": 5, "map_notes": 40}
 REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
+DEMO_HOOK = "mkdocs_demos.py"
+_STATUS = {
+    InclusionLevel.EXCLUDED: "excluded",
+    InclusionLevel.DRAFT: "draft",
+    InclusionLevel.NOT_IN_NAV: "not_in_nav",
+}
 
+# --- the core's view of MkDocs' files and settings (also used by the `notes` command) ------------------
+
+
+def source_files(files: Files | list[File], project: site.Project) -> list[SourceFile]:
+    """MkDocs' files of docs/ as the core lists them."""
+    out = []
+    for f in files:
+        if f.abs_src_path is None or f.generated_by:
+            continue
+        out.append(SourceFile(f.src_uri, f.abs_src_path, project.display(f.abs_src_path), _STATUS.get(f.inclusion, "included")))
+    return out
+
+
+def uses_demos(config: MkDocsConfig) -> bool:
+    return any(str(name).endswith(DEMO_HOOK) for name in (config.hooks or {}))
+
+
+def load_project(config_file: str | os.PathLike[str], *, jobs: int | None = None, device: str | None = None) -> tuple[site.Project, list[SourceFile]]:
+    """The project and its files as a build of ``config_file`` sees them, for the `notes` command.
+
+    Plugins and hooks are not loaded (nothing of theirs is needed to list the files).
+    """
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    config_file = str(config_file)
+    try:
+        full = load_config(config_file, plugins=[], hooks=[])
+    except ConfigurationError as exc:
+        raise ConfigError(f"cannot be loaded: {exc}", os.path.basename(config_file)) from None
+    raw = site.read_raw_config(config_file)
+    with_demos = any(str(h).endswith(DEMO_HOOK) for h in raw.get("hooks") or [])
+    project = site.project_from_config(full, with_demos=with_demos, jobs=jobs, device=device)
+    return project, source_files(get_files(full), project)
+
+
+# --- state kept while `mkdocs serve` runs ----------------------------------------------------------------
 
 @dataclass
 class _Build:
-    kb: KnowledgeBase
-    settings: dict[str, int]
-    urls: dict[str, str] = field(default_factory=dict)  # src_uri -> URL of each page in the site
+    plan: site.SitePlan
     layout: ConceptMap | None = None
+    files: Files | None = None
+
+    def concept_map(self) -> ConceptMap:
+        if self.layout is None:
+            self.layout = _layouts.get(render.map_inputs(self.plan.kb, self.plan.project.notes))
+            if self.layout is None:
+                self.layout = concept_map(self.plan.kb, self.plan.project.notes.map_notes)
+                _layouts.clear()
+                _layouts[render.map_inputs(self.plan.kb, self.plan.project.notes)] = self.layout
+        return self.layout
 
 
 _build: _Build | None = None
+_serving = {"serve": False, "dirty": False}
+_sessions: dict[str, site.Session] = {}
+_layouts: dict[Any, ConceptMap] = {}
+
+
+class _Incremental:
+    """Under `mkdocs serve`: render only the pages whose output changed since the previous build.
+
+    MkDocs' dirty builds skip a page when ``file.is_modified()`` is false; this sets it from the
+    fingerprints of hooks.site (a page's source and everything generated on it), removes the output
+    of pages that are gone and completes the search index from the previous build's entries.
+    """
+
+    def __init__(self) -> None:
+        self.prints: dict[str, int] = {}
+        self.outputs: dict[str, str] = {}  # src_uri -> dest path of every page and file of the previous build
+        self.index: list[dict] = []  # the previous build's full search index entries
+        self.config_stamp: Any = None
+        self.rendered: set[str] = set()
+
+    def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
+        stamp = _config_stamp(config)
+        full = stamp != self.config_stamp
+        self.config_stamp = stamp
+        self.rendered = set()
+        for file in files.documentation_pages():
+            changed = full or prints.get(file.src_uri) != self.prints.get(file.src_uri) or file.src_uri not in self.outputs
+            if file.src_uri not in prints:  # a page this project does not generate or read (never cached)
+                changed = True
+            file.is_modified = (lambda flag: lambda: flag)(changed)  # consulted by MkDocs' dirty build
+            if changed:
+                self.rendered.add(file.src_uri)
+        self.prints = prints
+
+    def finish(self, files: Files, config: MkDocsConfig) -> None:
+        site_dir = Path(config.site_dir)
+        outputs = {f.src_uri: f.dest_uri for f in files if f.inclusion.is_in_serve()}
+        for uri, dest in self.outputs.items():  # pages and files that are gone (deleted, renamed, now drafts)
+            if uri not in outputs or outputs[uri] != dest:
+                path = site_dir / dest
+                if path.is_file():
+                    path.unlink()
+                    _remove_empty_parents(path.parent, site_dir)
+        self.outputs = outputs
+        index_path = site_dir / "search" / "search_index.json"
+        if not index_path.is_file():
+            return
+        data = json.loads(index_path.read_text(encoding="utf-8"))
+        fresh: dict[str, list[dict]] = {}
+        for entry in data.get("docs", []):
+            fresh.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
+        previous: dict[str, list[dict]] = {}
+        for entry in self.index:
+            previous.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
+        merged = []
+        for file in files.documentation_pages(inclusion=InclusionLevel.is_in_serve):
+            location = file.url if file.url != "./" else ""
+            source = fresh if file.src_uri in self.rendered else previous
+            merged += source.get(location, [])
+        data["docs"] = merged
+        self.index = merged
+        index_path.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _config_stamp(config: MkDocsConfig) -> Any:
+    """What forces every page to be rebuilt: mkdocs.yml itself, and the theme's and hooks' files."""
+    paths = [config.config_file_path] if config.config_file_path else []
+    paths += [str(p) for p in Path(_PROJECT_ROOT, "hooks").rglob("*.py")]
+    stamps = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            stamps.append((path, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append((path, None, None))
+    return tuple(stamps)
+
+
+_incremental: dict[str, _Incremental] = {}
+
+
+class _DropDirtyWarning(logging.Filter):
+    """MkDocs warns on every dirty build; under this project's incremental serve that is the design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_serving["serve"] and record.getMessage().startswith("A 'dirty' build is being performed"))
+
+
+logging.getLogger("mkdocs.commands.build").addFilter(_DropDirtyWarning())
+
+
+# --- the hooks -------------------------------------------------------------------------------------
+
+def on_startup(command: str, dirty: bool) -> None:
+    _serving.update(serve=command == "serve", dirty=dirty)
+
+
+def on_serve(server, config: MkDocsConfig, builder):
+    """Make every rebuild a dirty one; which pages it renders is decided in on_files."""
+    if not _serving["dirty"]:
+        import mkdocs.commands.serve as serve_module
+
+        real_build = serve_module.build
+        if not getattr(real_build, "_kb_incremental", False):
+            def incremental_build(config, *, serve_url=None, dirty=False):
+                return real_build(config, serve_url=serve_url, dirty=True)
+
+            incremental_build._kb_incremental = True  # type: ignore[attr-defined]
+            serve_module.build = incremental_build
+    return server
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build
     _build = None
+    site.forget_plan(config.config_file_path)
     for extension in REQUIRED_EXTENSIONS:
         if not any(isinstance(e, str) and e.endswith(extension) for e in config.markdown_extensions):
             config.markdown_extensions.append(extension)
@@ -55,63 +234,56 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_pre_build(config: MkDocsConfig) -> None:
     global _build
     _build = None
-    settings = _settings(config)
-    root = Path(config.config_file_path).parent if config.config_file_path else Path(config.docs_dir).parent
-    toc = config.mdx_configs.get("toc", {})
-    kwargs = {k: toc[k] for k in ("slugify", "separator") if k in toc}
-    kb = load_knowledge_base(config.docs_dir, root, **kwargs)
-    failing = kb.problems if config.strict else errors(kb.problems)
-    if failing:
-        raise PluginError(f"{len(failing)} problem(s) in the notes:\n" + "\n".join(str(p) for p in failing))
-    for problem in kb.problems:
-        log.warning(str(problem))
-    _build = _Build(kb, settings)
-
-
-def _settings(config: MkDocsConfig) -> dict[str, int]:
-    """``extra.notes`` of mkdocs.yml over the defaults; a value that is not a whole number stops the build."""
-    given = config.extra.get("notes") or {}
-    if not isinstance(given, dict):
-        raise PluginError("extra.notes in mkdocs.yml must be a mapping, e.g. 'feed_items: 50'")
-    settings = dict(DEFAULTS)
-    for key in DEFAULTS.keys() & given.keys():
-        if not isinstance(given[key], int) or isinstance(given[key], bool) or given[key] < 0:
-            raise PluginError(f"extra.notes.{key} in mkdocs.yml must be a whole number, not {given[key]!r}")
-        settings[key] = given[key]
-    return settings
+    try:
+        project = site.project_from_config(config, with_demos=uses_demos(config))
+    except ConfigError as exc:
+        raise PluginError(str(exc)) from None
+    key = str(config.config_file_path or config.docs_dir)
+    session = _sessions.get(key) if _serving["serve"] else None
+    if session is None:
+        session = site.Session(project.root, project.demos.demos_dir if project.demos else None)
+        if _serving["serve"]:
+            _sessions[key] = session
+    plan = site.plan_site(project, source_files(get_files(config), project), session=session)
+    stopping = failing(plan.problems, config.strict)
+    if stopping and not _serving["serve"]:
+        raise PluginError(f"{len(stopping)} problem(s) in the notes:\n" + "\n".join(str(p) for p in stopping))
+    for problem in plan.problems:
+        (log.warning if problem.severity == "warning" or _serving["serve"] else log.error)(str(problem))
+    _build = _Build(plan)
+    site.remember_plan(config.config_file_path, plan)
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     if _build is None:
         return files
-    kb = _build.kb
-    for uri in kb.drafts:
-        draft = files.get_file_from_path(uri)
-        if draft is not None:
-            files.remove(draft)
-    for uri, page in kb.pages.items():  # notes and concepts are reached through the indexes, not the nav
-        if page.kind in ("note", "concept"):
-            file = files.get_file_from_path(uri)
-            if file is not None and file.inclusion is InclusionLevel.INCLUDED:
-                file.inclusion = InclusionLevel.NOT_IN_NAV
+    plan = _build.plan
+    kb = plan.kb
+    for uri in list(kb.drafts) + sorted(plan.refused):
+        file = files.get_file_from_path(uri)
+        if file is not None:
+            files.remove(file)
+    for file in files.documentation_pages():
+        parsed = kb.parsed.get(file.src_uri)
+        if parsed is not None:  # hand MkDocs the source already read, without its private comments
+            file.content_string = parsed.source.front + parsed.source.body
+        page = kb.pages.get(file.src_uri)
+        if page is not None and page.kind in ("note", "concept") and file.inclusion is InclusionLevel.INCLUDED:
+            file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through the indexes, not the sidebar
     for uri, content in render.generated_pages(kb).items():
-        files.append(File.generated(config, uri, content=content))
-    _build.urls = {uri: files.get_file_from_path(uri).url for uri in kb.pages}
+        if uri not in plan.refused:
+            files.append(File.generated(config, uri, content=content))
     if not config.site_url:
         log.info("site_url is not set, so the links in feed.xml are not absolute")
-    feed = render.feed_xml(
-        kb,
-        title=config.site_name,
-        site_url=config.site_url or "",
-        description=config.site_description or "",
-        urls=_build.urls,
-        items=_build.settings["feed_items"],
-    )
-    existing = files.get_file_from_path(FEED)
-    if existing is not None:
-        log.warning(f"docs/{FEED} is replaced by the feed the build writes; delete it")
-        files.remove(existing)
-    files.append(File.generated(config, FEED, content=feed))
+    feed = render.feed_xml(kb, title=config.site_name, site_url=config.site_url or "", description=config.site_description or "",
+                           items=plan.project.notes.feed_items)
+    if FEED not in plan.refused:
+        files.append(File.generated(config, FEED, content=feed))
+    if _serving["serve"]:
+        key = str(config.config_file_path or config.docs_dir)
+        state = _incremental.setdefault(key, _Incremental())
+        state.plan(files, site.fingerprints(plan, plan.page_inputs), config)
+    _build.files = files
     return files
 
 
@@ -119,27 +291,28 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if _build is None:
         return markdown
     if page.meta.get("title"):  # the theme prints the front matter title unescaped (header, and h1 when the body has none)
-        page.meta["title"] = page.title = html.escape(str(page.meta["title"]), quote=False)
-    state = _build
-
-    def map_html() -> str:
-        if state.layout is None:
-            state.layout = concept_map(state.kb, state.settings["map_notes"])
-        return render.concept_map_svg(state.layout, lambda uri: get_relative_url(state.urls[uri], page.file.url))
-
-    return render.finish_page(
-        state.kb,
-        page.file.src_uri,
-        markdown,
-        newest_count=state.settings["newest_on_home"],
-        concept_map_html=map_html,
-    )
+        page.meta["title"] = page.title = render.esc(str(page.meta["title"]))
+    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown)
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    """Let browsers and feed readers find the feed from every page."""
-    if _build is None or "</head>" not in output:
+    if _build is None:
         return output
-    href = get_relative_url(FEED, page.url)
-    link = f'<link rel="alternate" type="application/rss+xml" title="{html.escape(config.site_name)}" href="{href}">'
-    return output.replace("</head>", link + "\n</head>", 1)
+    plan = _build.plan
+    problems = plan.problems_of(page.file.src_uri) if _serving["serve"] else ()
+    output = render.page_html(plan.kb, page.file.src_uri, output, settings=plan.project.notes,
+                              concept_map=_build.concept_map, problems=problems)
+    if "</head>" in output:  # let browsers and feed readers find the feed from every page
+        href = get_relative_url(FEED, page.url)
+        link = f'<link rel="alternate" type="application/rss+xml" title="{render.esc(config.site_name)}" href="{href}">'
+        output = output.replace("</head>", link + "\n</head>", 1)
+    return output
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if _build is None or not _serving["serve"]:
+        return
+    key = str(config.config_file_path or config.docs_dir)
+    state = _incremental.get(key)
+    if state is not None and _build.files is not None:
+        state.finish(_build.files, config)

@@ -18,7 +18,27 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class LocatedError(ValueError):
+    """A mistake raised where it is found, carrying its file and line as fields (not in the text).
+
+    Whoever catches it and knows more (the page that asked for a demo, the line of a directive)
+    fills in what is missing with :meth:`problem`.
+    """
+
+    def __init__(self, message: str, path: str = "", line: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def problem(self, path: str = "", line: int = 0, severity: Severity = "error") -> Problem:
+        return Problem(self.path or path, self.line or line, self.message, severity)
+
+    def __str__(self) -> str:
+        return str(self.problem())
 
 
 class ProblemsError(Exception):
@@ -31,3 +51,8 @@ class ProblemsError(Exception):
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
+
+
+def failing(problems: Iterable[Problem], strict: bool) -> list[Problem]:
+    """The problems that stop a build: errors, and under ``--strict`` warnings too."""
+    return sorted(problems) if strict else errors(problems)

@@ -55,6 +55,22 @@ def build_site(config_path: Path, strict: bool = True) -> Path:
     return Path(config.site_dir)
 
 
+def plan_of(root: Path):
+    """The site plan of the project in ``root`` (its mkdocs.yml), as `notes check` and the build make it."""
+    from hooks.mkdocs_site import load_project
+    from hooks.site import plan_site
+
+    project, files = load_project(root / "mkdocs.yml")
+    return plan_site(project, files)
+
+
+def check_site(root: Path):
+    """Every problem `notes check` reports for the project in ``root``."""
+    from hooks.cli.check import check_project
+
+    return check_project(root)
+
+
 @pytest.fixture
 def tiny_site(tmp_path: Path) -> Path:
     """A fresh copy of the tiny fixture site; returns the path of its mkdocs.yml."""

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import Abort
 
-from tests.conftest import FIXTURES, TINY_DOCS, build_site, write_site
-from hooks.site_cli import check_site, new_note, slugify_title
+from hooks.cli.new import new_note, slugify_title
+from tests.conftest import FIXTURES, TINY_DOCS, build_site, check_site, write_site
 
 BAD = FIXTURES / "bad"
 NOTE = "docs/notes/2024-05-01-{}.md"
@@ -57,14 +57,15 @@ def our_records(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "mkdocs.plugins.notes"]
 
 
-def test_the_tiny_site_itself_is_clean():
-    assert check_site(TINY_DOCS, TINY_DOCS.parent) == []
+def test_the_tiny_site_itself_is_clean(tmp_path):
+    write_site(tmp_path)
+    assert check_site(tmp_path) == []
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_check_reports_one_problem(case, tmp_path):
     site_with(case, tmp_path)
-    problems = check_site(tmp_path / "docs", tmp_path)
+    problems = check_site(tmp_path)
     path, line, severity, text = EXPECTED[case]
     assert len(problems) == 1, problems
     (problem,) = problems
@@ -75,7 +76,7 @@ def test_check_reports_one_problem(case, tmp_path):
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_notes_check_prints_the_problem(case, tmp_path, monkeypatch, capsys):
-    from hooks.cli import main
+    from hooks.cli.main import main
 
     site_with(case, tmp_path)
     monkeypatch.chdir(tmp_path / "docs" / "notes")  # `notes check` finds mkdocs.yml above the current folder
@@ -138,14 +139,14 @@ def test_slugify_title():
 
 
 def test_new_note_writes_a_note_that_passes_the_check(tmp_path):
+    write_site(tmp_path)
     docs = tmp_path / "docs"
-    shutil.copytree(TINY_DOCS, docs)
     path = new_note(docs, "Sharp minima: a second look", datetime.date(2024, 6, 1), tags=["theory"], concepts=["Trainability", "DDD"])
     assert path == docs / "notes" / "2024-06-01-sharp-minima-a-second-look.md"
     text = path.read_text(encoding="utf-8")
     assert "title: 'Sharp minima: a second look'" in text and "date: 2024-06-01" in text and "tags: [theory]" in text
     assert "\n# Sharp minima: a second look\n" in text and "Concepts: [[Trainability]], [[DDD]]" in text
-    assert check_site(docs, tmp_path) == []
+    assert check_site(tmp_path) == []
 
 
 def test_new_note_refuses_to_overwrite(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -16,13 +17,14 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     shutil.copytree(FIXTURE, root)
     (root / "mkdocs.yml").write_text(
-        "site_name: T\nextra:\n  demos:\n    cache_dir: .cache/demos\n    timeout: 30\n"
+        f"site_name: T\nhooks: [{REPO}/hooks/mkdocs_site.py, {REPO}/hooks/mkdocs_demos.py]\n"
+        "extra:\n  demos:\n    cache_dir: .cache/demos\n    timeout: 30\n"
     )
     return root
 
 
 def notes(root: Path, *args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from hooks.cli import main; rc = main(sys.argv[1:]); print('torch imported:', 'torch' in sys.modules); sys.exit(rc)"
+    code = "import sys; from hooks.cli.main import main; rc = main(sys.argv[1:]); print('torch imported:', 'torch' in sys.modules); sys.exit(rc)"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=root, capture_output=True, text=True, timeout=120)
 
 

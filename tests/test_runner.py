@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from hooks.cache import CacheError, DemoCache, cache_key
-from hooks.demo_spec import DemoError, load_spec, params_id, resolve_params
-from hooks.directive import SpecCache, collect_refs, parse_target
-from hooks.runner import Settings, failure_summary, plan_jobs, run_jobs
-from hooks.sources import parse_source, read_sources
+from hooks.figures.cache import CacheError, DemoCache
+from hooks.figures.directive import SpecCache, collect_refs, parse_target
+from hooks.figures.plan import Settings, cache_key, plan_jobs
+from hooks.figures.runner import failure_summary, run_jobs
+from hooks.figures.spec import DemoError, load_spec, params_id, resolve_params
+from hooks.kb.sources import parse_source
+from tests.conftest import plan_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
 REPO = Path(__file__).resolve().parents[1]
+MKDOCS_YML = f"site_name: T\nhooks: [{REPO}/hooks/mkdocs_site.py, {REPO}/hooks/mkdocs_demos.py]\nextra:\n  demos:\n    cache_dir: .cache\n"
 
 
 @pytest.fixture
@@ -28,6 +31,12 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     shutil.copytree(FIXTURE, root)
     return root
+
+
+def page(text: str, uri: str = "a.md", display: str | None = None) -> tuple[str, str, str, int]:
+    """One page as collect_refs takes it: (src_uri, display path, body, line of the body's first line)."""
+    src = parse_source(uri, text.encode(), display or uri)
+    return src.src_uri, src.display_path, src.body, src.body_line
 
 
 def settings(root: Path, **kw) -> Settings:
@@ -73,8 +82,7 @@ def test_spec_is_read_from_source_without_import(project: Path) -> None:
 )
 def test_bad_directives_are_one_line_errors_with_file_and_line(project: Path, target: str, message: str) -> None:
     text = f"---\ntitle: T\n---\n\n# T\n\nSome text.\n\n!demo[Caption]({target})\n"
-    src = parse_source("notes/2024-01-01-x.md", text.encode(), "docs/notes/2024-01-01-x.md")
-    refs, problems = collect_refs([src], SpecCache(project / "demos"))
+    refs, problems = collect_refs([page(text, "notes/2024-01-01-x.md", "docs/notes/2024-01-01-x.md")], SpecCache(project / "demos"))
     assert refs == []
     assert len(problems) == 1
     assert str(problems[0]).startswith("docs/notes/2024-01-01-x.md:9: ")
@@ -84,7 +92,7 @@ def test_bad_directives_are_one_line_errors_with_file_and_line(project: Path, ta
 
 def test_directives_in_code_blocks_are_left_alone(project: Path) -> None:
     text = "# T\n\n```markdown\n!demo[Not me](nope/main)\n```\n\n!demo[Me](ok/main?scale=2)\n"
-    refs, problems = collect_refs([parse_source("a.md", text.encode())], SpecCache(project / "demos"))
+    refs, problems = collect_refs([page(text)], SpecCache(project / "demos"))
     assert problems == []
     assert [(r.line, r.demo, r.overrides, r.params_id) for r in refs] == [(7, "ok", {"scale": 2.0}, "scale-2.0")]
 
@@ -130,7 +138,7 @@ def test_run_then_reuse_with_manifest_and_checksums(project: Path) -> None:
     [first] = run_jobs(jobs, s, cache)
     assert first.status == "ran", first.error
     m = first.entry.manifest
-    assert set(m["files"]) == {"main-light.svg", "main-dark.svg", "data.json", "log.txt"}
+    assert set(m["files"]) == {"main-light.svg", "main-dark.svg", "data.json", "log.txt", "source.py"}
     assert m["params_id"] == "default" and m["seed"] == 0 and m["device"] == "cpu"
     assert m["source"] == "demos/ok.py"
     assert json.loads(first.entry.file("data.json").read_text())["answer"] == 42.0
@@ -187,17 +195,14 @@ def test_runs_are_parallel_processes(project: Path) -> None:
     demo = project / "demos" / "standalone.py"
     demo.write_text(demo.read_text().replace(
         "    time.sleep(cfg.sleep)\n",
-        "    t0 = time.time()\n    time.sleep(cfg.sleep)\n    (out_dir / 'span.json').write_text(json.dumps([t0, time.time(), __import__('os').getpid()]))\n",
-    ))
+        "    t0 = time.time()\n    time.sleep(cfg.sleep)\n    span = [t0, time.time(), __import__('os').getpid()]\n",
+    ).replace('json.dumps({"slept": cfg.sleep})', 'json.dumps({"slept": cfg.sleep, "span": span})'))
     s = settings(project, jobs=2)
-    refs, _ = collect_refs(
-        [parse_source("a.md", b"!demo[a](standalone/main?sleep=1.5)\n\n!demo[b](standalone/main?sleep=1.6)\n")],
-        SpecCache(s.demos_dir),
-    )
+    refs, _ = collect_refs([page("!demo[a](standalone/main?sleep=1.5)\n\n!demo[b](standalone/main?sleep=1.6)\n")], SpecCache(s.demos_dir))
     jobs, _ = plan_jobs(s, refs, SpecCache(s.demos_dir), include_defaults=False)
     results = run_jobs(jobs, s, DemoCache(s.cache_dir))
     assert [r.status for r in results] == ["ran", "ran"]
-    (a0, a1, pid_a), (b0, b1, pid_b) = (json.loads(r.entry.file("span.json").read_text()) for r in results)
+    (a0, a1, pid_a), (b0, b1, pid_b) = (json.loads(r.entry.file("data.json").read_text())["span"] for r in results)
     assert pid_a != pid_b != os.getpid()
     assert a0 < b1 and b0 < a1, "the two runs did not overlap in time"
 
@@ -216,18 +221,32 @@ RUN_SCRIPT = textwrap.dedent(
     """
     import sys, json
     from pathlib import Path
-    from hooks.directive import SpecCache, collect_refs
-    from hooks.runner import Settings, plan_jobs, run_jobs
-    from hooks.cache import DemoCache
-    from hooks.sources import parse_source
+    from hooks.figures.directive import SpecCache, collect_refs
+    from hooks.figures.plan import Settings, plan_jobs
+    from hooks.figures.runner import run_jobs
+    from hooks.figures.cache import DemoCache
     root = Path(sys.argv[1]); target = sys.argv[2]
     s = Settings(project_root=root, demos_dir=root / "demos", cache_dir=root / ".cache")
-    refs, _ = collect_refs([parse_source("a.md", f"!demo[x]({target})\\n".encode())], SpecCache(s.demos_dir))
+    refs, _ = collect_refs([("a.md", "a.md", f"!demo[x]({target})\\n", 1)], SpecCache(s.demos_dir))
     jobs, _ = plan_jobs(s, refs, SpecCache(s.demos_dir), include_defaults=False)
     print(json.dumps([[r.status, r.error, sorted(r.entry.manifest["files"]) if r.entry else None] for r in run_jobs(jobs, s, DemoCache(s.cache_dir))]))
     print("torch imported:", "torch" in sys.modules)
     """
 )
+
+
+def demo_processes(project: Path) -> list[int]:
+    """PIDs of demo processes (and anything they started) still running for this project."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if str(project) in (proc.environ().get("PYTHONPATH") or "") and proc.pid != os.getpid():
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
 
 
 def _spawn(root: Path, target: str) -> subprocess.Popen:
@@ -263,8 +282,7 @@ def test_kill_9_mid_run_leaves_no_entry_and_the_next_build_reruns(project: Path)
     assert leftovers, "the killed run should have left its unfinished folder in tmp/"
     # The child died with its parent (PR_SET_PDEATHSIG): nothing is left running the demo.
     time.sleep(0.5)
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert str(leftovers[0] / "_request.json") not in ps
+    assert demo_processes(project) == []
     (project / "HOLD").unlink()
     p = _spawn(project, "standalone/main")
     out, err = p.communicate(timeout=60)
@@ -281,8 +299,10 @@ def test_the_cached_path_never_imports_torch(project: Path) -> None:
     assert out.splitlines()[-1] == "torch imported: False"
 
 
-def test_read_sources_feeds_the_directive_scan(project: Path) -> None:
-    refs, problems = collect_refs(read_sources(project / "docs", project), SpecCache(project / "demos"))
+def test_the_site_plan_feeds_the_directive_scan(project: Path) -> None:
+    (project / "mkdocs.yml").write_text(MKDOCS_YML)
+    plan = plan_of(project)
+    refs, problems = plan.refs, plan.problems
     assert problems == []
     assert [(r.display_path, r.line, r.params_id) for r in refs] == [
         ("docs/index.md", 7, "default"),

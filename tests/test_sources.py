@@ -5,8 +5,9 @@ import datetime
 
 import pytest
 
-from hooks.notes import check_page, excerpt, first_h1, kind_of
-from hooks.sources import parse_source, read_sources
+from hooks.kb.notes import check_page, excerpt, first_h1, kind_of
+from hooks.kb.sources import parse_source
+from tests.conftest import plan_of, write_site
 
 
 def page(src_uri: str, text: str | bytes):
@@ -48,11 +49,12 @@ def test_unclosed_front_matter():
     assert "never closed" in src.problems[0].message
 
 
-def test_read_sources_skips_hidden_files(tmp_path):
+def test_hidden_files_are_not_read(tmp_path):
+    write_site(tmp_path, docs=None)
     (tmp_path / "docs" / ".obsidian").mkdir(parents=True)
     (tmp_path / "docs" / ".obsidian" / "x.md").write_text("x")
     (tmp_path / "docs" / "a.md").write_text("# A")
-    assert [s.display_path for s in read_sources(tmp_path / "docs", tmp_path)] == ["docs/a.md"]
+    assert sorted(p.display_path for p in plan_of(tmp_path).kb.pages.values()) == ["docs/a.md"]
 
 
 # --- hooks.notes: the schema -----------------------------------------------------------------------

@@ -37,7 +37,7 @@ def build_site(site_dir: Path, cache_dir: Path | None = None, strict: bool = Tru
     )
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, PYTHONHASHSEED="0")
     if cache_dir is not None:
-        env["DEMOS_CACHE_DIR"] = str(cache_dir)
+        env.update(DEMOS_CACHE_DIR=str(cache_dir), DEMOS_CACHE_OUTSIDE="1")
     env.update(extra_env or {})
     args = ["build", "--site-dir", str(site_dir), "-f", str(REPO / "mkdocs.yml")]
     if strict:

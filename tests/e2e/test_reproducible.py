@@ -94,7 +94,7 @@ RUN_TIME_FILES = {
 RUN_TIME_PATTERNS = [
     (re.compile(r"(?<![\w.])\d+\.\d s\b"), "#.# s"),  # provenance: seconds
     (re.compile(r"\brun \d{4}-\d{2}-\d{2}\b"), "run YYYY-MM-DD"),  # provenance: date of the run
-    (re.compile(r'(<td style="text-align: right;">)\d+\.\d(</td>)'), r"\1#.#\2"),  # runs table: Seconds
+    (re.compile(r'(<td class="kb-num">)\d+\.\d(</td>)'), r"\1#.#\2"),  # runs table: Seconds
     (re.compile(r"(<td>)\d{4}-\d{2}-\d{2}(</td>)"), r"\1YYYY-MM-DD\2"),  # runs table: Last run
 ]
 
@@ -169,7 +169,7 @@ def _escaping_site(root: Path) -> Path:
         "plugins": ["search", "tags"],
         "hooks": hooks,
         "markdown_extensions": real["markdown_extensions"],
-        "extra": {"demos": {"cache_dir": ".cache/demos", "timeout": 60, "jobs": 1}},
+        "extra": {"demos": {"cache_dir": ".demos-cache", "timeout": 60, "jobs": 1}},
     }
     (root / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     demos = root / "demos"

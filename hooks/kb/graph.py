@@ -1,26 +1,32 @@
-"""The note and concept graph: every source checked once, wikilinks resolved, backlinks and neighbours derived."""
+"""The note and concept graph: every source checked once, wikilinks resolved, backlinks, neighbours and tags derived.
+
+Two phases, as links make a graph and not a tree: what one source says (its front matter, its
+links, headings and excerpt) is derived once per version of that source and cached on it
+(:class:`ParseCache`); the graph over all pages is then put together with dictionary lookups only,
+which is cheap enough to redo on every build, and lets a rebuild under ``mkdocs serve`` re-read
+only the files that changed.
+"""
 from __future__ import annotations
 
 import datetime
 import itertools
-import os
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from markdown.extensions.toc import slugify as toc_slugify
 
-from hooks.notes import PageInfo, check_page, excerpt
+from hooks.kb.notes import PageInfo, check_page, excerpt
+from hooks.kb.sources import Source, Status
 from hooks.problems import Problem
-from hooks.sources import Source, read_sources
-from hooks.wikilinks import (
-    IMAGE_SUFFIXES,
+from hooks.urls import page_url, relative_url
+from hooks.kb.wikilinks import (
     AssetIndex,
     Headings,
     Linker,
     NameIndex,
     Slugify,
+    WikiLink,
     extract_headings,
     find_wikilinks,
     name_key,
@@ -31,9 +37,73 @@ NOTES_INDEX = "notes/index.md"
 CONCEPTS_INDEX = "concepts/index.md"
 CONCEPT_MAP = "concept-map.md"
 FEED = "feed.xml"
-GENERATED = (NOTES_INDEX, CONCEPTS_INDEX, CONCEPT_MAP, FEED)
+GENERATED = {
+    NOTES_INDEX: "the notes archive",
+    CONCEPTS_INDEX: "the concept index",
+    CONCEPT_MAP: "the concept map",
+    FEED: "the RSS feed",
+}
+TAGS_MARKER = "<!-- kb:tags -->"  # the page holding this line lists every tag; tag chips link there
 MAX_SUGGESTIONS = 100  # "did you mean" costs a scan of every name; stop offering it after this many misses
+HIDDEN_REASONS = {"draft": "is a draft, which is not published", "excluded": "is excluded from the site (exclude_docs)"}
 
+
+# --- what one source says ----------------------------------------------------------------------------
+
+@dataclass
+class Parsed:
+    """What one version of one source says, derived once."""
+
+    source: Source
+    page: PageInfo | None
+    problems: list[Problem]
+    links: list[WikiLink] = field(default_factory=list)
+    excerpt: str = ""
+    has_tags_marker: bool = False
+    _headings: Headings | None = None
+
+    def headings(self, slugify: Slugify, separator: str) -> Headings:
+        if self._headings is None:
+            self._headings = extract_headings(self.page.body, slugify, separator) if self.page else Headings()
+        return self._headings
+
+
+class ParseCache:
+    """:class:`Parsed` per source, kept while the source object (and so the file) is unchanged."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, tuple[int, bool, Parsed]] = {}
+
+    def get(self, source: Source, listed_as_draft: bool) -> Parsed:
+        known = self._by_uri.get(source.src_uri)
+        if known is not None and known[0] == id(source) and known[1] == listed_as_draft and known[2].source is source:
+            return known[2]
+        parsed = parse(source, listed_as_draft)
+        self._by_uri[source.src_uri] = (id(source), listed_as_draft, parsed)
+        return parsed
+
+    def retain(self, src_uris: Iterable[str]) -> None:
+        keep = set(src_uris)
+        for uri in list(self._by_uri):
+            if uri not in keep:
+                del self._by_uri[uri]
+
+
+def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
+    page, problems = check_page(source, listed_as_draft)
+    if page is None:
+        return Parsed(source, None, problems)
+    return Parsed(
+        source,
+        page,
+        problems,
+        links=find_wikilinks(page.body),
+        excerpt=excerpt(page.body) if page.kind == "note" else "",
+        has_tags_marker=TAGS_MARKER in page.body,
+    )
+
+
+# --- the graph ---------------------------------------------------------------------------------------
 
 @dataclass
 class KnowledgeBase:
@@ -42,7 +112,7 @@ class KnowledgeBase:
     pages: dict[str, PageInfo]  # published pages (drafts left out) by src_uri
     notes: list[PageInfo]  # newest first
     concepts: list[PageInfo]  # by title
-    drafts: list[str]  # src_uris of draft pages, which the build leaves out
+    hidden: dict[str, str]  # src_uri -> why it is not published (drafts, excluded files)
     linker: Linker
     links: dict[str, list[str]]  # page -> pages it links to, each once, in order of first link
     backlinks: dict[str, list[str]]  # page -> notes (newest first), then concepts (by title), that link to it
@@ -50,13 +120,27 @@ class KnowledgeBase:
     older: dict[str, str]  # note -> the note before it by date
     newer: dict[str, str]  # note -> the note after it by date
     excerpts: dict[str, str]  # note -> first paragraph as plain text
+    tags: dict[str, list[str]]  # tag -> pages carrying it (notes newest first, then other pages by title)
+    tags_page: str | None  # the page that lists the tags (holds TAGS_MARKER)
+    urls: dict[str, str]  # src_uri -> URL from the site root, for every published page
+    parsed: dict[str, Parsed]  # src_uri -> what its source says, published or not
     problems: list[Problem] = field(default_factory=list)
+    use_directory_urls: bool = True
+
+    @property
+    def drafts(self) -> list[str]:
+        return sorted(uri for uri, reason in self.hidden.items() if reason == HIDDEN_REASONS["draft"])
 
     def concepts_of(self, src_uri: str) -> list[str]:
         return [t for t in self.links.get(src_uri, ()) if self.pages[t].kind == "concept"]
 
     def note_count(self, src_uri: str) -> int:
         return sum(1 for b in self.backlinks.get(src_uri, ()) if self.pages[b].kind == "note")
+
+    def href(self, target: str, from_uri: str) -> str:
+        """The URL of ``target`` relative to the page ``from_uri``."""
+        from_url = self.urls.get(from_uri) or page_url(from_uri, self.use_directory_urls)
+        return relative_url(self.urls[target], from_url)
 
 
 def _sort_key_newest(page: PageInfo) -> tuple[datetime.date, str]:
@@ -96,26 +180,46 @@ def build_knowledge_base(
     image_uris: Iterable[str] = (),
     slugify: Slugify = toc_slugify,
     separator: str = "-",
+    *,
+    statuses: Mapping[str, Status] | None = None,
+    excluded: Iterable[tuple[str, str]] = (),
+    use_directory_urls: bool = True,
+    cache: ParseCache | None = None,
 ) -> KnowledgeBase:
-    """Check every source, resolve every wikilink and derive the graph; problems are collected, never raised."""
+    """Check every source, resolve every wikilink and derive the graph; problems are collected, never raised.
+
+    ``statuses``: each source's inclusion level as the generator listed it (drafts of ``draft_docs``
+    are treated like ``draft: true``). ``excluded``: ``(src_uri, display path)`` of Markdown files the
+    generator excludes, which are never read but named when a wikilink asks for them.
+    """
+    statuses = statuses or {}
+    cache = cache or ParseCache()
     problems: list[Problem] = []
     pages: dict[str, PageInfo] = {}
-    drafts: list[str] = []
-    drafts_index = NameIndex()
+    parsed_by_uri: dict[str, Parsed] = {}
+    hidden: dict[str, str] = {}
+    hidden_index = NameIndex()
+    display: dict[str, str] = {}
     for source in sorted(sources, key=lambda s: s.src_uri):
-        if source.src_uri in GENERATED:
-            problems.append(Problem(source.display_path, 0, "this page is generated by the build; delete or rename the file"))
-            continue
-        page, found = check_page(source)
-        problems += found
+        parsed = cache.get(source, statuses.get(source.src_uri) == "draft")
+        parsed_by_uri[source.src_uri] = parsed
+        problems += parsed.problems
+        page = parsed.page
         if page is None:
             continue
+        display[page.src_uri] = page.display_path
         if page.draft:
-            drafts.append(page.src_uri)
-            for name in [page.title, *page.aliases, page.slug]:
-                drafts_index.add_name(name, page.src_uri)
+            hidden[page.src_uri] = HIDDEN_REASONS["draft"]
+            for name in [page.title, *page.aliases]:
+                hidden_index.add_name(name, page.src_uri)
+            hidden_index.add_file(page.src_uri, page.slug)
             continue
         pages[page.src_uri] = page
+    cache.retain(parsed_by_uri)
+    for uri, shown in excluded:
+        hidden[uri] = HIDDEN_REASONS["excluded"]
+        display[uri] = shown
+        hidden_index.add_file(uri)
 
     notes = sorted((p for p in pages.values() if p.kind == "note"), key=_sort_key_newest, reverse=True)
     concepts = sorted((p for p in pages.values() if p.kind == "concept"), key=lambda p: (p.title.casefold(), p.src_uri))
@@ -126,28 +230,21 @@ def build_knowledge_base(
     for page in pages.values():
         names.add_file(page.src_uri, page.slug)
 
-    heading_cache: dict[str, Headings] = {}
-
-    def headings(src_uri: str) -> Headings:
-        if src_uri not in heading_cache:
-            page = pages.get(src_uri)
-            heading_cache[src_uri] = extract_headings(page.body, slugify, separator) if page else Headings()
-        return heading_cache[src_uri]
-
     linker = Linker(
         names,
-        headings,
+        lambda uri: parsed_by_uri[uri].headings(slugify, separator) if uri in pages else Headings(),
         titles={uri: p.title for uri, p in pages.items()},
-        display={uri: p.display_path for uri, p in pages.items()},
+        display=display,
         assets=AssetIndex(image_uris),
-        drafts=drafts_index,
+        hidden=hidden_index,
+        hidden_reasons=hidden,
     )
 
     links: dict[str, list[str]] = {}
     misses = 0
     for uri, page in pages.items():
         targets: dict[str, None] = {}
-        for link in find_wikilinks(page.body):
+        for link in parsed_by_uri[uri].links:
             resolution = linker.resolve(link, uri, suggest=misses < MAX_SUGGESTIONS)
             if resolution.severity:
                 misses += resolution.target is None
@@ -175,42 +272,32 @@ def build_knowledge_base(
     older = {b.src_uri: a.src_uri for a, b in zip(by_date, by_date[1:])}
     newer = {a.src_uri: b.src_uri for a, b in zip(by_date, by_date[1:])}
 
+    tags: dict[str, list[str]] = {}
+    others = sorted((p for p in pages.values() if p.kind != "note"), key=lambda p: (p.title.casefold(), p.src_uri))
+    for page in itertools.chain(notes, others):
+        for tag in dict.fromkeys(page.tags):
+            tags.setdefault(tag, []).append(page.src_uri)
+    tags_pages = [uri for uri in pages if parsed_by_uri[uri].has_tags_marker]
+
     return KnowledgeBase(
         pages=pages,
         notes=notes,
         concepts=concepts,
-        drafts=drafts,
+        hidden=hidden,
         linker=linker,
         links=links,
         backlinks=backlinks,
         related=related,
         older=older,
         newer=newer,
-        excerpts={note.src_uri: excerpt(note.body) for note in notes},
+        excerpts={note.src_uri: parsed_by_uri[note.src_uri].excerpt for note in notes},
+        tags=dict(sorted(tags.items(), key=lambda item: item[0].casefold())),
+        tags_page=tags_pages[0] if tags_pages else None,
+        urls={uri: page_url(uri, use_directory_urls) for uri in pages},
+        parsed=parsed_by_uri,
         problems=sorted(set(problems)),
+        use_directory_urls=use_directory_urls,
     )
-
-
-def find_images(docs_dir: str | os.PathLike[str]) -> list[str]:
-    """src_uris of the image files under ``docs_dir`` (hidden folders skipped), for ``![[...]]`` embeds."""
-    root = Path(docs_dir)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if os.path.splitext(name)[1].casefold() in IMAGE_SUFFIXES:
-                found.append((Path(dirpath) / name).relative_to(root).as_posix())
-    return sorted(found)
-
-
-def load_knowledge_base(
-    docs_dir: str | os.PathLike[str],
-    project_root: str | os.PathLike[str],
-    slugify: Slugify = toc_slugify,
-    separator: str = "-",
-) -> KnowledgeBase:
-    """Read every Markdown file and image of ``docs_dir`` and build the graph."""
-    return build_knowledge_base(read_sources(docs_dir, project_root), find_images(docs_dir), slugify, separator)
 
 
 # --- the concept map -------------------------------------------------------------------------------
@@ -233,6 +320,11 @@ class ConceptMap:
     height: int
 
 
+def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
+    """Every concept and the newest ``map_notes`` notes: the nodes of the concept map."""
+    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[: max(map_notes, 0)]]
+
+
 def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: int = 640, seed: int = 1) -> ConceptMap:
     """Every concept and the newest ``map_notes`` notes, laid out by a seeded spring layout.
 
@@ -240,7 +332,7 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
     """
     import networkx as nx
 
-    members = [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[: max(map_notes, 0)]]
+    members = map_members(kb, map_notes)
     index = {uri: i for i, uri in enumerate(members)}
     edges = sorted({
         (min(index[a], index[b]), max(index[a], index[b]))

@@ -1,17 +1,16 @@
-"""Commands behind `notes new` and `notes check`: scaffold a dated note, and report every problem of the sources."""
+"""``notes new``: scaffold a dated note from a template, never overwriting a file."""
 from __future__ import annotations
 
 import datetime
 import re
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Iterable
 
 import yaml
 
-from hooks.graph import load_knowledge_base
-from hooks.notes import NOTES_DIR
-from hooks.problems import Problem
+from hooks.kb.notes import NOTES_DIR
 
 PLACEHOLDER = "Write what you learned here, and link each concept you mention with `[[Concept name]]`."
 
@@ -58,6 +57,17 @@ def new_note(
     return path
 
 
-def check_site(docs_dir: Path, project_root: Path) -> list[Problem]:
-    """Every problem of the notes and concept pages under ``docs_dir``, sorted by file and line."""
-    return sorted(load_knowledge_base(docs_dir, project_root).problems)
+def cmd_new(root: Path, title: str, date: datetime.date | None, tags: list[str], concepts: list[str]) -> int:
+    if not title.strip():
+        print("notes new: the title is empty; give the note a title, e.g. notes new \"Reading the grokking paper\"", file=sys.stderr)
+        return 2
+    try:
+        path = new_note(root / "docs", title, date, tags, concepts)
+    except FileExistsError as exc:
+        print(f"notes new: {exc.filename or exc} already exists; pick another title or date", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"notes new: cannot write the note ({exc.strerror}); check the docs/notes folder", file=sys.stderr)
+        return 1
+    print(path.relative_to(root) if path.is_relative_to(root) else path)
+    return 0

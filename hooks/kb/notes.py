@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hooks.kb.sources import Source
+from hooks.markdown import DIRECTIVE_RE, plain_text, scan
 from hooks.problems import Problem
-from hooks.sources import Source
-from hooks.wikilinks import HEADING_RE, lines_outside_fences, plain_text
 
 Kind = Literal["note", "concept", "page"]
 
@@ -61,11 +61,9 @@ def kind_of(src_uri: str) -> Kind:
 
 def first_h1(body: str) -> tuple[str, int] | None:
     """The text of the first level-1 heading of ``body`` outside code, and its 0-based line index."""
-    lines = body.splitlines()
-    for index in lines_outside_fences(lines):
-        m = HEADING_RE.match(lines[index])
-        if m and m.group("level") == "#" and m.group("text").strip():
-            return plain_text(m.group("text").strip()), index
+    for heading in scan(body).headings:
+        if heading.level == 1 and heading.text:
+            return plain_text(heading.text), heading.line
     return None
 
 
@@ -99,8 +97,11 @@ def _text_list(value: Any) -> list[str] | None:
     return None
 
 
-def check_page(source: Source) -> tuple[PageInfo | None, list[Problem]]:
+def check_page(source: Source, listed_as_draft: bool = False) -> tuple[PageInfo | None, list[Problem]]:
     """Check one source's front matter against the schema of its kind.
+
+    ``listed_as_draft``: the generator lists the file as a draft (MkDocs' ``draft_docs``), which
+    the knowledge base treats like ``draft: true``.
 
     Returns the page (None when the file cannot be read at all) and every problem found. A page with
     problems is still returned when it can be, so that its links can be checked too.
@@ -134,6 +135,7 @@ def check_page(source: Source) -> tuple[PageInfo | None, list[Problem]]:
         slug=slug,
         title_line=(source.body_line + h1[1]) if h1 else 0,
         meta_lines=dict(lines),
+        draft=listed_as_draft,
     )
 
     if kind in ("note", "concept") and not source.text.strip():
@@ -171,7 +173,7 @@ def check_page(source: Source) -> tuple[PageInfo | None, list[Problem]]:
             info.aliases = [a for a in aliases if a]
     if "draft" in meta:
         if isinstance(meta["draft"], bool):
-            info.draft = meta["draft"]
+            info.draft = info.draft or meta["draft"]
         else:
             error(line_of("draft"), "'draft' must be true or false")
     if "description" in meta:
@@ -216,29 +218,32 @@ def _check_note_date(info: PageInfo, meta: dict[str, Any], report_missing: bool)
 
 # --- plain text of Markdown, for excerpts and feed descriptions ------------------------------------
 
-_SKIP_BLOCK = re.compile(r"^(#|```|~~~|<|\||!!!|\?\?\?|> \[!|!\[|!\w+\[|---|\*\*\*|___|\{|concepts:)", re.I)
+_SKIP_BLOCK = re.compile(r"^(#|<|\||!!!|\?\?\?|> \[!|!\[|---|\*\*\*|___|\{|concepts:|tags:)", re.I)
 
 
 def excerpt(body: str, limit: int = 200) -> str:
     """The first paragraph of prose in ``body`` as plain text, cut at a word boundary near ``limit``.
 
-    Blocks that are not prose are skipped: headings, code, HTML, tables, admonitions, callouts, images,
-    directives and the "Concepts:" line of the note template.
+    Blocks that are not prose are skipped: headings, code, math, HTML, tables, admonitions, callouts,
+    images, directives and the "Concepts:" line of the note template.
     """
-    lines = body.splitlines()
+    result = scan(body)
+    headings = result.heading_lines()
     paragraph: list[str] = []
-    previous, skipping = -1, False
-    for index in lines_outside_fences(lines):
-        line, stripped = lines[index], lines[index].strip()
-        if paragraph and (not stripped or index != previous + 1):
+    skipping = False
+    for index, (line, kind) in enumerate(zip(result.lines, result.kinds)):
+        stripped = line.strip()
+        if paragraph and kind != "text":
             break
-        previous = index
-        if not stripped:
+        if kind == "blank":
             skipping = False
-        elif not paragraph and (skipping or _SKIP_BLOCK.match(stripped) or line.startswith(("    ", "\t"))):
-            skipping = not stripped.startswith("#")  # a heading is one line; other blocks run to a blank line
-        else:
-            paragraph.append(stripped.lstrip(">").strip())
+            continue
+        if kind != "text":
+            continue
+        if not paragraph and (skipping or index in headings or _SKIP_BLOCK.match(stripped) or DIRECTIVE_RE.match(line)):
+            skipping = index not in headings  # a heading is one line; other blocks run to a blank line
+            continue
+        paragraph.append(stripped.lstrip(">").strip())
     text = plain_text(" ".join(paragraph))
     if len(text) <= limit:
         return text

@@ -13,12 +13,12 @@ from urllib.parse import quote
 from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique
 
+from hooks.markdown import escape_markdown, plain_text, rewrite, scan
+
 Slugify = Callable[[str, str], str]
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"})
 
 WIKILINK_RE = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
-FENCE_RE = re.compile(r"^(?P<prefix>(?:[ \t]*>)*[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-BACKTICKS_RE = re.compile(r"`+")
 LABEL_SPLIT_RE = re.compile(r"\\?\|")
 SIZE_RE = re.compile(r"^(?P<width>\d+)(?:x(?P<height>\d+))?$")
 
@@ -57,104 +57,18 @@ def parse_wikilink(inner: str, embed: bool = False, line: int = 0) -> WikiLink:
 
 # --- finding wikilinks outside code ----------------------------------------------------------------
 
-def _code_spans(line: str) -> list[tuple[int, int]]:
-    """Inline code spans of one line: a run of N backticks up to the next run of exactly N."""
-    runs = [(m.start(), m.end()) for m in BACKTICKS_RE.finditer(line)]
-    spans = []
-    i = 0
-    while i < len(runs):
-        start, end = runs[i]
-        if start > 0 and line[start - 1] == "\\":
-            i += 1
-            continue
-        closing = next((j for j in range(i + 1, len(runs)) if runs[j][1] - runs[j][0] == end - start), None)
-        if closing is None:
-            i += 1
-            continue
-        spans.append((start, runs[closing][1]))
-        i = closing + 1
-    return spans
-
-
-def lines_outside_fences(lines: list[str]) -> Iterator[int]:
-    """Indices of the lines that are not inside (or the fence of) a fenced code block."""
-    fence: tuple[str, int] | None = None
-    for index, line in enumerate(lines):
-        m = FENCE_RE.match(line.rstrip("\r\n"))
-        if fence:
-            if m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= fence[1] and not m.group("info").strip():
-                fence = None
-            continue
-        if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
-            fence = (m.group("fence")[0], len(m.group("fence")))
-            continue
-        yield index
-
-
-def _matches(line: str) -> Iterator[re.Match[str]]:
-    if "[[" not in line:
-        return
-    spans = _code_spans(line) if "`" in line else []
-    for m in WIKILINK_RE.finditer(line):
-        if not any(start <= m.start() < end for start, end in spans):
-            yield m
-
-
 def find_wikilinks(text: str) -> list[WikiLink]:
-    """Every wikilink of ``text`` outside fenced code blocks and inline code spans, in order."""
-    lines = text.splitlines()
-    return [
-        parse_wikilink(m.group("inner"), bool(m.group("embed")), index)
-        for index in lines_outside_fences(lines)
-        for m in _matches(lines[index])
-    ]
+    """Every wikilink of ``text`` outside code and math (as the scanner of hooks.markdown sees it), in order."""
+    if "[[" not in text:
+        return []
+    return [parse_wikilink(m.group("inner"), bool(m.group("embed")), index) for index, m in scan(text).finditer(WIKILINK_RE)]
 
 
 def rewrite_wikilinks(text: str, replace: Callable[[WikiLink], str]) -> str:
     """``text`` with each wikilink outside code replaced by ``replace(link)``; lines keep their numbers."""
     if "[[" not in text:
         return text
-    lines = text.splitlines(keepends=True)
-    for index in lines_outside_fences(lines):
-        line = lines[index]
-        pieces, last = [], 0
-        for m in _matches(line):
-            link = parse_wikilink(m.group("inner"), bool(m.group("embed")), index)
-            pieces += [line[last : m.start()], replace(link)]
-            last = m.end()
-        if pieces:
-            lines[index] = "".join(pieces) + line[last:]
-    return "".join(lines)
-
-
-# --- plain text of inline Markdown -----------------------------------------------------------------
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)(\{[^}]*\})?")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)(\{[^}]*\})?")
-_CODE = re.compile(r"(`+)(.+?)\1")
-_EMPHASIS = re.compile(r"(?<![\w\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1(?!\w)")
-_TAG = re.compile(r"<[^>]+>")
-_BACKSLASH = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
-
-
-def _plain_prose(text: str) -> str:
-    text = WIKILINK_RE.sub(lambda m: "" if m.group("embed") else parse_wikilink(m.group("inner")).display_text, text)
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    for _ in range(2):  # ***both*** and nested emphasis
-        text = _EMPHASIS.sub(r"\2", text)
-    text = _TAG.sub("", text)
-    return html.unescape(_BACKSLASH.sub(r"\1", text))
-
-
-def plain_text(markdown: str) -> str:
-    """Inline Markdown reduced to plain text: links and wikilinks to their text, no emphasis, code marks or HTML."""
-    pieces, last = [], 0
-    for m in _CODE.finditer(markdown):  # code spans are kept as written, everything else is unmarked
-        pieces += [_plain_prose(markdown[last : m.start()]), m.group(2).strip()]
-        last = m.end()
-    pieces.append(_plain_prose(markdown[last:]))
-    return " ".join("".join(pieces).split())
+    return rewrite(text, WIKILINK_RE, lambda index, m: replace(parse_wikilink(m.group("inner"), bool(m.group("embed")), index)))
 
 
 # --- names and headings ----------------------------------------------------------------------------
@@ -173,10 +87,6 @@ def heading_key(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isalnum() or ch.isspace()).split())
 
 
-HEADING_RE = re.compile(r"^(?P<level>#{1,6})(?P<text>.*?)#*[ \t]*$")
-ATTR_LIST_RE = re.compile(r"[ \t]*\{:?[ \t]*(?P<attrs>[^}\n]*?)[ \t]*\}[ \t]*$")
-
-
 @dataclass
 class Headings:
     """The headings of one page: Obsidian's heading key -> the anchor MkDocs' toc extension gives it."""
@@ -186,21 +96,8 @@ class Headings:
 
 
 def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str = "-") -> Headings:
-    """The ATX headings of ``body`` outside code, with the ids toc gives them (``_1``, ``_2`` for repeats)."""
-    lines = body.splitlines()
-    found: list[tuple[str, str | None]] = []  # (text, explicit id)
-    for index in lines_outside_fences(lines):
-        m = HEADING_RE.match(lines[index])
-        if not m:
-            continue
-        text, explicit = m.group("text").strip(), None
-        attrs = ATTR_LIST_RE.search(text)
-        if attrs:
-            text = text[: attrs.start()].rstrip().rstrip("#").rstrip()
-            ids = [a[1:] for a in attrs.group("attrs").split() if a.startswith("#")]
-            explicit = ids[-1] if ids else None
-        if text:
-            found.append((plain_text(text), explicit))
+    """The ATX and setext headings of ``body`` outside code, with the ids toc gives them (``_1``, ``_2`` for repeats)."""
+    found = [(plain_text(h.text), h.explicit_id) for h in scan(body).headings if h.text]
     used = {explicit for _, explicit in found if explicit}
     counters: dict[str, int] = {}
     result = Headings()
@@ -213,19 +110,6 @@ def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str =
 
 
 # --- Markdown output -------------------------------------------------------------------------------
-
-_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]])")
-
-
-def escape_markdown(text: str, *, entities: bool = True) -> str:
-    """``text`` as literal inline Markdown: no emphasis, links or code, and (with ``entities``) no HTML.
-
-    Use ``entities=False`` for text that ends up in an attribute (an image's alt text), which Markdown
-    escapes itself.
-    """
-    text = _MD_SPECIAL_RE.sub(r"\\\1", text)
-    return html.escape(text, quote=True) if entities else text
-
 
 def relative_path(from_uri: str, to_uri: str) -> str:
     """Relative, URL-quoted path from one docs file to another, as MkDocs expects in a Markdown link."""
@@ -327,14 +211,16 @@ class Linker:
         titles: Mapping[str, str],
         display: Mapping[str, str],
         assets: AssetIndex | None = None,
-        drafts: NameIndex | None = None,
+        hidden: NameIndex | None = None,
+        hidden_reasons: Mapping[str, str] | None = None,
     ) -> None:
         self.names = names
         self.headings = headings  # src_uri -> its headings (the caller caches them)
         self.titles = titles  # src_uri -> page title
         self.display = display  # src_uri -> path shown in messages
         self.assets = assets or AssetIndex()
-        self.drafts = drafts or NameIndex()
+        self.hidden = hidden or NameIndex()  # pages that exist but are not published (drafts, excluded)
+        self.hidden_reasons = hidden_reasons or {}  # src_uri -> why it is not published
 
     def resolve(self, link: WikiLink, from_uri: str, suggest: bool = False) -> Resolution:
         if link.embed and is_image(link.target):
@@ -346,8 +232,9 @@ class Linker:
             listed = ", ".join(sorted(self.display.get(c, c) for c in candidates))
             return Resolution(link, severity="error", message=f"ambiguous wikilink {link.raw}: it matches {listed}; link to one of them by its file name")
         if not candidates:
-            if self.drafts.lookup(link.target):
-                reason = "the page it names is a draft (draft: true), which is not published"
+            hidden = self.hidden.lookup(link.target)
+            if hidden:
+                reason = f"the page it names ({self.display.get(hidden[0], hidden[0])}) {self.hidden_reasons.get(hidden[0], 'is not published')}"
             else:
                 close = self.names.suggest(link.target) if suggest else None
                 reason = f"no page has that title, alias or file name{f'; did you mean [[{close}]]?' if close else ''}"

@@ -13,12 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hooks.problems import LocatedError
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 SCALAR_TYPES = ("int", "float", "bool", "str")
+DEVICES = ("cpu", "any", "cuda")  # DEVICE = ...: runs on the CPU only, on a GPU when there is one, needs a GPU
+MAX_TIMEOUT_S = 24 * 3600
 
 
-class DemoError(ValueError):
-    """A demo cannot be used as asked (unknown name, bad parameter, malformed module)."""
+class DemoError(LocatedError):
+    """A demo cannot be used as asked (unknown name, bad parameter, malformed module); ``path`` and
+    ``line`` name the demo's source when the mistake is there, and stay empty when it is in a page."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class DemoSpec:
     timeout_s: float | None = None
     doc: str = ""
     local_modules: list[Path] = field(default_factory=list)  # the demo file and every local module it imports
+    device: str = "cpu"  # DEVICE: "cpu", "any" or "cuda" (see DEVICES)
+    limits: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # LIMITS: field -> (low, high)
 
     def defaults(self) -> dict[str, Any]:
         return {f.name: f.default for f in self.fields.values()}
@@ -144,15 +151,24 @@ def load_spec(demos_dir: str | Path, name: str) -> DemoSpec:
     if not path.is_file():
         known = ", ".join(demo_names(demos_dir)) or "none"
         raise DemoError(f"unknown demo '{name}' (known: {known})")
-    source = path.read_text(encoding="utf-8")
+    rel = f"demos/{name}.py"
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DemoError(f"cannot be read ({exc}); save it as UTF-8 text", rel) from None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
-        raise DemoError(f"demos/{name}.py:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise DemoError(f"syntax error: {exc.msg}; fix the demo's source", rel, exc.lineno or 0) from None
+    except (ValueError, RecursionError) as exc:
+        raise DemoError(f"cannot be parsed ({exc}); fix the demo's source", rel) from None
     lines = source.splitlines()
     fields: dict[str, FieldSpec] = {}
     figures: dict[str, str] | None = None
     timeout_s = None
+    device = "cpu"
+    limits: dict[str, tuple[float | None, float | None]] = {}
+    limits_line = 0
     has_config = False
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Config" and _is_dataclass(node):
@@ -161,39 +177,67 @@ def load_spec(demos_dir: str | Path, name: str) -> DemoSpec:
                 if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                     kind = _annotation_name(stmt.annotation)
                     if kind not in SCALAR_TYPES:
-                        raise DemoError(f"demos/{name}.py:{stmt.lineno}: Config.{stmt.target.id} has type {kind}; use int, float, bool or str")
+                        raise DemoError(f"Config.{stmt.target.id} has type {kind}; use int, float, bool or str", rel, stmt.lineno)
                     if stmt.value is None:
-                        raise DemoError(f"demos/{name}.py:{stmt.lineno}: Config.{stmt.target.id} needs a default value")
+                        raise DemoError(f"Config.{stmt.target.id} needs a default value", rel, stmt.lineno)
                     try:
                         default = ast.literal_eval(stmt.value)
-                    except ValueError:
-                        raise DemoError(f"demos/{name}.py:{stmt.lineno}: the default of Config.{stmt.target.id} must be a literal") from None
+                    except (ValueError, TypeError, SyntaxError, RecursionError):
+                        raise DemoError(f"the default of Config.{stmt.target.id} must be a literal", rel, stmt.lineno) from None
                     fields[stmt.target.id] = FieldSpec(stmt.target.id, kind, default, _trailing_comment(lines, stmt.lineno))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target = node.targets[0].id
-            if target in ("FIGURES", "TIMEOUT_S"):
+            if target in ("FIGURES", "TIMEOUT_S", "DEVICE", "LIMITS"):
                 try:
                     value = ast.literal_eval(node.value)
-                except ValueError:
-                    raise DemoError(f"demos/{name}.py:{node.lineno}: {target} must be a literal") from None
+                except (ValueError, TypeError, SyntaxError, RecursionError):
+                    raise DemoError(f"{target} must be a literal", rel, node.lineno) from None
                 if target == "FIGURES":
-                    if not isinstance(value, dict) or not value:
-                        raise DemoError(f"demos/{name}.py:{node.lineno}: FIGURES must be a non-empty dict {{name: description}}")
+                    if not isinstance(value, dict) or not value or not all(isinstance(k, str) and NAME_RE.match(k) for k in value):
+                        raise DemoError("FIGURES must be a non-empty dict {name: description} with lowercase names", rel, node.lineno)
                     figures = {str(k): str(v) for k, v in value.items()}
-                else:
+                elif target == "TIMEOUT_S":
+                    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT_S:
+                        raise DemoError(f"TIMEOUT_S must be a number of seconds between 1 and {MAX_TIMEOUT_S}, not {value!r}", rel, node.lineno)
                     timeout_s = float(value)
+                elif target == "DEVICE":
+                    if value not in DEVICES:
+                        raise DemoError(f"DEVICE must be one of {', '.join(repr(d) for d in DEVICES)}, not {value!r}", rel, node.lineno)
+                    device = value
+                else:
+                    limits, limits_line = _read_limits(value, rel, node.lineno), node.lineno
     if not has_config:
-        raise DemoError(f"demos/{name}.py: no '@dataclass class Config' found; every demo declares its parameters there")
+        raise DemoError("no '@dataclass class Config' found; every demo declares its parameters there", rel)
     if figures is None:
-        raise DemoError(f"demos/{name}.py: no FIGURES dict found; list the figures the demo writes")
+        raise DemoError("no FIGURES dict found; list the figures the demo writes", rel)
+    for key in limits:
+        if key not in fields or fields[key].type not in ("int", "float"):
+            raise DemoError(f"LIMITS names '{key}', which is not an int or float field of Config", rel, limits_line)
     modules = [path]
     queue = [tree]
     while queue:
         for dep in _local_imports(queue.pop(), demos_dir):
             if dep not in modules:
                 modules.append(dep)
-                queue.append(_parse(dep))
-    return DemoSpec(name, path, fields, figures, timeout_s, ast.get_docstring(tree) or "", modules)
+                try:
+                    queue.append(_parse(dep))
+                except SyntaxError as exc:
+                    raise DemoError(f"syntax error: {exc.msg} (in a module demo '{name}' imports)", f"demos/{dep.name}", exc.lineno or 0) from None
+                except (OSError, UnicodeDecodeError, ValueError) as exc:
+                    raise DemoError(f"cannot be read ({exc}) (a module demo '{name}' imports)", f"demos/{dep.name}") from None
+    return DemoSpec(name, path, fields, figures, timeout_s, ast.get_docstring(tree) or "", modules, device, limits)
+
+
+def _read_limits(value: Any, rel: str, line: int) -> dict[str, tuple[float | None, float | None]]:
+    """``LIMITS = {"n": (1, 10_000), "sigma": (0, None)}``: the range each numeric parameter may take."""
+    def bound(x: Any) -> bool:
+        return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, tuple) and len(v) == 2 and bound(v[0]) and bound(v[1]) for k, v in value.items()
+    ):
+        raise DemoError("LIMITS must be a dict {field: (low, high)} of numbers or None", rel, line)
+    return dict(value)
 
 
 def coerce(spec: DemoSpec, key: str, raw: Any) -> Any:
@@ -232,12 +276,22 @@ def coerce(spec: DemoSpec, key: str, raw: Any) -> Any:
     return float(raw) if kind == "float" else raw
 
 
+def check_limits(spec: DemoSpec, key: str, value: Any) -> None:
+    """Raise DemoError when ``value`` lies outside the range the demo's LIMITS give ``key``."""
+    low, high = spec.limits.get(key, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-∞" if low is None else f"{low:g}"
+        hi = "∞" if high is None else f"{high:g}"
+        raise DemoError(f"parameter '{key}' of demo '{spec.name}' must lie in [{lo}, {hi}] (LIMITS in demos/{spec.name}.py), not {value!r}")
+
+
 def resolve_params(spec: DemoSpec, overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Full parameters (defaults plus overrides) and the overrides that differ from the defaults."""
     params = spec.defaults()
     changed = {}
     for key, raw in overrides.items():
         value = coerce(spec, key, raw)
+        check_limits(spec, key, value)
         params[key] = value
         if value != spec.fields[key].default:
             changed[key] = value

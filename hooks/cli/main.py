@@ -1,0 +1,81 @@
+"""The ``notes`` command: scaffold and check notes, run demos. Same core as the build (hooks.site)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from hooks.problems import LocatedError
+
+
+def project_root() -> Path:
+    """The folder holding mkdocs.yml: the current one or the nearest above it."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "mkdocs.yml").is_file():
+            return folder
+    raise SystemExit("notes: no mkdocs.yml here or above; run inside the knowledge base's folder")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of processes") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the number of processes must be 0 (one per core) or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notes", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_new = sub.add_parser("new", help="write docs/notes/DATE-slug.md from a template")
+    p_new.add_argument("title")
+    p_new.add_argument("--date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    p_new.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    p_new.add_argument("--concept", action="append", default=[], help="a concept to link (repeatable)")
+
+    sub.add_parser("check", help="validate every page as the build does; one line per problem")
+
+    p_demos = sub.add_parser("demos", help="run demos through the build's cache")
+    p_demos.add_argument("names", nargs="*", metavar="NAME", help="demos to run (default: all)")
+    p_demos.add_argument("--force", action="store_true", help="run even when cached")
+    p_demos.add_argument("--jobs", type=_jobs, default=None, help="parallel processes (default: one per core)")
+    p_demos.add_argument("--device", default=None, help="auto, cpu or cuda")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    root = project_root()
+    try:
+        if args.command == "demos":
+            from hooks.cli.demos import cmd_demos
+
+            return cmd_demos(root, args.names, args.force, args.jobs, args.device)
+        if args.command == "new":
+            from hooks.cli.new import cmd_new
+
+            return cmd_new(root, args.title, args.date, args.tag, args.concept)
+        if args.command == "check":
+            from hooks.cli.check import cmd_check
+
+            return cmd_check(root)
+    except LocatedError as exc:  # a bad setting: one line naming the file and line
+        print(f"notes {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

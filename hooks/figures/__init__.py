@@ -1,0 +1,1 @@
+"""Demos to figures: specs read from source, directives, the content-addressed cache, isolated runs, figure pages."""

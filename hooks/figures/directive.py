@@ -1,0 +1,160 @@
+"""The one-line figure directive ``!demo[Caption](demo/figure?key=value)``: find, validate, describe.
+
+A directive stands alone on its line, on a text line as the scanner of hooks.markdown sees it (not
+in code). Each line is parsed on its own: the target is what follows the last ``](`` up to the
+closing ``)``, so a caption may hold brackets and wikilinks (shown as written). A line that starts
+like a directive but cannot be read is a problem, never silently ignored.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import parse_qsl
+
+from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
+from hooks.markdown import DIRECTIVE_RE, scan
+from hooks.problems import Problem
+
+PREFIX = "!demo["
+
+
+@dataclass
+class FigureRef:
+    """One directive in one page."""
+
+    src_uri: str  # the page, relative to docs/
+    display_path: str  # the page, relative to the project (for messages)
+    line: int
+    caption: str
+    demo: str
+    figure: str
+    overrides: dict[str, Any] = field(default_factory=dict)  # typed, only those differing from defaults
+    params: dict[str, Any] = field(default_factory=dict)  # every Config field
+    params_id: str = "default"
+    raw: str = ""  # the directive's line, stripped: how a page finds its figure again
+
+    @property
+    def where(self) -> str:
+        return f"{self.display_path}:{self.line}"
+
+
+def split_directive(line: str) -> tuple[str, str]:
+    """``!demo[caption](target)`` -> (caption, target); raise DemoError when the line is malformed."""
+    text = line.strip()
+    if not text.startswith(PREFIX) or not text.endswith(")") or "](" not in text:
+        raise DemoError("a figure directive is one line '!demo[Caption](demo/figure?key=value)'; this one is malformed")
+    inner = text[len(PREFIX) : -1]
+    cut = inner.rfind("](")
+    caption, target = inner[:cut], inner[cut + 2 :]
+    if not target.strip() or any(ch.isspace() or ch in "()" for ch in target.strip()):
+        raise DemoError(f"'{target}' is not DEMO/FIGURE[?key=value&...] (no spaces or parentheses); write for example 'double_descent/linear'")
+    return caption.strip(), target.strip()
+
+
+def directive_lines(markdown: str) -> Iterator[tuple[int, str]]:
+    """``(0-based line index, line)`` of every line that starts a figure directive, outside code."""
+    if PREFIX not in markdown:
+        return
+    result = scan(markdown)
+    for index in result.text_lines():
+        line = result.lines[index]
+        m = DIRECTIVE_RE.match(line)
+        if m and m.group("name") == "demo":
+            yield index, line
+
+
+def parse_target(target: str) -> tuple[str, str, dict[str, str]]:
+    """``demo/figure?k=v`` -> (demo, figure, {k: v}); raise DemoError when malformed."""
+    path, _, query = target.strip().partition("?")
+    parts = path.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise DemoError(f"'{target}' is not DEMO/FIGURE[?key=value&...]; write for example 'double_descent/linear'")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise DemoError(f"the parameters '{query}' are not key=value pairs joined with '&'") from None
+    overrides: dict[str, str] = {}
+    for key, value in pairs:
+        if key in overrides:
+            raise DemoError(f"parameter '{key}' is given twice")
+        overrides[key] = value
+    return parts[0], parts[1], overrides
+
+
+def _stamps(paths: Iterable[Path]) -> tuple:
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            out.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(path), None, None))
+    return tuple(out)
+
+
+class SpecCache:
+    """Each demo's spec, parsed once and kept while its source and the modules it imports are unchanged.
+
+    Kept between builds under ``mkdocs serve``; a demo that fails to parse is retried when its file changes.
+    """
+
+    def __init__(self, demos_dir: Path):
+        self.demos_dir = Path(demos_dir)
+        self._specs: dict[str, tuple[tuple, DemoSpec | DemoError]] = {}
+
+    def get(self, name: str) -> DemoSpec:
+        known = self._specs.get(name)
+        own = self.demos_dir / f"{name}.py"
+        if known is not None:
+            stamp, found = known
+            files = found.local_modules if isinstance(found, DemoSpec) else [own]
+            if stamp != _stamps(files):
+                known = None
+        if known is None:
+            try:
+                found = load_spec(self.demos_dir, name)
+                files = found.local_modules
+            except DemoError as exc:
+                found, files = exc, [own]
+            known = (_stamps(files), found)
+            self._specs[name] = known
+        found = known[1]
+        if isinstance(found, DemoError):
+            raise found
+        return found
+
+
+def parse_ref(line: str, src_uri: str, display_path: str, line_number: int, specs: SpecCache) -> FigureRef:
+    """One directive line checked against the demo it names; raise DemoError naming what is wrong."""
+    caption, target = split_directive(line)
+    demo, figure, raw = parse_target(target)
+    spec = specs.get(demo)
+    if figure not in spec.figures:
+        raise DemoError(f"demo '{demo}' has no figure '{figure}' (known: {', '.join(spec.figures)})")
+    params, changed = resolve_params(spec, raw)
+    return FigureRef(src_uri, display_path, line_number, caption, demo, figure, changed, params, params_id(changed), line.strip())
+
+
+def collect_refs(pages: Iterable[tuple[str, str, str, int]], specs: SpecCache) -> tuple[list[FigureRef], list[Problem]]:
+    """Every valid directive of the given pages, and one problem per invalid one.
+
+    ``pages``: ``(src_uri, display_path, body, line number of the body's first line)`` of each
+    published page.
+    """
+    refs: list[FigureRef] = []
+    problems: list[Problem] = []
+    for src_uri, display_path, body, body_line in pages:
+        for index, line in directive_lines(body):
+            number = body_line + index
+            try:
+                ref = parse_ref(line, src_uri, display_path, number, specs)
+            except DemoError as exc:
+                problems.append(exc.problem(display_path, number) if not exc.path else
+                                Problem(display_path, number, f"{exc.message} ({exc.path}{':' + str(exc.line) if exc.line else ''})"))
+                continue
+            if not ref.caption:
+                problems.append(Problem(display_path, number, "a demo figure needs a caption (it is the alt text): !demo[What to notice](demo/figure)", "warning"))
+            refs.append(ref)
+    return refs, problems

@@ -1,0 +1,175 @@
+"""HTML for demo figures, their provenance line and the "Demo runs" page; which files to publish.
+
+Pages show what made a figure (source, seed, seconds, device, torch, date of the run), never whether
+this build ran or reused it, so a rebuild from the same cache gives identical pages. Everything here
+is HTML with every text escaped, written after the directive's line was parsed: captions and error
+messages are shown as written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from hooks.figures.directive import FigureRef
+from hooks.figures.runner import THEMES, Result
+from hooks.markdown import escape_html as esc
+from hooks.urls import page_url, relative_url
+
+RUNS_PAGE = "demo-runs.md"
+Href = Callable[[str], str]  # a path in the site ("demos/x/a.svg") -> URL relative to the page being written
+
+
+def site_folder(demo: str, params_id: str) -> str:
+    """Where a run is published: ``demos/NAME`` for the default parameters, ``demos/NAME/PARAMS`` else."""
+    return f"demos/{demo}" if params_id == "default" else f"demos/{demo}/{params_id}"
+
+
+def source_path(demo: str, params_id: str) -> str:
+    """Where the source that made a run is published, beside its figures."""
+    return f"{site_folder(demo, params_id)}/{demo}.py"
+
+
+def published_files(results: list[Result]) -> dict[str, Path]:
+    """Site path -> cached file: every figure variant the shown entry has, its data.json and its source."""
+    out: dict[str, Path] = {}
+    for r in results:
+        entry = r.shown
+        if entry is None:
+            continue
+        folder = site_folder(r.job.name, r.job.params_id)
+        for fig in entry.manifest.get("figures", []):
+            for theme in THEMES:
+                if entry.has(f"{fig}-{theme}.svg"):
+                    out[f"{folder}/{fig}-{theme}.svg"] = entry.file(f"{fig}-{theme}.svg")
+        out[f"{folder}/data.json"] = entry.file("data.json")
+        out[source_path(r.job.name, r.job.params_id)] = entry.file("source.py") if entry.has("source.py") else r.job.spec.path
+    return out
+
+
+def _date(manifest: dict) -> str:
+    return str(manifest.get("finished_at", ""))[:10] or "unknown date"
+
+
+def _params(overrides: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+
+
+def provenance(result: Result, href: Href) -> str:
+    """One line: source link, parameters, seed, run time, device, torch version, date, data link."""
+    entry = result.shown
+    assert entry is not None
+    m = entry.manifest
+    folder = site_folder(result.job.name, result.job.params_id)
+    params = _params(m.get("overrides") or {})
+    bits = [
+        f'<a href="{esc(href(source_path(result.job.name, result.job.params_id)))}"><code>{esc(result.job.name)}.py</code></a>',
+        f"params {esc(params)}" if params else None,
+        f"seed {esc(m.get('seed'))}" if m.get("seed") is not None else None,
+        f"{float(m.get('seconds', 0)):.1f} s",
+        esc(m.get("device_name") or m.get("device", "?")),
+        f"torch {esc((m.get('versions') or {}).get('torch', '?'))}",
+        f"run {_date(m)}",
+        f'<a href="{esc(href(folder + "/data.json"))}">data</a>',
+    ]
+    return " · ".join(b for b in bits if b)
+
+
+def _placeholder(ref: FigureRef, why: str) -> str:
+    return (
+        '<div class="kb-demo-missing" role="note">\n'
+        f"<p><strong>Figure unavailable.</strong> Demo <code>{esc(ref.demo)}</code> ({esc(ref.figure)}): {esc(why)}</p>\n"
+        "</div>"
+    )
+
+
+def render_figure(ref: FigureRef, result: Result | None, href: Href) -> str:
+    """The HTML block that replaces one directive line."""
+    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+    if result is None:
+        return _placeholder(ref, "the demo did not run")
+    entry = result.shown
+    if result.status == "needs-gpu" and entry is None:
+        return _placeholder(ref, f"{result.error} (this machine has none, and no cached run was found)")
+    if entry is None:
+        return _placeholder(ref, f"it has no successful run yet: {result.error}")
+    if not entry.has(f"{ref.figure}-light.svg"):
+        return _placeholder(ref, f"the latest run failed ({result.error}) and no earlier run made this figure")
+    folder = site_folder(ref.demo, ref.params_id)
+    imgs = "\n".join(
+        f'<img src="{esc(href(f"{folder}/{ref.figure}-{theme}.svg"))}#only-{theme}" alt="{caption}" loading="lazy">'
+        for theme in THEMES
+    )
+    stale = ""
+    if result.status in ("failed", "needs-gpu"):
+        why = f"the latest run of this demo failed ({esc(result.error)})" if result.status == "failed" else esc(result.error)
+        stale = f'<br><span class="kb-stale">Stale: {why}; this figure is from the run of {_date(entry.manifest)}.</span>'
+    return (
+        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}">\n{imgs}\n'
+        f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{stale}</figcaption>\n'
+        "</figure>"
+    )
+
+
+@dataclass(frozen=True)
+class PageLink:
+    title: str
+    src_uri: str
+
+
+def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Href) -> str:
+    """The "Demo runs" page: every run, its status and what made it, and the pages that use it.
+
+    ``pages`` maps a page's display path to its title and src_uri; ``href`` gives URLs relative to this page.
+    """
+    lines = [
+        "---",
+        "title: Demo runs",
+        "search:",
+        "  exclude: true",
+        "---",
+        "",
+        "# Demo runs",
+        "",
+        "Every demo and parameter set this site uses, with what made the figures on show. "
+        "A failed run keeps its last good figures, marked stale on the pages.",
+        "",
+        '<div class="kb-runs">',
+        '<table class="kb-runs-table">',
+        "<thead><tr><th>Demo</th><th>Parameters</th><th>Status</th><th>Seconds</th><th>Last run</th>"
+        "<th>Made with</th><th>Used by</th></tr></thead>",
+        "<tbody>",
+    ]
+    for r in results:
+        entry = r.shown
+        m = entry.manifest if entry else {}
+        params = esc(_params(r.job.overrides) or "defaults")
+        if r.status == "failed":
+            status = f"failed: {esc(r.error)}" + (" (stale figures shown)" if entry else " (no figures)")
+        elif r.status == "needs-gpu":
+            status = esc(r.error) + (" (an earlier run is shown)" if entry else "")
+        else:
+            status = "ok"
+        versions = m.get("versions") or {}
+        made = [esc(m.get("device_name") or m.get("device") or "–")]
+        made += [f"{esc(k)} {esc(versions[k])}" for k in ("torch", "numpy", "matplotlib") if k in versions]
+        used = ", ".join(
+            f'<a href="{esc(href(pages[p].src_uri))}">{esc(pages[p].title)}</a>' if p in pages else esc(p) for p in r.job.pages
+        ) or "–"
+        name = esc(r.job.name)
+        demo = f'<a href="{esc(href(source_path(r.job.name, r.job.params_id)))}"><code>{name}</code></a>' if entry else f"<code>{name}</code>"
+        seconds = f"{float(m['seconds']):.1f}" if m else "–"
+        key = esc(entry.key if entry else r.job.key)
+        lines.append(
+            f'<tr><td>{demo}<br><code class="kb-key" title="cache key">{key}</code></td><td>{params}</td><td>{status}</td>'
+            f'<td class="kb-num">{seconds}</td><td>{_date(m) if m else "–"}</td><td>{"<br>".join(made)}</td><td>{used}</td></tr>'
+        )
+    lines += ["</tbody>", "</table>", "</div>", ""]
+    return "\n".join(lines)
+
+
+def relative_href(from_src_uri: str, use_directory_urls: bool = True) -> Href:
+    """An :data:`Href` for the page ``from_src_uri``: site paths (files, or pages by their .md path)
+    become URLs relative to it."""
+    from_url = page_url(from_src_uri, use_directory_urls)
+    return lambda site_path: relative_url(page_url(site_path, use_directory_urls), from_url)

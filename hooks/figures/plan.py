@@ -1,0 +1,283 @@
+"""What to run: the runner's settings from ``extra.demos``, the device, and one job per (demo, parameters).
+
+Nothing here imports torch: the device is found from the driver's files and the installed torch
+build's ``version.py``, and every key is computed from sources, parameters and package versions.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from hooks.config import ConfigError, Section
+from hooks.figures.directive import FigureRef, SpecCache
+from hooks.figures.spec import DemoError, DemoSpec, demo_names, params_id
+from hooks.problems import Problem
+
+DEFAULT_CACHE_DIR = ".demos-cache"
+LEGACY_CACHE_DIR = ".cache/demos"  # where the cache lived before; moved once (another generator cleans .cache/)
+KEY_LIBRARIES = ("torch", "numpy", "matplotlib")
+MACHINE_DEVICES = ("auto", "cpu", "cuda")
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+@dataclass
+class Settings:
+    project_root: Path
+    demos_dir: Path
+    cache_dir: Path
+    timeout_s: float = 180.0
+    jobs: int = 0  # 0: one per core
+    device: str = "auto"  # what the machine offers demos: auto, cpu or cuda
+    memory_gib: float = 4.0  # per demo process (and everything it starts)
+    docs_dir: Path | None = None
+
+    @property
+    def workers(self) -> int:
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+    @classmethod
+    def from_extra(
+        cls,
+        project_root: Path,
+        extra: Any,
+        jobs: int | None = None,
+        device: str | None = None,
+        *,
+        config_path: str | os.PathLike[str] | None = None,
+        docs_dir: Path | None = None,
+    ) -> "Settings":
+        """Settings from ``extra.demos`` of mkdocs.yml; ``DEMOS_*`` variables and explicit arguments win.
+
+        Raise ConfigError naming the key and its line for any value that cannot be used.
+        """
+        root = Path(project_root).resolve()
+        section = Section(extra, ("extra", "demos"), config_path)
+        timeout = section.number("timeout", 180, low=1, high=24 * 3600)
+        if jobs is None:
+            jobs = section.number("jobs", 0, low=0, high=256, whole=True)
+        elif jobs < 0:
+            raise ConfigError(f"--jobs must be 0 (one per core) or more, not {jobs}")
+        memory = section.number("memory", 4, low=0.25, high=1024)
+        requested = device or os.environ.get("DEMOS_DEVICE") or section.choice("device", "auto", MACHINE_DEVICES)
+        if requested.lower() not in MACHINE_DEVICES:
+            source = "--device" if device else "DEMOS_DEVICE" if os.environ.get("DEMOS_DEVICE") else "extra.demos.device"
+            raise ConfigError(f"{source} must be one of {', '.join(MACHINE_DEVICES)}, not {requested!r}")
+        outside_ok = section.flag("cache_outside_project", False) or os.environ.get("DEMOS_CACHE_OUTSIDE") == "1"
+        configured = section.text("cache_dir", None)
+        raw = os.environ.get("DEMOS_CACHE_DIR") or configured or DEFAULT_CACHE_DIR
+        cache_dir = (root / raw).resolve() if not os.path.isabs(raw) else Path(raw).resolve()
+        name = "DEMOS_CACHE_DIR" if os.environ.get("DEMOS_CACHE_DIR") else "extra.demos.cache_dir"
+
+        def refuse(message: str) -> ConfigError:
+            return section.error("cache_dir", message) if name != "DEMOS_CACHE_DIR" else ConfigError(f"DEMOS_CACHE_DIR {message}")
+
+        if _inside(root, cache_dir):
+            raise refuse(f"({cache_dir}) holds the project itself; give the cache a folder of its own, e.g. {DEFAULT_CACHE_DIR}")
+        docs = Path(docs_dir).resolve() if docs_dir else root / "docs"
+        if _inside(cache_dir, docs):
+            raise refuse(f"({cache_dir}) lies inside the docs folder, which is published; use e.g. {DEFAULT_CACHE_DIR}")
+        if not _inside(cache_dir, root) and not outside_ok:
+            raise refuse(
+                f"({cache_dir}) lies outside the project; set extra.demos.cache_outside_project: true "
+                "(or DEMOS_CACHE_OUTSIDE=1) if a shared folder is meant"
+            )
+        if raw == DEFAULT_CACHE_DIR:
+            _move_legacy_cache(root)
+        return cls(
+            project_root=root,
+            demos_dir=root / "demos",
+            cache_dir=cache_dir,
+            timeout_s=timeout,
+            jobs=int(jobs),
+            device=requested.lower(),
+            memory_gib=memory,
+            docs_dir=docs,
+        )
+
+
+def _move_legacy_cache(root: Path) -> None:
+    """Move ``.cache/demos`` (where the cache used to be) to ``.demos-cache`` once."""
+    old, new = root / LEGACY_CACHE_DIR, root / DEFAULT_CACHE_DIR
+    if old.is_dir() and not new.exists() and (old / "entries").is_dir():
+        try:
+            os.rename(old, new)
+            from hooks.figures.cache import mark_as_cache
+
+            mark_as_cache(new)
+        except OSError:
+            pass  # left where it is: the next run makes a new cache, nothing is lost
+
+
+# --- devices ---------------------------------------------------------------------------------------
+
+def _torch_cuda_build() -> str | None:
+    """The CUDA version the installed torch was built for (None for a CPU build), read without importing it."""
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        try:
+            text = (Path(folder) / "version.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        m = re.search(r"^cuda(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        return m.group(1) if m else None
+    return None
+
+
+def cuda_available() -> bool:
+    """An NVIDIA driver is present and the installed torch is a CUDA build."""
+    driver = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
+    return driver and _torch_cuda_build() is not None
+
+
+def machine_device(requested: str = "auto") -> str:
+    """What this machine gives demos that can use a GPU: ``cuda`` or ``cpu``."""
+    requested = (requested or "auto").lower()
+    if requested == "cpu":
+        return "cpu"
+    if cuda_available():
+        return "cuda"
+    if requested == "cuda":
+        build = _torch_cuda_build()
+        why = "the installed torch is a CPU build" if build is None else "no NVIDIA driver is present"
+        raise ConfigError(f"device 'cuda' was asked for but this machine cannot run CUDA ({why}); use --device cpu or auto")
+    return "cpu"
+
+
+def job_device(spec: DemoSpec, machine: str) -> str:
+    """The device a demo runs on: its DEVICE says what it can use, the machine what there is."""
+    if spec.device == "cpu":
+        return "cpu"
+    if spec.device == "cuda":
+        return "cuda"
+    return machine
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries in the key, read from package metadata (no import)."""
+    versions = {}
+    for lib in KEY_LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = "absent"
+    return versions
+
+
+def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dict[str, str], project_root: Path) -> str:
+    """Hash of the demo's source and local imports, its parameters, library versions and device.
+
+    Versions enter without their local build tag (``2.13.0+cpu`` is ``2.13.0``): a CPU demo run on a
+    CUDA build of the same torch computes the same thing. A demo that needs a GPU (``DEVICE =
+    "cuda"``) is keyed on its code, parameters and device alone, since it is made on a GPU box
+    whose library builds differ from the machines that reuse it; its manifest records them.
+    """
+    sources = {}
+    for path in spec.local_modules:
+        try:
+            rel = path.resolve().relative_to(project_root.resolve()).as_posix()
+        except ValueError:
+            rel = path.name
+        sources[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    material = {
+        "demo": spec.name,
+        "sources": dict(sorted(sources.items())),
+        "params": dict(sorted(params.items())),
+        "device": device.split(":")[0],
+    }
+    if spec.device != "cuda":
+        material["versions"] = {lib: v.split("+")[0] for lib, v in sorted(versions.items())}
+    blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    spec: DemoSpec
+    params: dict[str, Any]
+    overrides: dict[str, Any]
+    params_id: str
+    key: str
+    device: str
+    timeout_s: float
+    pages: list[str] = field(default_factory=list)  # display paths of pages that use this run
+    runnable: bool = True  # False when the demo needs a GPU and this machine has none
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def plan_jobs(
+    settings: Settings,
+    refs: Iterable[FigureRef],
+    specs: SpecCache,
+    only: Iterable[str] | None = None,
+    include_defaults: bool = True,
+    extra_runs: Iterable[tuple[str, dict[str, Any]]] = (),
+) -> tuple[list[Job], list[Problem]]:
+    """One job per distinct (demo, parameters): every referenced run, plus each demo's default run.
+
+    ``extra_runs``: further ``(demo, overrides)`` to run, e.g. seeds for a robustness check.
+    """
+    from hooks.figures.spec import resolve_params
+
+    machine = machine_device(settings.device)
+    versions = library_versions()
+    wanted = set(only) if only else None
+    jobs: dict[tuple[str, str], Job] = {}
+    problems: list[Problem] = []
+
+    def add(spec: DemoSpec, params: dict[str, Any], overrides: dict[str, Any], page: str | None) -> None:
+        pid = params_id(overrides)
+        job = jobs.get((spec.name, pid))
+        if job is None:
+            device = job_device(spec, machine)
+            key = cache_key(spec, params, device, versions, settings.project_root)
+            timeout = spec.timeout_s or settings.timeout_s
+            runnable = not (device == "cuda" and machine != "cuda")
+            job = jobs[(spec.name, pid)] = Job(spec, params, overrides, pid, key, device, timeout, runnable=runnable)
+        if page and page not in job.pages:
+            job.pages.append(page)
+
+    if include_defaults:
+        for name in demo_names(settings.demos_dir):
+            if wanted is None or name in wanted:
+                try:
+                    spec = specs.get(name)
+                except DemoError as exc:
+                    problems.append(exc.problem(f"demos/{name}.py"))
+                    continue
+                add(spec, spec.defaults(), {}, None)
+    for ref in refs:
+        if wanted is None or ref.demo in wanted:
+            add(specs.get(ref.demo), ref.params, ref.overrides, ref.display_path)
+    for name, raw in extra_runs:
+        try:
+            spec = specs.get(name)
+            params, changed = resolve_params(spec, raw)
+        except DemoError as exc:
+            problems.append(exc.problem(f"demos/{name}.py"))
+            continue
+        add(spec, params, changed, None)
+    return sorted(jobs.values(), key=lambda j: (j.name, j.params_id)), problems

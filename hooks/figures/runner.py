@@ -1,0 +1,335 @@
+"""Run demos in isolated processes, in parallel, through the cache; nothing here imports torch.
+
+``run_jobs`` serves each job of ``hooks.figures.plan`` from the cache or runs it. A run is boxed in:
+
+* its own process group in a fresh working folder outside the project and the cache (its ``HOME``,
+  ``TMPDIR`` and matplotlib's config live there too), with one torch thread;
+* on Linux, a Landlock rule set lets it write only inside that folder (and ``/dev``): not into
+  ``docs/``, the cache, ``/tmp`` or another run (see hooks.figures.child);
+* a timeout and a memory limit (the resident memory of the process and everything it started),
+  and the whole process group is killed when the run ends, so nothing it forked outlives it;
+* only the files it promised (each figure of ``FIGURES`` in light and dark, and ``data.json``) are
+  taken from its output folder, checked, and copied into the cache with its log and its source.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Literal
+
+from filelock import FileLock
+
+from hooks.figures.cache import CacheError, DemoCache, Entry, os_error_text
+from hooks.figures.plan import Job, Settings
+
+Status = Literal["cached", "ran", "failed", "needs-gpu"]
+LOG_TAIL_LINES = 6
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # one figure or data.json larger than this is a mistake
+THEMES = ("light", "dark")
+
+
+@dataclass
+class Result:
+    job: Job
+    status: Status
+    entry: Entry | None = None  # the fresh entry (cached or ran)
+    stale: Entry | None = None  # the last good entry shown when this run failed
+    error: str = ""  # one line: what went wrong
+    detail: str = ""  # the last lines of the traceback, paths relative to the project
+    seconds: float = 0.0  # wall time spent in this call (0 when cached)
+
+    @property
+    def shown(self) -> Entry | None:
+        return self.entry or self.stale
+
+
+def expected_files(job: Job) -> list[str]:
+    """What a run must leave in its output folder: every figure in both themes, and data.json."""
+    return [f"{fig}-{theme}.svg" for fig in job.spec.figures for theme in THEMES] + ["data.json"]
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the build that started it dies (so kill -9 leaves no orphans)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _shorten_paths(text: str, root: Path, work: Path) -> str:
+    """Tracebacks as a person reads them: project files relative to it, libraries from their package."""
+    for base, replacement in ((str(work), "<run folder>"), (str(root.resolve()), "."), (str(root), ".")):
+        text = re.sub(r"(?<![\w.])" + re.escape(base) + r"(?=/|\b)", replacement, text)
+    text = re.sub(r"[^\s\"']*/(?:site|dist)-packages/", "", text)
+    return text.replace("./demos/", "demos/").replace("./hooks/", "hooks/")
+
+
+def _tail_error(log: str, root: Path, work: Path) -> tuple[str, str]:
+    """The exception line and the last traceback lines of a log, with readable paths."""
+    lines = [line for line in _shorten_paths(log, root, work).splitlines() if line.strip()]
+    if not lines:
+        return "exited without output", ""
+    tb_start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=None)
+    tail = lines[tb_start:] if tb_start is not None else lines
+    frames = [line.strip() for line in tail if line.strip().startswith("File ")]
+    last_line = tail[-1].strip()
+    detail = "; ".join(frames[-2:] + [last_line]) if frames else "; ".join(l.strip() for l in tail[-LOG_TAIL_LINES:])
+    return last_line, detail
+
+
+def _group_rss(pid: int) -> int:
+    """Resident bytes of a process and everything it started."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait(proc: subprocess.Popen, timeout_s: float, memory_bytes: int) -> tuple[int | None, str]:
+    """Wait for the run; returns (exit code or None, why it was stopped)."""
+    deadline = time.monotonic() + timeout_s
+    interval = 0.02
+    peak = 0
+    while True:
+        try:
+            return proc.wait(timeout=interval), ""
+        except subprocess.TimeoutExpired:
+            pass
+        peak = max(peak, _group_rss(proc.pid))
+        if peak > memory_bytes:
+            return None, "memory"
+        if time.monotonic() > deadline:
+            return None, "timeout"
+        interval = min(interval * 1.5, 0.25)
+
+
+def _harvest(job: Job, out: Path, dest: Path) -> str | None:
+    """Copy the promised files from the run's output folder into ``dest``; the reason when one is missing or odd."""
+    missing = []
+    for name in expected_files(job):
+        path = out / name
+        try:
+            st = os.lstat(path)
+        except OSError:
+            missing.append(name)
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            missing.append(name)
+            continue
+        if st.st_size > MAX_OUTPUT_BYTES:
+            return f"wrote {name} of {st.st_size // 1024 // 1024} MiB, more than the {MAX_OUTPUT_BYTES // 1024 // 1024} MiB a figure may take"
+        shutil.copyfile(path, dest / name, follow_symlinks=False)
+    if missing:
+        return f"finished without writing {', '.join(missing)} (every figure in FIGURES, in light and dark, and data.json)"
+    try:
+        json.loads((dest / "data.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"wrote an unreadable data.json ({exc})"
+    return None
+
+
+def _child_env(settings: Settings, work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEMOS_", "MKDOCS_"))}
+    env.update(
+        OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work / "tmp"), MPLCONFIGDIR=str(work / "mpl"),
+        XDG_CACHE_HOME=str(work / "cache"),
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.project_root), os.environ.get("PYTHONPATH", "")]))
+    return env
+
+
+def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> Result:
+    tmp, tmp_lock = cache.new_tmp_dir(job.key)
+    work = Path(tempfile.mkdtemp(prefix=f"demo-{job.name}-"))
+    started = time.perf_counter()
+    try:
+        out = work / "out"
+        for sub in ("out", "tmp", "mpl", "cache"):
+            (work / sub).mkdir()
+        shutil.copyfile(job.spec.path, tmp / "source.py")  # the source that makes this run, for its provenance
+        request = {"project_root": str(settings.project_root), "demo": job.name, "params": job.params,
+                   "device": job.device, "out_dir": str(out), "work_dir": str(work)}
+        request_path = work / "request.json"
+        request_path.write_text(json.dumps(request), encoding="utf-8")
+        log_path = work / "log.txt"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hooks.figures.child", str(request_path)],
+                cwd=work, env=_child_env(settings, work), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+            try:
+                rc, stopped = _wait(proc, job.timeout_s, int(settings.memory_gib * 1024**3))
+            finally:
+                _kill_group(proc.pid)  # whatever the demo started dies with it, also after a success
+                proc.wait()
+        seconds = time.perf_counter() - started
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+
+        def fail(error: str, detail: str = "") -> Result:
+            return Result(job, "failed", error=error, detail=detail, seconds=seconds)
+
+        if stopped == "timeout":
+            return fail(f"timed out after {job.timeout_s:g} s (raise TIMEOUT_S in the demo or extra.demos.timeout)")
+        if stopped == "memory":
+            return fail(f"used more than {settings.memory_gib:g} GiB of memory (extra.demos.memory); lower its parameters or raise the limit")
+        if rc != 0:
+            if rc is not None and rc < 0:
+                return fail(f"was killed by signal {signal.Signals(-rc).name}", _tail_error(log_text, settings.project_root, work)[1])
+            return fail(*_tail_error(log_text, settings.project_root, work))
+        problem = _harvest(job, out, tmp)
+        if problem:
+            return fail(problem)
+        try:
+            info = json.loads((work / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return fail(f"the demo process left no readable record of its run ({exc})")
+        shutil.copyfile(log_path, tmp / "log.txt")
+        manifest = {
+            "demo": job.name,
+            "status": "ok",
+            "params": job.params,
+            "overrides": job.overrides,
+            "params_id": job.params_id,
+            "figures": list(job.spec.figures),
+            "source": job.spec.path.resolve().relative_to(settings.project_root.resolve()).as_posix(),
+            "seconds": info["seconds"],
+            "seed": info.get("seed"),
+            "device": info["device"],
+            "device_name": info["device_name"],
+            "versions": info["versions"],
+            "torch_threads": info.get("torch_threads"),
+            "sandbox": info.get("sandbox", "none"),
+            "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        entry = cache.commit(tmp, job.name, job.key, manifest, replace=replace)
+        return Result(job, "ran", entry=entry, seconds=seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when the run was committed
+        tmp_lock.release()
+        try:
+            os.unlink(tmp_lock.lock_file)
+        except OSError:
+            pass
+
+
+def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False) -> Result:
+    """Serve a job from the cache, or run it under its key's lock (a second build waits, then reuses)."""
+    if not force:
+        entry = cache.lookup(job.name, job.key)
+        if entry is not None:
+            return Result(job, "cached", entry=entry)
+    if not job.runnable:
+        stale = cache.last_good(job.name, job.params_id)
+        return Result(job, "needs-gpu", stale=stale, error=f"needs a GPU run: notes demos {job.name} --device cuda")
+    try:
+        with FileLock(str(cache.lock_path(job.key))):
+            if not force:
+                entry = cache.lookup(job.name, job.key)
+                if entry is not None:
+                    return Result(job, "cached", entry=entry)
+            result = _run_one(job, settings, cache, replace=force)
+    except OSError as exc:
+        result = Result(job, "failed", error=f"could not run: {os_error_text(exc)} (in {cache.root} or the system's temporary folder)")
+    if result.status == "failed":
+        result.stale = cache.last_good(job.name, job.params_id, exclude_key=job.key) or cache.lookup(job.name, job.key)
+    return result
+
+
+def run_jobs(
+    jobs: list[Job],
+    settings: Settings,
+    cache: DemoCache,
+    force: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """Run every job (cached ones cost a lookup), up to ``settings.workers`` processes at once.
+
+    The cache folder is checked, created and cleaned only when something has to run, so a build
+    whose every figure is cached works from a read-only cache.
+    """
+    cache.check_ownership()
+    results: list[Result] = []
+    todo = []
+    for job in jobs:
+        entry = None if force else cache.lookup(job.name, job.key)
+        if entry is not None:
+            results.append(Result(job, "cached", entry=entry))
+            if on_result:
+                on_result(results[-1])
+        else:
+            todo.append(job)
+    if any(job.runnable for job in todo):
+        cache.ensure_writable()
+        cache.clean_tmp()
+    if todo:
+        # Longest first (by the last known run time) keeps both cores busy to the end.
+        def last_seconds(job: Job) -> float:
+            prev = cache.last_good(job.name, job.params_id)
+            return -(prev.manifest.get("seconds", 0) if prev else 1e9)
+
+        todo.sort(key=last_seconds)
+        with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo)))) as pool:
+            for result in pool.map(lambda j: run_job(j, settings, cache, force), todo):
+                results.append(result)
+                if on_result:
+                    on_result(result)
+    order = {id(j): i for i, j in enumerate(jobs)}
+    return sorted(results, key=lambda r: order[id(r.job)])
+
+
+def failure_summary(results: Iterable[Result]) -> list[str]:
+    """One line per failed run: demo, pages, error and the traceback's last lines."""
+    lines = []
+    for r in results:
+        if r.status != "failed":
+            continue
+        pages = ", ".join(r.job.pages) or "no page (default run)"
+        shown = "showing the last good figure" if r.stale else "no figure to show"
+        detail = f" [{r.detail}]" if r.detail and r.detail != r.error else ""
+        params = f" with {r.job.params_id}" if r.job.params_id != "default" else ""
+        lines.append(f"demo '{r.job.name}'{params} failed (used by {pages}): {r.error}{detail}; {shown}")
+    return lines
+
+
+def counts(results: Iterable[Result]) -> dict[str, int]:
+    out = {"ran": 0, "cached": 0, "failed": 0, "needs-gpu": 0}
+    for r in results:
+        out[r.status] += 1
+    return out
+
+
+__all__ = ["CacheError", "Result", "counts", "failure_summary", "run_job", "run_jobs"]

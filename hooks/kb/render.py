@@ -1,0 +1,413 @@
+"""Pages written from the knowledge base: wikilinks resolved, indexes, backlinks, neighbours, tags, the map and the feed.
+
+Two steps per page. :func:`page_markdown` works on the Markdown before it is rendered: it resolves
+wikilinks into ordinary relative links (so the generator checks them) and leaves a marker comment
+where a generated list goes. :func:`page_html` fills those markers with HTML after the Markdown was
+rendered, so that long lists (backlinks, the archive) never go through the Markdown parser. Every
+text taken from a source is escaped where it is printed.
+"""
+from __future__ import annotations
+
+import datetime
+import email.utils
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+from urllib.parse import urljoin
+from xml.sax.saxutils import escape as xml_escape
+
+from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, map_members
+from hooks.kb.notes import PageInfo
+from hooks.kb.wikilinks import render_resolution, rewrite_wikilinks
+from hooks.markdown import escape_html as esc
+from hooks.problems import Problem
+
+NEWEST_MARKER = "<!-- kb:newest -->"
+MAP_MARKER = "<!-- kb:concept-map -->"
+LINKED_FROM = "<!-- kb:linked-from -->"
+RELATED = "<!-- kb:related -->"
+PAGER = "<!-- kb:pager -->"
+MONTH_MARKER = "<!-- kb:month {} -->"  # a month of the notes archive, "2024-03"
+MONTH_RE = re.compile(r"<!-- kb:month (\d{4}-\d{2}) -->")
+WORDS_PER_MINUTE = 200
+MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``extra.notes`` of mkdocs.yml."""
+
+    feed_items: int = 50
+    newest_on_home: int = 5
+    map_notes: int = 40
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _time(date: datetime.date | None) -> str:
+    return f'<time datetime="{date.isoformat()}">{date.isoformat()}</time>' if date else ""
+
+
+def _link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f'<a href="{esc(kb.href(target, from_uri))}"{attr}>{esc(kb.pages[target].title if text is None else text)}</a>'
+
+
+def reading_minutes(body: str) -> int:
+    return max(1, math.ceil(len(body.split()) / WORDS_PER_MINUTE))
+
+
+# --- step 1: Markdown ------------------------------------------------------------------------------
+
+def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+    """A page's Markdown with wikilinks resolved and, for notes and concepts, the headings of the
+    generated sections and the markers their lists replace."""
+    linker = kb.linker
+    markdown = rewrite_wikilinks(markdown, lambda link: render_resolution(linker.resolve(link, src_uri), src_uri))
+    page = kb.pages.get(src_uri)
+    if page is None or page.kind not in ("note", "concept"):
+        return markdown
+    sections = ["## Linked from", LINKED_FROM]
+    if page.kind == "concept":
+        sections += ["## Related concepts", RELATED]
+    else:
+        sections.append(PAGER)
+    return markdown.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
+
+
+# --- step 2: HTML ----------------------------------------------------------------------------------
+
+def note_item(kb: KnowledgeBase, note: PageInfo, from_uri: str, *, details: bool = True) -> str:
+    """One ``<li>``: date, linked title and, with ``details``, the excerpt and the concepts it links."""
+    parts = [p for p in (_time(note.date), _link(kb, note.src_uri, from_uri)) if p]
+    item = " ".join(parts)
+    if details:
+        text = kb.excerpts.get(note.src_uri, "")
+        if text:
+            item += f'<br>\n<span class="kb-excerpt">{esc(text)}</span>'
+        concepts = kb.concepts_of(note.src_uri)
+        if concepts:
+            linked = ", ".join(_link(kb, c, from_uri) for c in concepts)
+            item += f'<br>\n<span class="kb-concepts">Concepts: {linked}</span>'
+    return f"<li>{item}</li>"
+
+
+def _note_list(kb: KnowledgeBase, notes: Iterable[PageInfo], from_uri: str) -> str:
+    items = "\n".join(note_item(kb, n, from_uri) for n in notes)
+    return f'<div class="kb-note-list">\n<ul>\n{items}\n</ul>\n</div>'
+
+
+def newest_notes(kb: KnowledgeBase, from_uri: str, count: int) -> str:
+    if not kb.notes:
+        return "<p>No notes yet.</p>"
+    return _note_list(kb, kb.notes[: max(count, 0)], from_uri)
+
+
+def linked_from(kb: KnowledgeBase, src_uri: str) -> str:
+    """The notes (newest first, dated) and concepts whose wikilinks point here."""
+    sources = kb.backlinks.get(src_uri)
+    if not sources:
+        return "<p>No note or concept links here yet.</p>"
+    items = []
+    for uri in sources:
+        page = kb.pages[uri]
+        items.append("<li>" + " ".join(p for p in (_time(page.date), _link(kb, uri, src_uri)) if p) + "</li>")
+    return '<div class="kb-backlinks">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
+
+
+def related_concepts(kb: KnowledgeBase, src_uri: str) -> str:
+    """Concepts mentioned in the same notes, most co-mentions first."""
+    related = kb.related.get(src_uri)
+    if not related:
+        return "<p>No note mentions this concept together with another one yet.</p>"
+    items = [
+        f'<li>{_link(kb, uri, src_uri)} <span class="kb-count">together in {_plural(count, "note")}</span></li>'
+        for uri, count in related
+    ]
+    return '<div class="kb-related">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
+
+
+def pager(kb: KnowledgeBase, src_uri: str) -> str:
+    """Links to the previous and next note by date."""
+    parts = []
+    if src_uri in kb.older:
+        older = kb.pages[kb.older[src_uri]]
+        parts.append(f'<span class="kb-pager-older">{_link(kb, older.src_uri, src_uri, "← " + older.title)}</span>')
+    if src_uri in kb.newer:
+        newer = kb.pages[kb.newer[src_uri]]
+        parts.append(f'<span class="kb-pager-newer">{_link(kb, newer.src_uri, src_uri, newer.title + " →")}</span>')
+    if not parts:
+        return ""
+    return f'<nav class="kb-pager" aria-label="Older and newer notes">{" ".join(parts)}</nav>'
+
+
+def tag_anchor(tag: str) -> str:
+    """The id of a tag's section on the tags page."""
+    slug = re.sub(r"[^\w/-]+", "-", tag.casefold(), flags=re.UNICODE).strip("-")
+    return "tag-" + (slug or "tag")
+
+
+def tags_index(kb: KnowledgeBase, from_uri: str) -> str:
+    """Every tag with the pages that carry it."""
+    if not kb.tags:
+        return "<p>No tags yet.</p>"
+    out = ['<div class="kb-tags-index">']
+    for tag, uris in kb.tags.items():
+        out.append(f'<h2 id="{esc(tag_anchor(tag))}"><span class="kb-tag">{esc(tag)}</span> <span class="kb-count">{_plural(len(uris), "page")}</span></h2>')
+        items = [
+            "<li>" + " ".join(p for p in (_time(kb.pages[u].date), _link(kb, u, from_uri)) if p) + "</li>" for u in uris
+        ]
+        out.append("<ul>\n" + "\n".join(items) + "\n</ul>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def page_header(kb: KnowledgeBase, src_uri: str) -> str:
+    """The line under a note's or concept's title: date, reading time and tags (linked to the tags page)."""
+    page = kb.pages.get(src_uri)
+    if page is None or page.kind not in ("note", "concept"):
+        return ""
+    bits = []
+    if page.date:
+        bits.append(_time(page.date))
+    if page.kind == "note":
+        bits.append(f"{reading_minutes(page.body)} min read")
+    if page.tags:
+        chips = []
+        for tag in dict.fromkeys(page.tags):
+            if kb.tags_page:
+                href = esc(kb.href(kb.tags_page, src_uri)) + "#" + esc(tag_anchor(tag))
+                chips.append(f'<a class="kb-tag" href="{href}">{esc(tag)}</a>')
+            else:
+                chips.append(f'<span class="kb-tag">{esc(tag)}</span>')
+        bits.append('<span class="kb-tags">' + " ".join(chips) + "</span>")
+    return '<p class="kb-page-meta">' + ' <span aria-hidden="true">·</span> '.join(bits) + "</p>"
+
+
+def problems_box(problems: Iterable[Problem]) -> str:
+    """A visible box listing a page's problems (shown under ``mkdocs serve``, where the build goes on)."""
+    items = "\n".join(f"<li><code>{esc(str(p))}</code></li>" for p in problems)
+    if not items:
+        return ""
+    return (
+        '<div class="admonition failure kb-problems" role="alert">\n'
+        '<p class="admonition-title">This page has problems; fix them and save again</p>\n'
+        f"<ul>\n{items}\n</ul>\n</div>"
+    )
+
+
+def concept_map_svg(kb: KnowledgeBase, cmap: ConceptMap, from_uri: str) -> str:
+    """The map as one inline ``<svg>``; every node is a link, styled by classes in kb.css."""
+    if not cmap.nodes:
+        return "<p>No concepts yet.</p>"
+    concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
+    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+    out = [
+        '<div class="kb-map">',
+        f'<svg class="kb-map-svg" viewBox="0 0 {cmap.width} {cmap.height}" aria-label="{esc(label)}" role="img" '
+        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
+        '<g class="kb-map-edges">',
+    ]
+    for a, b in cmap.edges:
+        na, nb = cmap.nodes[a], cmap.nodes[b]
+        out.append(f'<line class="kb-map-edge" x1="{na.x}" y1="{na.y}" x2="{nb.x}" y2="{nb.y}"/>')
+    out += ["</g>", '<g class="kb-map-nodes">']
+    label_notes = len(cmap.nodes) - concepts <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
+    for node in cmap.nodes:
+        title = esc(node.title)
+        link = esc(kb.href(node.src_uri, from_uri))
+        if node.kind == "concept":
+            radius = round(6 + min(node.degree, 12) * 0.75, 1)
+            shape = f'<circle cx="{node.x}" cy="{node.y}" r="{radius}"/>'
+            text = f'<text x="{node.x}" y="{round(node.y + radius + 16, 1)}">{title}</text>'
+        else:
+            shape = f'<rect x="{round(node.x - 7, 1)}" y="{round(node.y - 7, 1)}" width="14" height="14" rx="2"/>'
+            short = node.title if len(node.title) <= 32 else node.title[:31].rstrip() + "…"
+            text = f'<text x="{node.x}" y="{round(node.y + 22, 1)}">{esc(short)}</text>' if label_notes else ""
+        out.append(f'<a class="kb-map-node kb-map-{node.kind}" xlink:href="{link}"><title>{title}</title>{shape}{text}</a>')
+    out += ["</g>", "</svg>", "</div>"]
+    return "\n".join(out)
+
+
+def _after_first_h1(html: str, insert: str) -> str:
+    end = html.find("</h1>")
+    if end == -1:
+        return insert + "\n" + html
+    end += len("</h1>")
+    return html[:end] + "\n" + insert + html[end:]
+
+
+def page_html(
+    kb: KnowledgeBase,
+    src_uri: str,
+    html: str,
+    *,
+    settings: Settings,
+    concept_map: Callable[[], ConceptMap],
+    problems: Iterable[Problem] = (),
+) -> str:
+    """The rendered HTML of a page with its markers filled, its header line and (under serve) its problems."""
+    if "<!-- kb:" in html:
+        replacements: dict[str, Callable[[], str]] = {
+            LINKED_FROM: lambda: linked_from(kb, src_uri),
+            RELATED: lambda: related_concepts(kb, src_uri),
+            PAGER: lambda: pager(kb, src_uri),
+            NEWEST_MARKER: lambda: newest_notes(kb, src_uri, settings.newest_on_home),
+            MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),
+            TAGS_MARKER: lambda: tags_index(kb, src_uri),
+        }
+        for marker, make in replacements.items():
+            if marker in html:
+                html = html.replace(marker, make())
+        if "<!-- kb:month " in html:
+            by_month: dict[str, list[PageInfo]] = {}
+            for note in kb.notes:
+                by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
+            html = MONTH_RE.sub(lambda m: _note_list(kb, by_month.get(m.group(1), []), src_uri), html)
+    header = page_header(kb, src_uri) + problems_box(problems)
+    return _after_first_h1(html, header) if header else html
+
+
+# --- generated pages -------------------------------------------------------------------------------
+
+def notes_index(kb: KnowledgeBase) -> str:
+    """The archive page: every note, newest first, under a heading per year and per month.
+
+    Left out of the search index: every excerpt on it is already indexed with its own note.
+    """
+    out = ["---", "search:", "  exclude: true", "---", "", "# Notes", ""]
+    if not kb.notes:
+        return "\n".join(out + ["No notes yet.", ""])
+    out += [f"{_plural(len(kb.notes), 'note')}, newest first.", ""]
+    year = month = None
+    for note in kb.notes:
+        date = note.date or datetime.date.min
+        if date.year != year:
+            year, month = date.year, None
+            out += [f"## {year}", ""]
+        if date.month != month:
+            month = date.month
+            out += [f"### {date:%B} {year}", "", MONTH_MARKER.format(f"{date:%Y-%m}"), ""]
+    return "\n".join(out)
+
+
+def concepts_index(kb: KnowledgeBase) -> str:
+    """Every concept with the number of notes that link to it (plain Markdown: one short line each)."""
+    out = ["# Concepts", ""]
+    if not kb.concepts:
+        return "\n".join(out + ["No concepts yet.", ""])
+    out += ['<div class="kb-concept-list" markdown>', ""]
+    for concept in kb.concepts:
+        count = kb.note_count(concept.src_uri)
+        href = kb.href(concept.src_uri, CONCEPTS_INDEX)
+        out.append(f'- <a href="{esc(href)}">{esc(concept.title)}</a> <span class="kb-count">{_plural(count, "note")}</span>')
+    return "\n".join(out + ["", "</div>", ""])
+
+
+def concept_map_page() -> str:
+    return "\n".join([
+        "# Concept map",
+        "",
+        "Every concept and the newest notes, joined where one links to the other. Round nodes are concepts,",
+        "square ones are notes; select a node to open its page.",
+        "",
+        MAP_MARKER,
+        "",
+    ])
+
+
+def generated_pages(kb: KnowledgeBase) -> dict[str, str]:
+    """The Markdown of the pages the build adds, by src_uri."""
+    return {NOTES_INDEX: notes_index(kb), CONCEPTS_INDEX: concepts_index(kb), CONCEPT_MAP: concept_map_page()}
+
+
+def _rfc822(date: datetime.date | None) -> str:
+    moment = datetime.datetime.combine(date or datetime.date.min, datetime.time(0), tzinfo=datetime.timezone.utc)
+    return email.utils.format_datetime(moment)
+
+
+def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, items: int) -> str:
+    """RSS 2.0 of the newest ``items`` notes; dates come from the notes, so the same notes give the same bytes."""
+    base = site_url if site_url.endswith("/") else site_url + "/"
+    notes = kb.notes[: max(items, 0)]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
+        "<channel>",
+        f"<title>{xml_escape(title)}</title>",
+        f"<link>{xml_escape(base)}</link>",
+        f"<description>{xml_escape(description or title)}</description>",
+        f'<atom:link href="{xml_escape(urljoin(base, "feed.xml"))}" rel="self" type="application/rss+xml"/>',
+    ]
+    if notes:
+        out.append(f"<lastBuildDate>{_rfc822(notes[0].date)}</lastBuildDate>")
+    for note in notes:
+        link = xml_escape(urljoin(base, kb.urls[note.src_uri]))
+        text = note.description or kb.excerpts.get(note.src_uri, "")
+        out += [
+            "<item>",
+            f"<title>{xml_escape(esc(note.title))}</title>",  # readers treat titles as HTML
+            f"<link>{link}</link>",
+            f'<guid isPermaLink="true">{link}</guid>',
+            f"<pubDate>{_rfc822(note.date)}</pubDate>",
+            f"<description>{xml_escape(esc(text))}</description>",
+            *(f"<category>{xml_escape(tag)}</category>" for tag in note.tags),
+            "</item>",
+        ]
+    out += ["</channel>", "</rss>", ""]
+    return "\n".join(out)
+
+
+# --- what a page depends on, for rebuilding only what changed ----------------------------------------
+
+def _note_row(kb: KnowledgeBase, uri: str) -> tuple:
+    page = kb.pages[uri]
+    return (uri, page.title, page.date, kb.excerpts.get(uri, ""), tuple((c, kb.pages[c].title) for c in kb.concepts_of(uri)))
+
+
+def _titled(kb: KnowledgeBase, uris: Iterable[str]) -> tuple:
+    return tuple((u, kb.pages[u].title, kb.pages[u].date) for u in uris)
+
+
+def map_inputs(kb: KnowledgeBase, settings: Settings) -> tuple:
+    members = map_members(kb, settings.map_notes)
+    return tuple((u, kb.pages[u].kind, kb.pages[u].title, tuple(kb.links.get(u, ()))) for u in members)
+
+
+def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings) -> tuple:
+    """Everything this module puts on a page, as a comparable value: when it is unchanged between two
+    builds (and the page's own text is too), the page's HTML is unchanged."""
+    parsed = kb.parsed[src_uri]
+    page = kb.pages[src_uri]
+    resolutions = []
+    for link in parsed.links:
+        r = kb.linker.resolve(link, src_uri)
+        resolutions.append((r.target, r.anchor, r.severity))
+    body = page.body
+    inputs = [
+        parsed.source.text,
+        tuple(resolutions),
+        _titled(kb, kb.backlinks.get(src_uri, ())),
+        tuple((u, kb.pages[u].title, n) for u, n in kb.related.get(src_uri, ())),
+        _titled(kb, [u for u in (kb.older.get(src_uri), kb.newer.get(src_uri)) if u]),
+        kb.tags_page,
+    ]
+    if NEWEST_MARKER in body:
+        inputs.append(tuple(_note_row(kb, n.src_uri) for n in kb.notes[: settings.newest_on_home]))
+    if MAP_MARKER in body:
+        inputs.append(map_inputs(kb, settings))
+    if TAGS_MARKER in body:
+        inputs.append(tuple((tag, _titled(kb, uris)) for tag, uris in kb.tags.items()))
+    return tuple(inputs)
+
+
+def generated_inputs(kb: KnowledgeBase, settings: Settings) -> dict[str, tuple]:
+    """What each generated page shows, as comparable values."""
+    return {
+        NOTES_INDEX: tuple(_note_row(kb, n.src_uri) for n in kb.notes),
+        CONCEPTS_INDEX: tuple((c.src_uri, c.title, kb.note_count(c.src_uri)) for c in kb.concepts),
+        CONCEPT_MAP: map_inputs(kb, settings),
+    }

@@ -1,0 +1,219 @@
+"""Read Markdown sources once: the files the generator lists, read safely, front matter split, comments removed.
+
+The list of files comes from the generator (MkDocs' own ``Files``, so ``exclude_docs``, ``draft_docs``
+and ``not_in_nav`` mean the same everywhere); this module never walks ``docs/`` itself. A
+:class:`SourceStore` keeps what it read between builds and reads again only the files whose
+size, time stamp or identity changed, which is what makes a rebuild under ``mkdocs serve`` cheap.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+import yaml
+
+from hooks.markdown import strip_comments
+from hooks.problems import Problem
+
+Status = Literal["included", "not_in_nav", "draft", "excluded"]
+MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a note larger than this is a mistake (a pasted data file), not prose
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file as the generator lists it."""
+
+    src_uri: str  # path relative to docs_dir, POSIX separators, e.g. "notes/2024-01-23-dl-study.md"
+    abs_path: str
+    display_path: str  # path shown in messages, relative to the project root, e.g. "docs/notes/..."
+    status: Status = "included"  # MkDocs' inclusion level: drafts (draft_docs) and excluded files are not published
+
+    @property
+    def published(self) -> bool:
+        return self.status in ("included", "not_in_nav")
+
+
+@dataclass
+class Source:
+    """One Markdown file: its front matter and its body (private ``%%comments%%`` removed)."""
+
+    src_uri: str
+    display_path: str
+    text: str = ""  # the whole file, decoded, as written
+    meta: dict[str, Any] = field(default_factory=dict)
+    front: str = ""  # the front matter block as written, with its '---' lines (empty when there is none)
+    body: str = ""  # what follows the front matter, without comments; lines keep their numbers
+    body_line: int = 1  # line number (1-based) of the body's first line in the file
+    meta_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> line number
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ten times faster
+    """YAML's safe loader, except that an impossible date (2024-02-30) stays text to be reported, not raised."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _key_lines(block: str, first_line: int) -> dict[str, int]:
+    lines = {}
+    for i, raw in enumerate(block.splitlines()):
+        if raw and not raw[0].isspace() and ":" in raw and not raw.startswith("#"):
+            lines.setdefault(raw.split(":", 1)[0].strip().strip("'\""), first_line + i)
+    return lines
+
+
+def _yaml_problem(exc: yaml.YAMLError, block: str) -> tuple[int, str]:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None and mark.index >= len(block.rstrip()):  # ran off the end: point at what was left open
+        mark = getattr(exc, "context_mark", None) or mark
+    line = (mark.line + 2) if mark is not None else 1
+    reason = "; ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or "cannot be parsed"
+    return line, f"malformed YAML front matter ({reason}); fix the YAML between the '---' lines"
+
+
+def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> Source:
+    """Decode ``data`` and split its front matter; problems are recorded on the result, never raised."""
+    src = Source(src_uri=src_uri, display_path=display_path or src_uri)
+
+    def problem(line: int, message: str) -> Source:
+        src.problems.append(Problem(src.display_path, line, message))
+        return src
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return problem(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); re-save the file as UTF-8")
+    if "\x00" in text:
+        return problem(text[: text.index("\x00")].count("\n") + 1, "holds a NUL byte, so it is not a text file; re-save it as UTF-8 text")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    src.text = text
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].rstrip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is None:
+            return problem(1, "front matter opened with '---' is never closed; add a closing '---' line")
+        block = "".join(lines[1:end])
+        src.front = "".join(lines[: end + 1])
+        src.body = strip_comments("".join(lines[end + 1 :]))  # shown under the problem while it is fixed
+        src.body_line = end + 2
+        try:
+            meta = yaml.load(block, Loader=_FrontMatterLoader) if block.strip() else {}
+        except yaml.YAMLError as exc:
+            return problem(*_yaml_problem(exc, block))
+        except RecursionError:
+            return problem(2, "front matter is nested too deeply to read; flatten the YAML between the '---' lines")
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            return problem(2, "front matter must be a mapping of 'key: value' lines")
+        src.meta = meta
+        src.meta_lines = _key_lines(block, 2)
+    else:
+        src.body = strip_comments(text)
+    return src
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def check_file(file: SourceFile, project_root: str | os.PathLike[str]) -> Problem | None:
+    """Why a listed file must not be read or published, or None: a link leaving the project, a
+    dangling link, something that is not a regular file (a FIFO would hang the build)."""
+    path = file.abs_path
+    try:
+        lst = os.lstat(path)
+    except OSError as exc:
+        return Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")
+    if stat.S_ISLNK(lst.st_mode):
+        real = os.path.realpath(path)
+        if not os.path.exists(real):
+            return Problem(file.display_path, 0, f"is a symbolic link to {os.readlink(path)}, which does not exist; remove the link or restore its target")
+        root = os.path.realpath(project_root)
+        if not _inside(real, root):
+            return Problem(file.display_path, 0, f"is a symbolic link that leaves the project (to {real}); it is not published: copy the file into docs/ or remove the link")
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(project_root)):  # under a linked folder that points outside
+        return Problem(file.display_path, 0, f"lies in a folder linked from outside the project ({real}); it is not published: copy it into docs/")
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")
+    if not stat.S_ISREG(st.st_mode):
+        return Problem(file.display_path, 0, "is not a regular file (a pipe, socket or device); remove it from docs/")
+    return None
+
+
+def read_source(file: SourceFile) -> Source:
+    """Read and split one listed Markdown file (which :func:`check_file` accepted); every problem is
+    recorded on the result."""
+    try:
+        st = os.stat(file.abs_path)
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):
+            return Source(file.src_uri, file.display_path, problems=[Problem(
+                file.display_path, 0, "is not a regular file (a pipe, socket or device); remove it from docs/")])
+        if size > MAX_SOURCE_BYTES:
+            return Source(file.src_uri, file.display_path, problems=[Problem(
+                file.display_path, 0, f"is {size // 1024 // 1024} MiB, too large for a page; split it or move the data out of docs/")])
+        data = Path(file.abs_path).read_bytes()
+    except OSError as exc:
+        return Source(file.src_uri, file.display_path, problems=[Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")])
+    return parse_source(file.src_uri, data, file.display_path)
+
+
+def _stamp(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
+
+
+class SourceStore:
+    """Sources by src_uri, kept between builds; a file is read again only when its stat changed.
+
+    The same :class:`Source` object is returned while a file is unchanged, so whatever is derived
+    from a source can be cached on its identity.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[SourceFile, tuple | None, Source]] = {}
+        self.reads = 0  # files read by the last call of load()
+
+    def load(self, files: Iterable[SourceFile]) -> list[Source]:
+        """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri."""
+        self.reads = 0
+        out, seen = [], set()
+        for file in files:
+            if file.status == "excluded" or not file.src_uri.endswith(".md"):
+                continue
+            seen.add(file.src_uri)
+            stamp = _stamp(file.abs_path)
+            known = self._entries.get(file.src_uri)
+            if known is not None and known[0] == file and known[1] == stamp and stamp is not None:
+                out.append(known[2])
+                continue
+            source = read_source(file)
+            self.reads += 1
+            self._entries[file.src_uri] = (file, stamp, source)
+            out.append(source)
+        for gone in self._entries.keys() - seen:
+            del self._entries[gone]
+        return sorted(out, key=lambda s: s.src_uri)

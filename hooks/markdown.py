@@ -1,0 +1,401 @@
+"""The one Markdown scanner: which lines and spans are code, math or private comments; headings; plain text; escaping.
+
+Everything that looks for syntax in a page (wikilinks, figure directives, tags, block ids, headings,
+excerpts) asks this module what is code, so that they all agree with each other and with what
+Python-Markdown renders:
+
+* fenced code (``` and ~~~, also inside block quotes and lists), indented code blocks (four spaces
+  after a blank line, except where the indented block continues a list, an admonition, a footnote
+  or a content tab), display math (``$$ ... $$`` and ``\\[ ... \\]``), and the fence lines themselves;
+* inline code spans and inline math (``$...$`` by Pandoc's rule, so "costs $5 and $10" stays text;
+  ``\\(...\\)``; ``$$...$$`` within a line);
+* Obsidian's private comments ``%%...%%`` (inline or over several lines), removed by
+  :func:`strip_comments` before anything else sees the text;
+* ATX headings (``# Title``) and setext headings (a line over ``===`` or ``---``).
+"""
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator, Literal
+
+LineKind = Literal["text", "blank", "fence", "code", "indented", "math"]
+
+FENCE_RE = re.compile(r"^(?P<prefix>(?:[ \t]*>)*[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+BACKTICKS_RE = re.compile(r"`+")
+ATX_RE = re.compile(r"^[ ]{0,3}(?P<level>#{1,6})(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
+SETEXT_RE = re.compile(r"^(?P<rule>=+|-+)[ ]*$")
+LIST_ITEM_RE = re.compile(r"^[ ]{0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+# Blocks whose indented continuation is content, not code: admonitions and details (!!!, ???),
+# content tabs (===), footnote definitions ([^1]:).
+CONTAINER_RE = re.compile(r"^[ ]{0,3}(?:!!!|\?\?\?\+?|===[ \t]|\[\^[^\]]+\]:)")
+DIRECTIVE_RE = re.compile(r"^[ ]{0,3}!(?P<name>[a-z][a-z_]*)\[")  # a block extension line: !demo[...](...)
+ATTR_LIST_RE = re.compile(r"[ \t]*\{:?[ \t]*(?P<attrs>[^}\n]*?)[ \t]*\}[ \t]*$")
+DISPLAY_MATH_OPEN = ("$$", "\\[")
+DISPLAY_MATH_CLOSE = {"$$": "$$", "\\[": "\\]"}
+
+
+def _indent(line: str) -> int:
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width += 4 - width % 4
+        else:
+            break
+    return width
+
+
+# --- inline spans ----------------------------------------------------------------------------------
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """Inline code spans of one line: a run of N backticks up to the next run of exactly N."""
+    if "`" not in line:
+        return []
+    runs = [(m.start(), m.end()) for m in BACKTICKS_RE.finditer(line)]
+    spans = []
+    i = 0
+    while i < len(runs):
+        start, end = runs[i]
+        if start > 0 and line[start - 1] == "\\":
+            i += 1
+            continue
+        closing = next((j for j in range(i + 1, len(runs)) if runs[j][1] - runs[j][0] == end - start), None)
+        if closing is None:
+            i += 1
+            continue
+        spans.append((start, runs[closing][1]))
+        i = closing + 1
+    return spans
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def _escaped(line: str, position: int) -> bool:
+    backslashes = 0
+    while position - backslashes - 1 >= 0 and line[position - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+def math_spans(line: str, code: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Inline math of one line outside code: ``$$...$$``, ``\\(...\\)`` and ``$...$``.
+
+    ``$...$`` follows Pandoc's rule: the opening ``$`` has a non-space character right after it, the
+    closing one a non-space character right before it and no digit right after it; ``\\$`` is a dollar.
+    """
+    if "$" not in line and "\\(" not in line:
+        return []
+    code = code_spans(line) if code is None else code
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(line)
+    while i < n:
+        if _inside(i, code) or _escaped(line, i):
+            i += 1
+            continue
+        if line.startswith("$$", i):
+            end = line.find("$$", i + 2)
+            if end > i + 2:
+                spans.append((i, end + 2))
+                i = end + 2
+                continue
+            i += 2
+            continue
+        if line.startswith("\\(", i):
+            end = line.find("\\)", i + 2)
+            if end != -1:
+                spans.append((i, end + 2))
+                i = end + 2
+                continue
+        if line[i] == "$" and i + 1 < n and not line[i + 1].isspace() and line[i + 1] != "$":
+            j = i + 1
+            while j < n:
+                if line[j] == "$" and not _escaped(line, j) and not _inside(j, code):
+                    if not line[j - 1].isspace() and not (j + 1 < n and line[j + 1].isdigit()):
+                        break
+                j += 1
+            if j < n:
+                spans.append((i, j + 1))
+                i = j + 1
+                continue
+        i += 1
+    return spans
+
+
+def protected_spans(line: str) -> list[tuple[int, int]]:
+    """Spans of one text line where no other syntax applies: code spans and inline math."""
+    code = code_spans(line)
+    return sorted(code + math_spans(line, code))
+
+
+# --- private comments ------------------------------------------------------------------------------
+
+def strip_comments(text: str) -> str:
+    """``text`` without Obsidian's ``%%private comments%%``; line breaks are kept, so line numbers hold.
+
+    ``%%`` inside code is text. A comment left open runs to the end of the file, as in Obsidian.
+    """
+    if "%%" not in text:
+        return text
+    lines = text.split("\n")
+    kinds = scan("\n".join(lines)).kinds
+    out = []
+    in_comment = False
+    for line, kind in zip(lines, kinds):
+        if kind in ("fence", "code", "indented") and not in_comment:
+            out.append(line)
+            continue
+        if "%%" not in line:
+            out.append("" if in_comment else line)
+            continue
+        spans = code_spans(line) if not in_comment else []
+        kept, position = [], 0
+        search = 0
+        while True:
+            found = line.find("%%", search)
+            while found != -1 and not in_comment and _inside(found, spans):
+                found = line.find("%%", found + 2)
+            if found == -1:
+                break
+            if in_comment:
+                position = found + 2
+            else:
+                kept.append(line[position:found])
+            in_comment = not in_comment
+            search = found + 2
+        if not in_comment:
+            kept.append(line[position:])
+        line = "".join(kept)
+        out.append(line.rstrip() if line.strip() else "")
+    return "\n".join(out)
+
+
+# --- lines -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str  # as written (inline Markdown), without an attribute list
+    line: int  # 0-based index of the heading's text line
+    explicit_id: str | None = None  # from an attribute list: ## Title { #my-id }
+
+
+@dataclass
+class Scan:
+    """One text split into lines, each with its kind; built once per text and cached."""
+
+    lines: list[str]
+    kinds: list[LineKind]
+
+    def text_lines(self) -> Iterator[int]:
+        """Indices of the lines that hold prose (not code, math, fences or blank lines)."""
+        return (i for i, kind in enumerate(self.kinds) if kind == "text")
+
+    def finditer(self, pattern: re.Pattern[str], *, skip_directives: bool = True) -> Iterator[tuple[int, re.Match[str]]]:
+        """``(line index, match)`` for every match of ``pattern`` on a text line, outside code and math."""
+        for index in self.text_lines():
+            line = self.lines[index]
+            if skip_directives and DIRECTIVE_RE.match(line):
+                continue
+            spans = None
+            for m in pattern.finditer(line):
+                if spans is None:
+                    spans = protected_spans(line)
+                if not _inside(m.start(), spans):
+                    yield index, m
+
+    @functools.cached_property
+    def headings(self) -> list[Heading]:
+        """ATX and setext headings, in order."""
+        found = []
+        lines, kinds = self.lines, self.kinds
+        for i, kind in enumerate(kinds):
+            if kind != "text":
+                continue
+            line = lines[i]
+            m = ATX_RE.match(line) if "#" in line[:4] else None
+            if m:
+                found.append(_heading(int(len(m.group("level"))), m.group("text") or "", i))
+                continue
+            setext = SETEXT_RE.match(line) if line[:1] in ("=", "-") else None
+            if setext and i > 0 and kinds[i - 1] == "text" and (i == 1 or kinds[i - 2] == "blank" or ATX_RE.match(lines[i - 2])):
+                above = lines[i - 1]
+                if not LIST_ITEM_RE.match(above) and not ATX_RE.match(above) and not above.lstrip().startswith(">"):
+                    found.append(_heading(1 if setext.group("rule")[0] == "=" else 2, above.strip(), i - 1))
+        # A setext heading's text line was already seen as text; keep headings in line order.
+        return sorted(found, key=lambda h: h.line)
+
+    def heading_lines(self) -> set[int]:
+        """Lines that belong to a heading (the text line and a setext underline)."""
+        lines = set()
+        for h in self.headings:
+            lines.add(h.line)
+            if h.line + 1 < len(self.lines) and SETEXT_RE.match(self.lines[h.line + 1]) and not ATX_RE.match(self.lines[h.line]):
+                lines.add(h.line + 1)
+        return lines
+
+
+def _heading(level: int, text: str, line: int) -> Heading:
+    text = text.strip()
+    explicit = None
+    attrs = ATTR_LIST_RE.search(text)
+    if attrs:
+        text = text[: attrs.start()].rstrip().rstrip("#").rstrip()
+        ids = [a[1:] for a in attrs.group("attrs").split() if a.startswith("#")]
+        explicit = ids[-1] if ids else None
+    return Heading(level, text, line, explicit)
+
+
+@functools.lru_cache(maxsize=8192)
+def scan(text: str) -> Scan:
+    """Classify every line of ``text`` (see the module docstring for the rules)."""
+    lines = text.split("\n")
+    kinds: list[LineKind] = []
+    fence: tuple[str, int] | None = None  # (character, length) of the open fence
+    math_close: str | None = None  # closing delimiter of an open display-math block
+    in_indented = False
+    container = False  # the last block at the margin was a list, admonition, footnote or tab
+    previous_blank = True
+    for raw in lines:
+        line = raw.rstrip("\r")
+        stripped = line.strip()
+        if fence is not None:
+            m = FENCE_RE.match(line)
+            if m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= fence[1] and not m.group("info").strip():
+                fence = None
+                kinds.append("fence")
+            else:
+                kinds.append("code")
+            continue
+        if math_close is not None:
+            kinds.append("math")
+            if stripped.endswith(math_close):
+                math_close = None
+            continue
+        if not stripped:
+            kinds.append("blank")
+            previous_blank = True
+            continue
+        indent = _indent(line)
+        if in_indented and indent >= 4:
+            kinds.append("indented")
+            previous_blank = False
+            continue
+        in_indented = False
+        if indent >= 4 and previous_blank and not container:
+            in_indented = True
+            kinds.append("indented")
+            previous_blank = False
+            continue
+        m = FENCE_RE.match(line)
+        if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
+            fence = (m.group("fence")[0], len(m.group("fence")))
+            kinds.append("fence")
+            previous_blank = False
+            continue
+        opener = next((d for d in DISPLAY_MATH_OPEN if stripped.startswith(d)), None)
+        if opener is not None:
+            rest = stripped[len(opener):]
+            close = DISPLAY_MATH_CLOSE[opener]
+            if close not in rest:  # a block: runs to the line that ends with the closing delimiter
+                math_close = close
+                kinds.append("math")
+                previous_blank = False
+                continue
+            if rest.rstrip().endswith(close) and rest.index(close) == len(rest.rstrip()) - len(close):
+                kinds.append("math")  # $$ x $$ alone on its line
+                previous_blank = False
+                continue
+        if indent < 4:
+            container = bool(LIST_ITEM_RE.match(line) or CONTAINER_RE.match(line)) or (container and not previous_blank)
+        kinds.append("text")
+        previous_blank = False
+    return Scan(lines, kinds)
+
+
+def rewrite(text: str, pattern: re.Pattern[str], replace: Callable[[int, re.Match[str]], str]) -> str:
+    """``text`` with every match of ``pattern`` on a text line outside code and math replaced by
+    ``replace(line index, match)``; lines keep their numbers."""
+    result = scan(text)
+    lines = list(result.lines)
+    changed: dict[int, list[re.Match[str]]] = {}
+    for index, m in result.finditer(pattern):
+        changed.setdefault(index, []).append(m)
+    for index, matches in changed.items():
+        line, pieces, last = lines[index], [], 0
+        for m in matches:
+            pieces += [line[last : m.start()], replace(index, m)]
+            last = m.end()
+        lines[index] = "".join(pieces) + line[last:]
+    return "\n".join(lines)
+
+
+# --- plain text of inline Markdown -----------------------------------------------------------------
+
+_WIKILINK = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)(\{[^}]*\})?")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)(\{[^}]*\})?")
+_CODE = re.compile(r"(`+)(.+?)\1")
+_EMPHASIS = re.compile(r"(?<![\w\\])(\*{1,3}|_{1,3}|={2}|~{2})(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_TAG = re.compile(r"<[^>]+>")
+_BACKSLASH = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|=~$])")
+_BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")
+
+
+def _wikilink_text(m: re.Match[str]) -> str:
+    """What a wikilink shows: its label, else the target as written (``page › heading``)."""
+    if m.group("embed"):
+        return ""
+    target, _, label = re.sub(r"\\\|", "|", m.group("inner")).partition("|")
+    if label.strip():
+        return label.strip()
+    page, _, heading = target.partition("#")
+    page, heading = page.strip(), heading.split("#")[-1].strip()
+    return f"{page} › {heading}" if page and heading else page or heading
+
+
+def _plain_prose(text: str) -> str:
+    text = _WIKILINK.sub(_wikilink_text, text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    for _ in range(2):  # ***both*** and nested emphasis
+        text = _EMPHASIS.sub(r"\2", text)
+    text = _TAG.sub("", text)
+    return html.unescape(_BACKSLASH.sub(r"\1", text))
+
+
+def plain_text(markdown: str) -> str:
+    """Inline Markdown reduced to plain text: links and wikilinks to their text, no emphasis, code
+    marks, HTML or block ids; math is kept as its TeX source."""
+    markdown = _BLOCK_ID.sub("", markdown)
+    pieces, last = [], 0
+    for m in _CODE.finditer(markdown):  # code spans are kept as written, everything else is unmarked
+        pieces += [_plain_prose(markdown[last : m.start()]), m.group(2).strip()]
+        last = m.end()
+    pieces.append(_plain_prose(markdown[last:]))
+    return " ".join("".join(pieces).split())
+
+
+# --- escaping --------------------------------------------------------------------------------------
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]#!])")
+
+
+def escape_markdown(text: str, *, entities: bool = True) -> str:
+    """``text`` as literal inline Markdown: no emphasis, links, code, math or (with ``entities``) HTML.
+
+    Use ``entities=False`` for text that ends up in an attribute (an image's alt text), which Markdown
+    escapes itself.
+    """
+    text = _MD_SPECIAL_RE.sub(r"\\\1", text)
+    return html.escape(text, quote=True) if entities else text
+
+
+def escape_html(text: str) -> str:
+    """Text for an HTML element or a double-quoted attribute."""
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,251 @@
+"""The whole site planned and checked once: files -> sources -> knowledge base -> figures -> demo jobs -> problems.
+
+:func:`plan_site` is the one place where a site is read and checked. The MkDocs hooks, ``notes
+check``, ``notes demos``, ``notes export`` and the benchmarks all call it with the files the
+generator lists, so none of them can pass what another fails. A :class:`Session` keeps what was
+read between builds (``mkdocs serve``), so a rebuild reads only the files that changed, and
+:func:`fingerprints` tells which pages a change affects.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from markdown.extensions.toc import slugify as toc_slugify
+
+from hooks.config import Section
+from hooks.figures.directive import FigureRef, SpecCache, collect_refs
+from hooks.figures.pages import RUNS_PAGE, site_folder
+from hooks.figures.plan import Job, Settings, plan_jobs
+from hooks.kb import render
+from hooks.kb.graph import GENERATED, KnowledgeBase, ParseCache, build_knowledge_base
+from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
+from hooks.kb.wikilinks import IMAGE_SUFFIXES, Slugify
+from hooks.problems import Problem
+from hooks.urls import page_url
+
+
+@dataclass
+class Project:
+    """What the core needs to know about a site, read from the generator's configuration."""
+
+    root: Path
+    docs_dir: Path
+    site_name: str = "Notes"
+    site_url: str = ""
+    site_description: str = ""
+    use_directory_urls: bool = True
+    notes: render.Settings = field(default_factory=render.Settings)
+    demos: Settings | None = None  # None when the site does not run demos
+    slugify: Slugify = toc_slugify
+    separator: str = "-"
+    config_path: Path | None = None
+
+    def display(self, path: str | os.PathLike[str]) -> str:
+        """A path as messages show it: relative to the project root, POSIX separators."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+
+def notes_settings(extra: Any, config_path: Path | None) -> render.Settings:
+    """``extra.notes`` of mkdocs.yml over the defaults."""
+    section = Section(Section(extra, ("extra",), config_path).values.get("notes"), ("extra", "notes"), config_path)
+    defaults = render.Settings()
+    return render.Settings(
+        feed_items=section.number("feed_items", defaults.feed_items, low=0, high=100_000, whole=True),
+        newest_on_home=section.number("newest_on_home", defaults.newest_on_home, low=0, high=100_000, whole=True),
+        map_notes=section.number("map_notes", defaults.map_notes, low=0, high=10_000, whole=True),
+    )
+
+
+def project_from_config(config: Mapping[str, Any], *, with_demos: bool, jobs: int | None = None, device: str | None = None) -> Project:
+    """A :class:`Project` from MkDocs' configuration (any mapping with its keys); ConfigError on a bad setting."""
+    config_path = Path(config["config_file_path"]) if config.get("config_file_path") else None
+    docs_dir = Path(config["docs_dir"]).resolve()
+    root = config_path.parent.resolve() if config_path else docs_dir.parent
+    extra = config.get("extra") or {}
+    toc = (config.get("mdx_configs") or {}).get("toc", {}) or {}
+    demos = None
+    if with_demos:
+        section = Section(extra, ("extra",), config_path)
+        demos = Settings.from_extra(root, section.mapping("demos"), jobs, device, config_path=config_path, docs_dir=docs_dir)
+    return Project(
+        root=root,
+        docs_dir=docs_dir,
+        site_name=str(config.get("site_name") or "Notes"),
+        site_url=str(config.get("site_url") or ""),
+        site_description=str(config.get("site_description") or ""),
+        use_directory_urls=bool(config.get("use_directory_urls", True)),
+        notes=notes_settings(extra, config_path),
+        demos=demos,
+        slugify=toc.get("slugify", toc_slugify),
+        separator=toc.get("separator", "-"),
+        config_path=config_path,
+    )
+
+
+@dataclass
+class SitePlan:
+    """One build's view of the site: every source read and checked, every figure and demo run planned."""
+
+    project: Project
+    files: list[SourceFile]
+    kb: KnowledgeBase
+    refs: list[FigureRef]
+    jobs: list[Job]
+    problems: list[Problem]
+    refused: set[str]  # src_uris of listed files that must not be published (links leaving the project, ...)
+    generated: dict[str, str]  # src_uri -> what the build generates there
+
+    page_extras: dict[str, Callable[[str], Any]] = field(default_factory=dict)  # more of what a page shows, by provider
+
+    def __post_init__(self) -> None:
+        self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
+        for ref in self.refs:
+            self._refs_by_page.setdefault(ref.src_uri, {})[ref.raw] = ref
+        by_path: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            by_path.setdefault(p.path, []).append(p)
+        self._problems_by_page = {f.src_uri: by_path[f.display_path] for f in self.files if f.display_path in by_path}
+
+    def refs_on(self, src_uri: str) -> dict[str, FigureRef]:
+        """The figure directives of one page, by their line (stripped)."""
+        return self._refs_by_page.get(src_uri, {})
+
+    def problems_of(self, src_uri: str) -> list[Problem]:
+        return self._problems_by_page.get(src_uri, [])
+
+    def page_inputs(self, src_uri: str) -> tuple:
+        """What the other providers (the demo hook's figures) put on a page, as a comparable value."""
+        return tuple(provide(src_uri) for _, provide in sorted(self.page_extras.items()))
+
+
+class Session:
+    """What is kept between builds of one site: the sources read, what they say, the demos' specs."""
+
+    def __init__(self, project_root: Path, demos_dir: Path | None = None):
+        self.store = SourceStore()
+        self.parse_cache = ParseCache()
+        self.specs = SpecCache(demos_dir or Path(project_root) / "demos")
+
+
+def generated_paths(project: Project) -> dict[str, str]:
+    """Every src_uri the build writes itself, with what it is."""
+    paths = dict(GENERATED)
+    if project.demos is not None:
+        paths[RUNS_PAGE] = "the Demo runs page"
+    return paths
+
+
+def _clashes(files: Iterable[SourceFile], generated: dict[str, str], demos: bool, use_directory_urls: bool) -> list[Problem]:
+    """Files of docs/ at a path (or URL) the build writes itself: an error naming both."""
+    problems = []
+    urls = {page_url(uri, use_directory_urls): uri for uri in generated}
+    for file in files:
+        taken = generated.get(file.src_uri) or (generated.get(urls.get(page_url(file.src_uri, use_directory_urls), "")))
+        if taken:
+            problems.append(Problem(file.display_path, 0, f"the build generates {taken} here ({file.src_uri}); rename or delete this file"))
+        elif demos and file.src_uri.startswith("demos/"):
+            problems.append(Problem(file.display_path, 0, "docs/demos/ is where the build publishes demo figures; move this file elsewhere"))
+    return problems
+
+
+def plan_site(
+    project: Project,
+    files: Iterable[SourceFile],
+    *,
+    session: Session | None = None,
+    extra_runs: Iterable[tuple[str, dict[str, Any]]] = (),
+    only: Iterable[str] | None = None,
+) -> SitePlan:
+    """Read and check every listed file and plan every demo run; problems are collected, never raised."""
+    files = [f for f in files]
+    session = session or Session(project.root, project.demos.demos_dir if project.demos else None)
+    generated = generated_paths(project)
+    problems = _clashes((f for f in files if f.status != "excluded"), generated, project.demos is not None, project.use_directory_urls)
+    clashing = {f.src_uri for f in files if f.src_uri in generated or (project.demos is not None and f.src_uri.startswith("demos/"))}
+    refused: set[str] = set(clashing)
+    for file in files:
+        if file.status == "excluded" or file.src_uri in clashing:
+            continue
+        problem = check_file(file, project.root)
+        if problem is not None:
+            problems.append(problem)
+            refused.add(file.src_uri)
+    readable = [f for f in files if f.src_uri not in refused]
+    sources: list[Source] = session.store.load(readable)
+    images = [f.src_uri for f in readable if f.published and f.src_uri not in refused
+              and os.path.splitext(f.src_uri)[1].casefold() in IMAGE_SUFFIXES]
+    kb = build_knowledge_base(
+        sources,
+        images,
+        project.slugify,
+        project.separator,
+        statuses={f.src_uri: f.status for f in readable},
+        excluded=[(f.src_uri, f.display_path) for f in files if f.status == "excluded" and f.src_uri.endswith(".md")],
+        use_directory_urls=project.use_directory_urls,
+        cache=session.parse_cache,
+    )
+    problems += kb.problems
+    refs: list[FigureRef] = []
+    jobs: list[Job] = []
+    if project.demos is not None:
+        pages = [(uri, p.display_path, p.body, p.body_line) for uri, p in kb.pages.items()]
+        refs, ref_problems = collect_refs(pages, session.specs)
+        jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
+        problems += ref_problems + job_problems
+    return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated)
+
+
+# --- what changed between two builds ---------------------------------------------------------------
+
+def fingerprints(plan: SitePlan, extra: Callable[[str], Any] = lambda uri: None) -> dict[str, int]:
+    """A value per page of the site that changes whenever anything on the page changes.
+
+    Pages: their source, what render.page_inputs says they show, their problems and ``extra(uri)``
+    (the demo hook's figures). Generated pages: what they list. Comparing two builds' values gives
+    the pages a change affects.
+    """
+    kb, settings = plan.kb, plan.project.notes
+    problems = plan._problems_by_page
+    out = {}
+    for uri in kb.pages:
+        out[uri] = hash((render.page_inputs(kb, uri, settings), tuple(problems.get(uri, ())), extra(uri)))
+    for uri, inputs in render.generated_inputs(kb, settings).items():
+        out[uri] = hash((inputs, extra(uri)))
+    for file in plan.files:  # pages that could not be read: their text and problems
+        if file.src_uri.endswith(".md") and file.src_uri not in out and file.status != "excluded":
+            parsed = kb.parsed.get(file.src_uri)
+            out[file.src_uri] = hash((parsed.source.text if parsed else None, tuple(problems.get(file.src_uri, ())), extra(file.src_uri)))
+    return out
+
+
+# --- the plan of the build in progress, shared by the hooks of one build ------------------------------
+
+_current: dict[str, SitePlan] = {}
+
+
+def remember_plan(key: Any, plan: SitePlan) -> None:
+    _current[str(key)] = plan
+
+
+def forget_plan(key: Any) -> None:
+    _current.pop(str(key), None)
+
+
+def current_plan(key: Any) -> SitePlan | None:
+    """The plan the site hook made for this build (the demo hook reads it instead of reading the sources again)."""
+    return _current.get(str(key))
+
+
+def read_raw_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    from hooks.config import read_config
+
+    return read_config(path)
+
+
+__all__ = ["Project", "Session", "SitePlan", "fingerprints", "plan_site", "project_from_config", "site_folder"]
