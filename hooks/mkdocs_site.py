@@ -290,8 +290,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if _build is None:
         return markdown
-    if page.meta.get("title"):  # the theme prints the front matter title unescaped (header, and h1 when the body has none)
-        page.meta["title"] = page.title = render.esc(str(page.meta["title"]))
+    page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
+    if page.meta.get("title"):
+        page.title = page.meta["title"]
     return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown)
 
 

@@ -149,6 +149,9 @@ def check_page(source: Source, listed_as_draft: bool = False) -> tuple[PageInfo 
             misspelled.add(meant)
             error(line_of(str(key)), f"unknown front matter key '{key}'; did you mean '{meant}'?")
 
+    if meta.get("template") == "redirect.html":
+        error(line_of("template"), "'template: redirect.html' makes the page a redirect; it is not allowed in notes, remove it")
+
     title = meta.get("title")
     if isinstance(title, (str, int, float)) and not isinstance(title, bool) and str(title).strip():
         info.title = str(title).strip()

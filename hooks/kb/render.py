@@ -56,6 +56,23 @@ def _link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None
     return f'<a href="{esc(kb.href(target, from_uri))}"{attr}>{esc(kb.pages[target].title if text is None else text)}</a>'
 
 
+STRUCTURAL_META = frozenset({"hide", "template", "search"})  # read by the theme, never printed
+
+
+def escape_meta(meta: dict) -> dict:
+    """Front matter with every text the theme may print HTML-escaped (titles, descriptions, authors, ...)."""
+    def escape(value):
+        if isinstance(value, str):
+            return esc(value)
+        if isinstance(value, list):
+            return [escape(v) for v in value]
+        if isinstance(value, dict):
+            return {k: escape(v) for k, v in value.items()}
+        return value
+
+    return {k: (v if k in STRUCTURAL_META else escape(v)) for k, v in meta.items()}
+
+
 def reading_minutes(body: str) -> int:
     return max(1, math.ceil(len(body.split()) / WORDS_PER_MINUTE))
 
