@@ -8,6 +8,9 @@ A demo module defines
 * ``run(cfg, out_dir, device) -> dict``: trains and measures, writes every figure of ``FIGURES`` in
   both themes with :func:`save_figure` and the numbers behind them with :func:`write_data`, and
   returns those numbers;
+* ``phenomenon(data) -> list[Claim]``: the demo's headline numbers, read from what ``run`` returned
+  (or from its ``data.json``), each with whether the phenomenon it stands for holds. The demo's test
+  and ``make science`` (``bench/science.py``, every demo at several seeds) both ask this one function;
 * optionally ``TIMEOUT_S = <seconds>`` when its default run needs longer than the site default.
 
 The build reads ``Config`` and ``FIGURES`` from the source without importing the demo (so a build
@@ -119,16 +122,81 @@ def save_figure(draw: Callable[[Theme], Any], out_dir: str | os.PathLike[str], n
     return written
 
 
-def _jsonable(x: Any) -> Any:
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One headline number of a demo and whether the phenomenon it stands for holds.
+
+    ``holds`` is None for a number that is reported but not claimed (where a model stands against a
+    baseline it is not expected to beat, for instance).
+    """
+
+    what: str  # the claim in words, with its threshold: "held-out accuracy ≥ 0.9"
+    value: str  # the number(s) behind it, formatted for a table: "0.998"
+    holds: bool | None
+
+
+def failed_claims(claims: list[Claim]) -> list[Claim]:
+    """The claims that do not hold (a test asserts this list is empty)."""
+    return [c for c in claims if c.holds is False]
+
+
+class AdamW:
+    """AdamW (Loshchilov & Hutter, arXiv 1711.05101) written out in a few lines.
+
+    Why not ``torch.optim.AdamW``: its first use imports PyTorch's compiler stack, about 2.5 s of CPU,
+    a tenth of a demo's budget. The update is the textbook one: decoupled weight decay, then Adam's
+    bias-corrected first and second moments. Decay applies to parameters with at least
+    ``decay_ndim`` dimensions (weight matrices and embeddings; decaying biases and layer-norm gains
+    only hurts). Set ``lr`` between steps to follow a schedule.
+    """
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, decay_ndim: int = 2):
+        import torch
+
+        self.params = [p for p in params if p.requires_grad]
+        self.decay = [weight_decay if p.dim() >= decay_ndim else 0.0 for p in self.params]
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.lr, self.betas, self.eps, self.t = lr, betas, eps, 0
+
+    def step(self) -> None:
+        import torch
+
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
+        with torch.no_grad():
+            for p, m, v, wd in zip(self.params, self.m, self.v, self.decay):
+                if wd:
+                    p.mul_(1 - self.lr * wd)
+                m.lerp_(p.grad, 1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+
+def plain_log_axis(axis) -> None:
+    """Label a log axis 0.1, 1, 10 in plain text and drop its minor ticks (mathtext is slow to draw)."""
+    from matplotlib.ticker import FormatStrFormatter, NullLocator
+
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_locator(NullLocator())
+
+
+def to_plain(x: Any) -> Any:
     """Turn tensors, arrays and numpy scalars into JSON numbers and lists (NaN/inf become null)."""
     if hasattr(x, "detach"):  # torch tensor
         x = x.detach().cpu().numpy()
     if hasattr(x, "tolist"):  # numpy array or scalar
         x = x.tolist()
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): to_plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [to_plain(v) for v in x]
     if isinstance(x, float):
         return x if math.isfinite(x) else None
     return x
@@ -137,7 +205,7 @@ def _jsonable(x: Any) -> Any:
 def write_data(out_dir: str | os.PathLike[str], data: dict[str, Any]) -> Path:
     """Write the numbers behind the figures as ``data.json`` (sorted keys, stable formatting)."""
     path = Path(out_dir) / "data.json"
-    path.write_text(json.dumps(_jsonable(data), indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(to_plain(data), indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
     return path
 
 
