@@ -1,9 +1,14 @@
 """Shared test helpers: tiny MkDocs sites in tmp_path that use this project's site hook (not the demo hook)."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -14,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE_HOOK = ROOT / "hooks" / "mkdocs_site.py"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TINY_DOCS = FIXTURES / "tiny" / "docs"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def write_site(root: Path, docs: Path | None = TINY_DOCS, **overrides) -> Path:
@@ -75,3 +81,45 @@ def check_site(root: Path):
 def tiny_site(tmp_path: Path) -> Path:
     """A fresh copy of the tiny fixture site; returns the path of its mkdocs.yml."""
     return write_site(tmp_path)
+
+
+# --- a built site in a browser ---------------------------------------------------------------------
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(handler_cls: type, folder: Path) -> Iterator[int]:
+    """Serve ``folder`` on 127.0.0.1 on a free port in a thread; yield the port."""
+    handler = functools.partial(handler_cls, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped with the reason when it cannot start."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        pytest.skip(f"playwright is not installed: {exc}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

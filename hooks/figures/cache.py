@@ -61,6 +61,25 @@ def os_error_text(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
+def ownership_problem(root: Path) -> str | None:
+    """Why ``root`` cannot be the cache's folder (it holds files the cache did not make, ...), or None."""
+    root = Path(root)
+    if not root.exists():
+        return None
+    if not root.is_dir():
+        return "is not a folder; set extra.demos.cache_dir to a folder of its own"
+    if (root / MARKER).is_file():
+        return None
+    try:
+        contents = sorted(p.name for p in root.iterdir())
+    except OSError as exc:
+        return f"cannot be read ({os_error_text(exc)})"
+    if contents:
+        shown = ", ".join(contents[:3]) + (", …" if len(contents) > 3 else "")
+        return f"holds files the cache did not make ({shown}) and no {MARKER} marker; set extra.demos.cache_dir to a new or empty folder"
+    return None
+
+
 @dataclass
 class Entry:
     """A finished, verified cache entry."""
@@ -86,21 +105,9 @@ class DemoCache:
     # -- set-up --------------------------------------------------------------------------------
     def check_ownership(self) -> None:
         """Refuse a root that exists, holds files and was not made by the demo cache."""
-        if not self.root.exists():
-            return
-        if not self.root.is_dir():
-            raise CacheError(f"demo cache folder {self.root} is not a folder; set extra.demos.cache_dir to a folder of its own")
-        if (self.root / MARKER).is_file():
-            return
-        try:
-            contents = [p.name for p in self.root.iterdir()]
-        except OSError as exc:
-            raise CacheError(f"demo cache folder {self.root} cannot be read ({os_error_text(exc)})") from None
-        if contents:
-            raise CacheError(
-                f"demo cache folder {self.root} holds files the cache did not make ({', '.join(sorted(contents)[:3])}"
-                f"{', …' if len(contents) > 3 else ''}) and no {MARKER} marker; set extra.demos.cache_dir to a new or empty folder"
-            )
+        reason = ownership_problem(self.root)
+        if reason:
+            raise CacheError(f"demo cache folder {self.root} {reason}")
 
     def ensure_writable(self) -> None:
         """Create the folders (and the marker), or raise CacheError naming the folder and what to do."""

@@ -74,6 +74,13 @@ class Settings:
         if requested.lower() not in MACHINE_DEVICES:
             source = "--device" if device else "DEMOS_DEVICE" if os.environ.get("DEMOS_DEVICE") else "extra.demos.device"
             raise ConfigError(f"{source} must be one of {', '.join(MACHINE_DEVICES)}, not {requested!r}")
+        why = cuda_missing() if requested.lower() == "cuda" else None
+        if why:  # said here, with the line that asks for it, rather than when the runs are planned
+            if device:
+                raise ConfigError(f"--device cuda was asked for but this machine cannot run CUDA ({why}); use --device cpu or auto")
+            if os.environ.get("DEMOS_DEVICE"):
+                raise ConfigError(f"DEMOS_DEVICE=cuda was asked for but this machine cannot run CUDA ({why}); use cpu or auto")
+            raise section.error("device", f"is cuda but this machine cannot run CUDA ({why}); use cpu or auto")
         outside_ok = section.flag("cache_outside_project", False) or os.environ.get("DEMOS_CACHE_OUTSIDE") == "1"
         configured = section.text("cache_dir", None)
         raw = os.environ.get("DEMOS_CACHE_DIR") or configured or DEFAULT_CACHE_DIR
@@ -95,6 +102,11 @@ class Settings:
             )
         if raw == DEFAULT_CACHE_DIR:
             _move_legacy_cache(root)
+        from hooks.figures.cache import ownership_problem
+
+        foreign = ownership_problem(cache_dir)
+        if foreign:  # refused before anything runs, so `notes check` says what the build would
+            raise refuse(f"({cache_dir}) {foreign}")
         return cls(
             project_root=root,
             demos_dir=root / "demos",
@@ -140,10 +152,18 @@ def _torch_cuda_build() -> str | None:
     return None
 
 
+def cuda_missing() -> str | None:
+    """Why this machine cannot run CUDA, or None when it can (an NVIDIA driver and a CUDA build of torch)."""
+    if _torch_cuda_build() is None:
+        return "the installed torch is a CPU build"
+    if not (Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()):
+        return "no NVIDIA driver is present"
+    return None
+
+
 def cuda_available() -> bool:
     """An NVIDIA driver is present and the installed torch is a CUDA build."""
-    driver = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
-    return driver and _torch_cuda_build() is not None
+    return cuda_missing() is None
 
 
 def machine_device(requested: str = "auto") -> str:
@@ -151,11 +171,10 @@ def machine_device(requested: str = "auto") -> str:
     requested = (requested or "auto").lower()
     if requested == "cpu":
         return "cpu"
-    if cuda_available():
+    why = cuda_missing()
+    if why is None:
         return "cuda"
     if requested == "cuda":
-        build = _torch_cuda_build()
-        why = "the installed torch is a CPU build" if build is None else "no NVIDIA driver is present"
         raise ConfigError(f"device 'cuda' was asked for but this machine cannot run CUDA ({why}); use --device cpu or auto")
     return "cpu"
 

@@ -1,13 +1,9 @@
 """Fixtures for the end-to-end tests: one strict build of the real site, served on 127.0.0.1."""
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,9 +13,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from tests.conftest import QuietHandler as _QuietHandler, serve_folder as _serve
+
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_DATE_EPOCH = "1700000000"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def build_site(site_dir: Path, cache_dir: Path | None = None, strict: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
@@ -55,51 +52,11 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
-        pass
-
-
-@contextlib.contextmanager
-def _serve(handler_cls: type, folder: Path) -> Iterator[int]:
-    """Serve ``folder`` on 127.0.0.1 on a free port in a thread; yield the port."""
-    handler = functools.partial(handler_cls, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="session")
 def site_url(built_site: Path) -> Iterator[str]:
     """Serve the built site on 127.0.0.1 on a free port for the session."""
     with _serve(_QuietHandler, built_site) as port:
         yield f"http://127.0.0.1:{port}/"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright; skipped with the reason when it cannot start."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt-get)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        pytest.skip(f"playwright is not installed: {exc}")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 # --- the site as deployed, and what its sources say ------------------------------------------------
