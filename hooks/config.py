@@ -39,6 +39,8 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(f"is not valid YAML ({getattr(exc, 'problem', exc)})", str(path), mark.line + 1 if mark else 0) from None
+    except RecursionError:
+        raise ConfigError("is nested too deeply to read; flatten its YAML", str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of settings", str(path))
     return data
@@ -49,7 +51,7 @@ def _key_lines(path: str, mtime_ns: int) -> dict[tuple[str, ...], int]:
     """Every mapping key of the YAML file -> its 1-based line, by its path of keys."""
     try:
         root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_AnyTagLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return {}
     lines: dict[tuple[str, ...], int] = {}
 

@@ -44,11 +44,16 @@ class Project:
     config_path: Path | None = None
 
     def display(self, path: str | os.PathLike[str]) -> str:
-        """A path as messages show it: relative to the project root, POSIX separators."""
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return Path(path).as_posix()
+        """A path as messages show it: relative to the project root, POSIX separators.
+
+        A symbolic link is named as it lies in the project, not by its target (which may be outside).
+        """
+        path = Path(os.path.abspath(path))
+        for candidate in (path, path.parent.resolve() / path.name):
+            for base in (self.root, self.root.resolve()):
+                if candidate.is_relative_to(base):
+                    return candidate.relative_to(base).as_posix()
+        return path.as_posix()
 
 
 def notes_settings(extra: Any, config_path: Path | None) -> render.Settings:

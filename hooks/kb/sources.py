@@ -20,6 +20,8 @@ from hooks.problems import Problem
 
 Status = Literal["included", "not_in_nav", "draft", "excluded"]
 MAX_SOURCE_BYTES = 8 * 1024 * 1024  # a note larger than this is a mistake (a pasted data file), not prose
+MAX_META_DEPTH = 32  # front matter nested deeper than this is a mistake (and recursion for whoever prints it)
+MAX_META_VALUES = 100_000  # values front matter stands for once its YAML aliases are expanded
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,40 @@ def _yaml_problem(exc: yaml.YAMLError, block: str) -> tuple[int, str]:
     return line, f"malformed YAML front matter ({reason}); fix the YAML between the '---' lines"
 
 
+def _unwieldy(value: Any) -> str | None:
+    """Why a front matter value cannot be handed on (too deep, refers to itself, expands too far), or None.
+
+    Walks without recursion and visits each list or mapping once, so a YAML bomb costs nothing here;
+    depth and size are those of the value with its YAML aliases expanded.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id of a finished container -> (values it stands for, levels)
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, (list, dict)):
+            continue
+        children = list(node.values() if isinstance(node, dict) else node)
+        if done:
+            on_path.discard(id(node))
+            inner = [sizes.get(id(c), (1, 0)) for c in children]
+            size, levels = 1 + sum(n for n, _ in inner), 1 + max((d for _, d in inner), default=0)
+            if levels > MAX_META_DEPTH:
+                return f"is nested too deeply (more than {MAX_META_DEPTH} levels)"
+            if size > MAX_META_VALUES:
+                return f"expands to more than {MAX_META_VALUES:,} values (YAML aliases)"
+            sizes[id(node)] = (size, levels)
+            continue
+        if id(node) in on_path:
+            return "refers to itself (a YAML alias inside its own anchor)"
+        if id(node) in sizes:
+            continue
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in children)
+    return None
+
+
 def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> Source:
     """Decode ``data`` and split its front matter; problems are recorded on the result, never raised."""
     src = Source(src_uri=src_uri, display_path=display_path or src_uri)
@@ -122,8 +158,12 @@ def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> 
             meta = {}
         if not isinstance(meta, dict):
             return problem(2, "front matter must be a mapping of 'key: value' lines")
-        src.meta = meta
         src.meta_lines = _key_lines(block, 2)
+        for key, value in meta.items():
+            why = _unwieldy(value)
+            if why:
+                return problem(src.meta_lines.get(str(key), 2), f"'{key}' in front matter {why}; flatten the YAML between the '---' lines")
+        src.meta = meta
     else:
         src.body = strip_comments(text)
     return src
