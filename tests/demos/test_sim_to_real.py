@@ -1,4 +1,5 @@
-"""Sim-to-real: the nominal policy breaks under mismatch, the probing randomised policy does not."""
+"""Sim-to-real: the nominal policy breaks under mismatch and under unmodelled dynamics, the probing
+randomised policy does not."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,8 @@ import math
 
 import torch
 
-from demos.sim_to_real import FIGURES, Config, run
+from demos._common import failed_claims
+from demos.sim_to_real import FIGURES, Config, phenomenon, run, simulate
 
 torch.set_num_threads(1)
 
@@ -20,43 +22,32 @@ def test_sim_to_real(tmp_path):
         for theme in ("light", "dark"):
             assert (tmp_path / f"{fig}-{theme}.svg").exists(), (fig, theme)
     data = json.loads((tmp_path / "data.json").read_text())
-    assert {"real_params", "real_level", "level_factor", "level_inside_range", "policies", "all_stopped"} <= data.keys()
     pol = data["policies"]
     assert set(pol) == {"nominal", "randomized", "randomized_no_probe"}
     n_real = len(data["real_params"])
     for p in pol.values():
-        assert {"sim_error", "real_errors", "by_level"} <= p.keys()
         assert len(p["real_errors"]) == n_real
-    assert data["all_stopped"], "evaluation horizon too short: some puck was still moving"
     assert data["real_params"][0] == {"mass": SMALL.mass, "friction": SMALL.friction}
-
-    # In the nominal world the nominal and the probing policy both hit the target.
-    assert pol["nominal"]["sim_error"] < 0.05
-    assert pol["randomized"]["sim_error"] < 0.05
-    assert pol["nominal"]["real_errors"][0] == pol["nominal"]["sim_error"]
-
-    # The nominal policy's error grows with the mismatch, level after level.
-    mean = {p: v["by_level"]["mean"] for p, v in pol.items()}
-    nom = mean["nominal"]
-    assert all(a < b for a, b in zip(nom, nom[1:])), nom
-
-    # At the largest mismatch inside the randomisation range, the probing policy beats the nominal
-    # one by a clear factor and the randomised policy without a probe too, on average over the ring
-    # of worlds and in its worst world.
-    inside = data["level_inside_range"]
-    edge = max(j for j, ok in enumerate(inside) if ok)
+    edge = max(j for j, ok in enumerate(data["level_inside_range"]) if ok)
     assert math.isclose(data["level_factor"][edge], SMALL.rand_range, rel_tol=1e-5)
-    assert mean["randomized"][edge] < nom[edge] / 5, (mean["randomized"][edge], nom[edge])
-    assert mean["randomized"][edge] < mean["randomized_no_probe"][edge] / 5
-    worst = {p: v["by_level"]["max"][edge] for p, v in pol.items()}
-    assert worst["randomized"] < worst["nominal"] / 3
-    assert worst["randomized"] < worst["randomized_no_probe"] / 3
-    # Inside the range it stays accurate on average at every level.
-    assert max(pol["randomized"]["by_level"]["mean"][: edge + 1]) < 0.1
 
-    # Without a probe, randomisation buys a compromise: worse than nominal in the nominal world,
-    # better than nominal on average at the edge of the range and in the worst world there.
-    nop = mean["randomized_no_probe"]
-    assert nop[0] > 3 * nom[0]
-    assert nop[edge] < 0.8 * nom[edge]
-    assert worst["randomized_no_probe"] < 0.8 * worst["nominal"]
+    # Accurate in its own simulator, not exact in the real world of the same parameters (finer dt);
+    # the nominal policy's error grows with the mismatch; the probing policy beats it across the
+    # range; the unprobed policy is a compromise; and every puck stopped within the horizon.
+    assert not failed_claims(phenomenon(data)), failed_claims(phenomenon(data))
+    # The dt gap is a structural error the randomised policies did not train on, yet the probe,
+    # which is also read in the real world, absorbs most of it.
+    nom, probe = pol["nominal"], pol["randomized"]
+    assert probe["by_level"]["mean"][0] < nom["by_level"]["mean"][0]
+
+
+def test_finer_steps_slide_further():
+    # Semi-implicit Euler moves the puck with its end-of-step speed, so finer steps (closer to the
+    # continuous motion) slide further: the real world overshoots what the simulator predicts.
+    cfg = Config()
+    J, m, mu = torch.tensor([1.0, 2.0]), torch.tensor(1.0), torch.tensor(0.3)
+    coarse = simulate(cfg, J, m, mu, cfg.eval_steps, cfg.dt)
+    fine = simulate(cfg, J, m, mu, cfg.eval_steps * 10, cfg.dt / 10)
+    finest = simulate(cfg, J, m, mu, cfg.eval_steps * 100, cfg.dt / 100)
+    assert torch.all(coarse < fine) and torch.all(fine < finest)
+    assert torch.all((finest - fine) < (fine - coarse))  # converging towards the continuous limit
