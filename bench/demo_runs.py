@@ -46,8 +46,8 @@ def _runner(root: Path, cache: Path, jobs: int, names: list[str], timeout_s: flo
 
 
 def run(tmp: Path, quick: bool, budget: Budget, site: realsite.RealSite | None = None) -> Section:
-    from hooks.demo_spec import demo_names
-    from hooks.directive import SpecCache
+    from hooks.figures.spec import demo_names
+    from hooks.figures.directive import SpecCache
 
     sec = Section("demos", "3. Demos: serial, parallel, nothing to do, memory")
     root = _quick_project(tmp) if quick else PROJECT_ROOT

@@ -223,6 +223,7 @@ def site_config(variant: str, *, demo_hook: bool = False) -> dict:
         "extra": {"notes": (base.get("extra") or {}).get("notes", {})},
     }
     if variant == "hooks":
+        cfg["plugins"] = ["search"]  # the site hook writes the tags page itself
         cfg["hooks"] = [str(PROJECT_ROOT / "hooks" / "mkdocs_site.py")]
         if demo_hook:
             cfg["hooks"].append(str(PROJECT_ROOT / "hooks" / "mkdocs_demos.py"))
@@ -261,7 +262,7 @@ def write_site(root: Path, n_notes: int, variant: str, *, demo_hook: bool = Fals
     notes_dir = docs / ("blog/posts" if variant == "blog" else "notes")
     notes_dir.mkdir(parents=True)
     (docs / "index.md").write_text(HOME, encoding="utf-8")
-    (docs / "tags.md").write_text(TAGS_PAGE, encoding="utf-8")
+    (docs / "tags.md").write_text(TAGS_PAGE.replace("<!-- material/tags -->", "<!-- kb:tags -->") if variant == "hooks" else TAGS_PAGE, encoding="utf-8")
     if variant == "blog":
         (docs / "blog" / "index.md").write_text(BLOG_INDEX, encoding="utf-8")
     for c in concepts:

@@ -52,12 +52,13 @@ _STATUS = {
 
 
 def source_files(files: Files | list[File], project: site.Project) -> list[SourceFile]:
-    """MkDocs' files of docs/ as the core lists them."""
+    """MkDocs' files of docs/ as the core lists them (named in messages as they lie in the project)."""
+    docs = project.display(project.docs_dir)
     out = []
     for f in files:
         if f.abs_src_path is None or f.generated_by:
             continue
-        out.append(SourceFile(f.src_uri, f.abs_src_path, project.display(f.abs_src_path), _STATUS.get(f.inclusion, "included")))
+        out.append(SourceFile(f.src_uri, f.abs_src_path, f"{docs}/{f.src_uri}", _STATUS.get(f.inclusion, "included")))
     return out
 
 
@@ -174,9 +175,10 @@ def _remove_empty_parents(folder: Path, stop: Path) -> None:
 
 
 def _config_stamp(config: MkDocsConfig) -> Any:
-    """What forces every page to be rebuilt: mkdocs.yml itself, and the theme's and hooks' files."""
+    """What forces every page to be rebuilt: a change of mkdocs.yml (its nav, theme, extensions).
+
+    The hook modules themselves are loaded once per `mkdocs serve`, so a change to them needs a restart."""
     paths = [config.config_file_path] if config.config_file_path else []
-    paths += [str(p) for p in Path(_PROJECT_ROOT, "hooks").rglob("*.py")]
     stamps = []
     for path in paths:
         try:
@@ -188,6 +190,54 @@ def _config_stamp(config: MkDocsConfig) -> Any:
 
 
 _incremental: dict[str, _Incremental] = {}
+
+
+class _TemplateCache:
+    """Under `mkdocs serve` every rebuild makes a new Jinja environment, which compiles the theme's
+    templates again and lists its thousands of files again (most of a small rebuild's time). This
+    keeps the compiled templates (Jinja's bytecode cache, checked against each template's source)
+    and the list of the theme's files for the session."""
+
+    def __init__(self) -> None:
+        import jinja2
+
+        class Memory(jinja2.BytecodeCache):
+            def __init__(self) -> None:
+                self.store: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket) -> None:
+                if bucket.key in self.store:
+                    bucket.bytecode_from_string(self.store[bucket.key])
+
+            def dump_bytecode(self, bucket) -> None:
+                self.store[bucket.key] = bucket.bytecode_to_string()
+
+        self.bytecode = Memory()
+        self.listings: dict[tuple, list[str]] = {}
+
+    def install(self, theme) -> None:
+        make_env = theme.get_env
+        theme_key = (tuple(theme.dirs), tuple(theme.static_templates))
+
+        def get_env():
+            env = make_env()
+            env.bytecode_cache = self.bytecode
+            list_templates = env.list_templates
+
+            def listed(extensions=None, filter_func=None):
+                # MkDocs asks once per build, with a filter that depends only on the theme's settings.
+                key = (theme_key, extensions and tuple(extensions), filter_func and filter_func.__qualname__)
+                if key not in self.listings:
+                    self.listings[key] = list_templates(extensions, filter_func)
+                return list(self.listings[key])
+
+            env.list_templates = listed
+            return env
+
+        theme.get_env = get_env
+
+
+_templates: _TemplateCache | None = None
 
 
 class _DropDirtyWarning(logging.Filter):
@@ -206,8 +256,38 @@ def on_startup(command: str, dirty: bool) -> None:
     _serving.update(serve=command == "serve", dirty=dirty)
 
 
+def _watch_with_inotify(server) -> None:
+    """Replace the live-reload server's polling observer (0.5 s between looks, a stat of every file
+    each time) by the OS's file events, forwarding only changes (a build reading a file is not one)."""
+    import watchdog.events
+    import watchdog.observers
+
+    old = server.observer
+    new = watchdog.observers.Observer()
+    if type(new).__name__ == type(old).__name__:
+        return
+
+    class Changes(watchdog.events.FileSystemEventHandler):
+        def __init__(self, handler) -> None:
+            self.handler = handler
+
+        def on_any_event(self, event) -> None:
+            if event.event_type in ("created", "deleted", "modified", "moved"):
+                self.handler.on_any_event(event)
+
+    for watch, handlers in list(old._handlers.items()):
+        for handler in handlers:
+            new.schedule(Changes(handler), watch.path, recursive=watch.is_recursive)
+    server.observer = new
+
+
 def on_serve(server, config: MkDocsConfig, builder):
-    """Make every rebuild a dirty one; which pages it renders is decided in on_files."""
+    """Make every rebuild a dirty one (which pages it renders is decided in on_files), and react to
+    a saved file as soon as the OS reports it."""
+    try:
+        _watch_with_inotify(server)
+    except (OSError, AttributeError) as exc:  # no inotify here, or another watchdog: keep MkDocs' polling
+        log.debug(f"file events unavailable, polling for changes ({exc})")
     if not _serving["dirty"]:
         import mkdocs.commands.serve as serve_module
 
@@ -222,8 +302,11 @@ def on_serve(server, config: MkDocsConfig, builder):
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _build
+    global _build, _templates
     _build = None
+    if _serving["serve"]:
+        _templates = _templates or _TemplateCache()
+        _templates.install(config.theme)
     site.forget_plan(config.config_file_path)
     for extension in REQUIRED_EXTENSIONS:
         if not any(isinstance(e, str) and e.endswith(extension) for e in config.markdown_extensions):

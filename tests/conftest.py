@@ -39,7 +39,7 @@ def write_site(root: Path, docs: Path | None = TINY_DOCS, **overrides) -> Path:
             {"Concept map": "concept-map.md"},
             {"Tags": "tags.md"},
         ],
-        "plugins": ["search", "tags", "callouts"],
+        "plugins": ["search", "callouts"],
         "hooks": [str(SITE_HOOK)],
         "markdown_extensions": ["admonition", {"toc": {"permalink": True}}, "pymdownx.superfences"],
         "validation": {"omitted_files": "warn", "absolute_links": "warn", "unrecognized_links": "warn", "anchors": "warn"},

@@ -25,6 +25,7 @@ from hooks.kb.wikilinks import (
     Headings,
     Linker,
     NameIndex,
+    Resolution,
     Slugify,
     WikiLink,
     extract_headings,
@@ -124,6 +125,7 @@ class KnowledgeBase:
     tags_page: str | None  # the page that lists the tags (holds TAGS_MARKER)
     urls: dict[str, str]  # src_uri -> URL from the site root, for every published page
     parsed: dict[str, Parsed]  # src_uri -> what its source says, published or not
+    resolutions: dict[str, list[Resolution]]  # page -> where each of its wikilinks goes, in order
     problems: list[Problem] = field(default_factory=list)
     use_directory_urls: bool = True
 
@@ -241,11 +243,14 @@ def build_knowledge_base(
     )
 
     links: dict[str, list[str]] = {}
+    resolutions: dict[str, list[Resolution]] = {}
     misses = 0
     for uri, page in pages.items():
         targets: dict[str, None] = {}
+        resolved = resolutions[uri] = []
         for link in parsed_by_uri[uri].links:
             resolution = linker.resolve(link, uri, suggest=misses < MAX_SUGGESTIONS)
+            resolved.append(resolution)
             if resolution.severity:
                 misses += resolution.target is None
                 problems.append(Problem(page.display_path, page.body_line + link.line, resolution.message, resolution.severity))
@@ -295,6 +300,7 @@ def build_knowledge_base(
         tags_page=tags_pages[0] if tags_pages else None,
         urls={uri: page_url(uri, use_directory_urls) for uri in pages},
         parsed=parsed_by_uri,
+        resolutions=resolutions,
         problems=sorted(set(problems)),
         use_directory_urls=use_directory_urls,
     )

@@ -399,10 +399,7 @@ def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings) -> tuple:
     builds (and the page's own text is too), the page's HTML is unchanged."""
     parsed = kb.parsed[src_uri]
     page = kb.pages[src_uri]
-    resolutions = []
-    for link in parsed.links:
-        r = kb.linker.resolve(link, src_uri)
-        resolutions.append((r.target, r.anchor, r.severity))
+    resolutions = [(r.target, r.anchor, r.severity) for r in kb.resolutions[src_uri]]
     body = page.body
     inputs = [
         parsed.source.text,

@@ -81,7 +81,9 @@ def _key_lines(block: str, first_line: int) -> dict[str, int]:
 
 def _yaml_problem(exc: yaml.YAMLError, block: str) -> tuple[int, str]:
     mark = getattr(exc, "problem_mark", None)
-    if mark is not None and mark.index >= len(block.rstrip()):  # ran off the end: point at what was left open
+    context = getattr(exc, "context", None) or ""
+    opened = context.startswith(("while parsing a flow", "while scanning a quoted", "while scanning a block scalar"))
+    if mark is not None and (opened or mark.index >= len(block.rstrip())):  # point at what was left open
         mark = getattr(exc, "context_mark", None) or mark
     line = (mark.line + 2) if mark is not None else 1
     reason = "; ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or "cannot be parsed"

@@ -73,6 +73,7 @@ def rewrite_wikilinks(text: str, replace: Callable[[WikiLink], str]) -> str:
 
 # --- names and headings ----------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """How page names are compared: case-insensitive, '-', '_' and spaces alike, no '.md', no leading '/'."""
     name = name.strip().lstrip("/")
@@ -221,8 +222,16 @@ class Linker:
         self.assets = assets or AssetIndex()
         self.hidden = hidden or NameIndex()  # pages that exist but are not published (drafts, excluded)
         self.hidden_reasons = hidden_reasons or {}  # src_uri -> why it is not published
+        self._memo: dict[tuple[WikiLink, str, bool], Resolution] = {}  # the same link is resolved by check, render and fingerprints
 
     def resolve(self, link: WikiLink, from_uri: str, suggest: bool = False) -> Resolution:
+        key = (link, from_uri, suggest)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._resolve(link, from_uri, suggest)
+        return found
+
+    def _resolve(self, link: WikiLink, from_uri: str, suggest: bool) -> Resolution:
         if link.embed and is_image(link.target):
             return self._resolve_image(link)
         if not link.target:

@@ -1,0 +1,230 @@
+"""Incremental rebuilds under `mkdocs serve`: after any sequence of edits every page equals a full build's.
+
+The builds run in this process as `mkdocs serve` runs them (the site hook's on_startup with
+command "serve", then dirty rebuilds of a fresh config each time); the reference is a full build of a
+copy of the same files. One test drives a real `mkdocs serve` over HTTP.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import write_site
+
+SERVE_URL = "http://127.0.0.1:8000/kb/"
+
+
+def _hooks(config) -> list:
+    return [h for name, h in (config.hooks or {}).items()]
+
+
+class ServeSession:
+    """Builds a site as `mkdocs serve` does: a new config for every build, dirty after the first."""
+
+    def __init__(self, config_path: Path, site_dir: Path):
+        self.config_path, self.site_dir, self.builds = config_path, site_dir, 0
+
+    def config(self):
+        from mkdocs.config import load_config
+
+        config = load_config(str(self.config_path), site_dir=str(self.site_dir))
+        config.site_url = SERVE_URL
+        return config
+
+    def build(self) -> set[str]:
+        """Build; return the src_uris the site hook chose to render."""
+        from mkdocs.commands.build import build
+
+        config = self.config()
+        if self.builds == 0:
+            config.plugins.on_startup(command="serve", dirty=False)
+        build(config, serve_url=SERVE_URL, dirty=self.builds > 0)
+        self.builds += 1
+        hook = next(h for h in _hooks(config) if h.__name__.endswith("mkdocs_site.py"))
+        state = hook._incremental[str(config.config_file_path)]
+        return set(state.rendered)
+
+
+@pytest.fixture
+def serve_mode():
+    """Leave the hook modules in build mode after the test (they are shared by every test of this process)."""
+    yield
+    from mkdocs.config import load_config
+
+    for hook_module in [m for name, m in sys.modules.items() if name.endswith(("mkdocs_site.py", "mkdocs_demos.py"))]:
+        hook_module.on_startup(command="build", dirty=False)
+    _ = load_config
+
+
+def site_files(site: Path) -> dict[str, object]:
+    """The built site, file by file; the search index parsed, time stamps in the sitemap masked."""
+    out: dict[str, object] = {}
+    for path in sorted(site.rglob("*")):
+        if not path.is_file() or path.suffix == ".gz":
+            continue
+        rel = path.relative_to(site).as_posix()
+        data = path.read_bytes()
+        if rel == "search/search_index.json":
+            out[rel] = json.loads(data)
+        elif rel == "sitemap.xml":
+            out[rel] = re.sub(rb"<lastmod>[^<]*</lastmod>", b"", data)
+        else:
+            out[rel] = data
+    return out
+
+
+def full_build_of(root: Path, tmp: Path, step: int) -> dict[str, object]:
+    """A full serve-mode build of a copy of ``root``'s files: what a restarted `mkdocs serve` shows."""
+    copy = tmp / f"reference-{step}"
+    shutil.copytree(root / "docs", copy / "docs")
+    config_text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    (copy / "mkdocs.yml").write_text(config_text, encoding="utf-8")
+    session = ServeSession(copy / "mkdocs.yml", copy / "site")
+    session.build()
+    return site_files(copy / "site")
+
+
+def assert_same_site(incremental: Path, reference: dict[str, object], step: str) -> None:
+    served = site_files(incremental)
+    assert sorted(served) == sorted(reference), f"{step}: files differ: only served {sorted(served.keys() - reference.keys())}, only in a full build {sorted(reference.keys() - served.keys())}"
+    different = [name for name in served if served[name] != reference[name]]
+    assert not different, f"{step}: these pages differ from a full build: {different}"
+
+
+NOTES = Path("docs/notes")
+
+
+def edit(root: Path, rel: str, text: str | None = None, *, append: str = "", replace: tuple[str, str] | None = None) -> None:
+    path = root / rel
+    time.sleep(0.01)  # a new modification time even on coarse clocks
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    elif replace:
+        content = path.read_text(encoding="utf-8")
+        assert replace[0] in content, (rel, replace[0])
+        path.write_text(content.replace(*replace), encoding="utf-8")
+    else:
+        path.write_text(path.read_text(encoding="utf-8") + append, encoding="utf-8")
+
+
+def test_incremental_rebuilds_equal_full_builds_after_every_kind_of_edit(tmp_path: Path, serve_mode) -> None:
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    first = serve.build()
+    assert "notes/2024-01-23-first-note.md" in first  # the first build renders everything
+    new_note = "---\ntitle: Fourth note\ndate: 2024-04-02\ntags: [theory]\n---\n\n# Fourth note\n\nOn [[Trainability]].\n"
+    steps = [
+        ("edit a note's text", lambda: edit(root, "docs/notes/2024-02-10-second-note.md", append="\nOne more sentence.\n"),
+         {"must": {"notes/2024-02-10-second-note.md"}, "not": {"notes/2024-01-23-first-note.md", "concepts/trainability.md"}}),
+        ("add a note", lambda: edit(root, "docs/notes/2024-04-02-fourth-note.md", new_note),
+         {"must": {"notes/2024-04-02-fourth-note.md", "concepts/trainability.md", "notes/index.md", "notes/2024-03-05-third-note.md"}}),
+        ("add a wikilink", lambda: edit(root, "docs/notes/2024-04-02-fourth-note.md", append="\nAnd [[Inductive bias]].\n"),
+         {"must": {"concepts/inductive-bias.md"}, "not": {"concepts/deep-double-descent.md"}}),
+        ("remove a wikilink", lambda: edit(root, "docs/notes/2024-04-02-fourth-note.md", replace=("And [[Inductive bias]].", "And no link.")),
+         {"must": {"concepts/inductive-bias.md"}}),
+        ("change a concept's aliases", lambda: edit(root, "docs/concepts/deep-double-descent.md", replace=("aliases: [double descent, DDD]", "aliases: [double descent, DDD, two descents]")),
+         {"must": {"concepts/deep-double-descent.md"}}),
+        ("rename a note", lambda: (root / "docs/notes/2024-04-02-fourth-note.md").rename(root / "docs/notes/2024-04-03-fourth-note.md")
+         or edit(root, "docs/notes/2024-04-03-fourth-note.md", replace=("date: 2024-04-02", "date: 2024-04-03")),
+         {"must": {"notes/2024-04-03-fourth-note.md", "notes/index.md"}}),
+        ("break a note's YAML", lambda: edit(root, "docs/notes/2024-04-03-fourth-note.md", replace=("tags: [theory]", "tags: [theory")),
+         {"must": {"notes/2024-04-03-fourth-note.md"}}),
+        ("fix it", lambda: edit(root, "docs/notes/2024-04-03-fourth-note.md", replace=("tags: [theory", "tags: [theory]")),
+         {"must": {"notes/2024-04-03-fourth-note.md"}}),
+        ("delete a note", lambda: (root / "docs/notes/2024-04-03-fourth-note.md").unlink(),
+         {"must": {"concepts/trainability.md", "notes/index.md"}}),
+        ("retitle a note", lambda: edit(root, "docs/notes/2024-01-23-first-note.md", replace=("title: First note", "title: The very first note")),
+         {"must": {"notes/index.md", "notes/2024-02-10-second-note.md"}}),
+    ]
+    for number, (step, change, expect) in enumerate(steps, start=1):
+        change()
+        rendered = serve.build()
+        assert expect["must"] <= rendered, f"{step}: not rebuilt: {sorted(expect['must'] - rendered)}"
+        assert not (expect.get("not", set()) & rendered), f"{step}: rebuilt without need: {sorted(expect['not'] & rendered)}"
+        assert len(rendered) < 25, f"{step}: rendered {len(rendered)} pages"
+        assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+
+
+def test_a_broken_note_shows_its_problem_on_the_page_and_the_next_save_recovers(tmp_path: Path, serve_mode) -> None:
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    note = "docs/notes/2024-02-10-second-note.md"
+    edit(root, note, replace=("---\n\n", "---\n\nSee [[No such page]].\n\n"))
+    serve.build()
+    page = BeautifulSoup((root / "site/notes/2024-02-10-second-note/index.html").read_text(), "html.parser")
+    box = page.select_one(".kb-problems")
+    assert box is not None and "unresolved wikilink [[No such page]]" in box.get_text()
+    assert "docs/notes/2024-02-10-second-note.md:" in box.get_text()
+    edit(root, note, replace=("See [[No such page]].\n\n", ""))
+    serve.build()
+    page = BeautifulSoup((root / "site/notes/2024-02-10-second-note/index.html").read_text(), "html.parser")
+    assert page.select_one(".kb-problems") is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return ""
+
+
+def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> None:
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root)
+    port = _free_port()
+    log = open(tmp_path / "serve.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
+        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}/kb/"
+
+    def wait(check, seconds: float = 60) -> bool:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if check():
+                return True
+            time.sleep(0.05)
+        return False
+
+    try:
+        assert wait(lambda: "Third note" in _get(base)), (tmp_path / "serve.log").read_text()[-3000:]
+        edit(root, "docs/notes/2024-01-23-first-note.md", append="\nA sentence saved under serve.\n")
+        assert wait(lambda: "A sentence saved under serve." in _get(base + "notes/2024-01-23-first-note/"))
+        edit(root, "docs/notes/2024-01-23-first-note.md", append="\nNow also [[Trainability]].\n")
+        concept = base + "concepts/trainability/"
+        assert wait(lambda: "First note" in (BeautifulSoup(_get(concept), "html.parser").select_one(".kb-backlinks") or BeautifulSoup("", "html.parser")).get_text())
+        edit(root, "docs/notes/2024-01-23-first-note.md", replace=("title: First note", "title: [unclosed"))
+        assert wait(lambda: "malformed YAML front matter" in _get(base + "notes/2024-01-23-first-note/"))
+        assert proc.poll() is None, "the server stopped on a broken note"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert "docs/notes/2024-01-23-first-note.md:2: malformed YAML front matter" in text
+    assert "Traceback" not in text
