@@ -4,8 +4,12 @@ The parent (hooks.figures.runner) gives it the project root, demo name, typed pa
 its working folder and the output folder inside it. Before the demo is imported, a Landlock rule
 set (Linux 5.13 and later) lets this process and everything it starts write only inside the working
 folder and ``/dev``; reading stays open, so Python, torch and the project's sources load as usual.
-The child writes the demo's files plus ``run.json`` (seconds, device, versions, sandbox) into the
-working folder and exits non-zero on any error, leaving a traceback on stderr.
+
+This process is a supervisor: it becomes the "child subreaper" of everything below it (so a process
+the demo forks, daemonised or in a new session, stays its descendant), forks the demo's own
+process, waits for it and then kills whatever the demo left running before it exits with the
+demo's status. The demo writes its files plus ``run.json`` (seconds, device, versions, sandbox)
+into the working folder and exits non-zero on any error, leaving a traceback on stderr.
 """
 from __future__ import annotations
 
@@ -15,9 +19,12 @@ import importlib
 import json
 import os
 import platform
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import Callable
 
 # Landlock (include/uapi/linux/landlock.h): the file-system accesses that change something.
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446  # the same on x86-64 and arm64
@@ -26,6 +33,7 @@ _WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
 _MAKE = sum(1 << bit for bit in range(6, 13))  # MAKE_CHAR, _DIR, _REG, _SOCK, _FIFO, _BLOCK, _SYM
 _REFER, _TRUNCATE = 1 << 13, 1 << 14  # ABI 2 and 3
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 
 
 class _PathBeneath(ctypes.Structure):
@@ -65,13 +73,90 @@ def restrict_writes(allowed: list[str]) -> str:
     return f"landlock (ABI {abi}): writes only to its own folder"
 
 
+def _prctl(option: int, value: int) -> bool:
+    if sys.platform != "linux":
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below this one and reap them (a subreaper inherits the orphans among them)."""
+    import psutil
+
+    me = psutil.Process()
+    for _ in range(100):  # a process forking as fast as it is killed gives up long before this
+        try:
+            alive = [p for p in me.children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+        except psutil.Error:
+            alive = []
+        if not alive:
+            break
+        for proc in alive:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(alive, timeout=1)
+    while True:  # zombies: orphans that ended while this process was their parent
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+
+
+def supervise(run: Callable[[], int]) -> int:
+    """Run ``run()`` in a forked process, then kill everything it left; its exit status (negative: a signal)."""
+    has_reaper = _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the demo's process: dies with the supervisor
+        code = 1
+        try:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            code = run()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if not isinstance(exc.code, (int, type(None))):
+                print(exc.code, file=sys.stderr)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if has_reaper:
+        kill_descendants()
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def main(argv: list[str]) -> int:
     request = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    sandbox = restrict_writes([str(request["work_dir"]), "/dev"])
+    status = supervise(lambda: run_demo(request, sandbox))
+    if status < 0:  # end the way the demo ended, so the runner says which signal
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    return status
+
+
+def run_demo(request: dict, sandbox: str) -> int:
+    """Import and run the demo (in the demo's own process); write run.json."""
     root = request["project_root"]
     work = Path(request["work_dir"])
     out = Path(request["out_dir"])
     device = request["device"]
-    sandbox = restrict_writes([str(work), "/dev"])
     sys.path.insert(0, root)
     for name in list(sys.modules):  # a 'demos' package imported from elsewhere must not shadow the project's
         if name == "demos" or name.startswith("demos."):

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress as _quiet
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,15 +92,21 @@ def _tail_error(log: str, root: Path, work: Path) -> tuple[str, str]:
     return last_line, detail
 
 
-def _group_rss(pid: int) -> int:
-    """Resident bytes of a process and everything it started."""
+def _tree(pid: int) -> list:
+    """A process and everything below it (psutil processes; empty when it is gone)."""
     import psutil
 
     try:
         proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
+        return [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return []
+
+
+def _rss(procs: list) -> int:
+    """Resident bytes of the given processes together."""
+    import psutil
+
     total = 0
     for p in procs:
         try:
@@ -109,6 +116,40 @@ def _group_rss(pid: int) -> int:
     return total
 
 
+def _kill_tree(pid: int, seen: Iterable = ()) -> None:
+    """SIGKILL the run's process, everything below it and every process seen below it while it ran.
+
+    The demo's supervisor (hooks.figures.child) is the subreaper of everything the demo starts, so
+    descendants are killed first, while they are still its descendants; then the process group (what
+    stayed in it) and the processes seen earlier that are still the same processes (psutil checks
+    their start time, so a reused PID is never hit).
+    """
+    import psutil
+
+    for _ in range(50):
+        below = [p for p in _tree(pid)[1:] if _alive(p)]
+        if not below:
+            break
+        for p in below:
+            with _quiet(psutil.Error):
+                p.kill()
+        psutil.wait_procs(below, timeout=0.5)
+    _kill_group(pid)
+    for p in seen:
+        if _alive(p):
+            with _quiet(psutil.Error):
+                p.kill()
+
+
+def _alive(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -116,18 +157,20 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float, memory_bytes: int) -> tuple[int | None, str]:
-    """Wait for the run; returns (exit code or None, why it was stopped)."""
+def _wait(proc: subprocess.Popen, timeout_s: float, memory_bytes: int, seen: dict) -> tuple[int | None, str]:
+    """Wait for the run; returns (exit code or None, why it was stopped). ``seen`` collects every
+    process found below it, by PID, so that the end of the run can kill them all."""
     deadline = time.monotonic() + timeout_s
     interval = 0.02
-    peak = 0
     while True:
         try:
             return proc.wait(timeout=interval), ""
         except subprocess.TimeoutExpired:
             pass
-        peak = max(peak, _group_rss(proc.pid))
-        if peak > memory_bytes:
+        procs = _tree(proc.pid)
+        for p in procs[1:]:
+            seen.setdefault(p.pid, p)
+        if _rss(procs) > memory_bytes:
             return None, "memory"
         if time.monotonic() > deadline:
             return None, "timeout"
@@ -190,10 +233,11 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
                 cwd=work, env=_child_env(settings, work), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
             )
+            seen: dict = {}
             try:
-                rc, stopped = _wait(proc, job.timeout_s, int(settings.memory_gib * 1024**3))
+                rc, stopped = _wait(proc, job.timeout_s, int(settings.memory_gib * 1024**3), seen)
             finally:
-                _kill_group(proc.pid)  # whatever the demo started dies with it, also after a success
+                _kill_tree(proc.pid, seen.values())  # whatever the demo started dies with it, also after a success
                 proc.wait()
         seconds = time.perf_counter() - started
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
