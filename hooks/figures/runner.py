@@ -177,6 +177,14 @@ def _wait(proc: subprocess.Popen, timeout_s: float, memory_bytes: int, seen: dic
         interval = min(interval * 1.5, 0.25)
 
 
+def _disk_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has (almost) no room left: a run failing there could not even log why."""
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
+
+
 def _harvest(job: Job, out: Path, dest: Path) -> str | None:
     """Copy the promised files from the run's output folder into ``dest``; the reason when one is missing or odd."""
     missing = []
@@ -250,6 +258,8 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
         if stopped == "memory":
             return fail(f"used more than {settings.memory_gib:g} GiB of memory (extra.demos.memory); lower its parameters or raise the limit")
         if rc != 0:
+            if _disk_full(work) or "[Errno 28]" in log_text:
+                return fail(f"no space left on device in {work.parent}, where demos run (the system's temporary folder); free some space or set TMPDIR to a folder with room")
             if rc is not None and rc < 0:
                 return fail(f"was killed by signal {signal.Signals(-rc).name}", _tail_error(log_text, settings.project_root, work)[1])
             return fail(*_tail_error(log_text, settings.project_root, work))

@@ -210,7 +210,9 @@ def build(project: Project | Path, strict: bool = True) -> Outcome:
     root = project.root if isinstance(project, Project) else project
     handler = _Records()
     logger = logging.getLogger("mkdocs")
+    level = logger.level
     logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     rc = 0
     try:
         config = load_config(str(root / "mkdocs.yml"), strict=strict, site_dir=str(root / "site"))
@@ -219,6 +221,7 @@ def build(project: Project | Path, strict: bool = True) -> Outcome:
         rc = 1
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     for record in handler.records:
         assert record.exc_info is None, f"a traceback was logged: {record.getMessage()}"
     failures = [r.getMessage() for r in handler.records if r.levelno >= logging.ERROR]
