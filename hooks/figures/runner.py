@@ -40,6 +40,7 @@ Status = Literal["cached", "ran", "failed", "needs-gpu"]
 LOG_TAIL_LINES = 6
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # one figure or data.json larger than this is a mistake
 THEMES = ("light", "dark")
+_CHILD = "hooks/figures/child.py"  # the process that runs a demo: its frames are not the demo's error
 
 
 @dataclass
@@ -86,7 +87,7 @@ def _tail_error(log: str, root: Path, work: Path) -> tuple[str, str]:
         return "exited without output", ""
     tb_start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=None)
     tail = lines[tb_start:] if tb_start is not None else lines
-    frames = [line.strip() for line in tail if line.strip().startswith("File ")]
+    frames = [line.strip() for line in tail if line.strip().startswith("File ") and _CHILD not in line]
     last_line = tail[-1].strip()
     detail = "; ".join(frames[-2:] + [last_line]) if frames else "; ".join(l.strip() for l in tail[-LOG_TAIL_LINES:])
     return last_line, detail
