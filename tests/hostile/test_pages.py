@@ -261,6 +261,20 @@ def test_every_image_on_every_page_exists(built: Project) -> None:
             assert target.is_file(), f"{path.relative_to(built.site)} shows {img['src']}, which does not exist"
 
 
+def test_every_link_on_every_page_leads_somewhere(built: Project) -> None:
+    """No 404: hidden pages are not linked from the archive, the map, the tags or the runs page."""
+    for path in html_pages(built):
+        page = soup(built, path.relative_to(built.site).as_posix())
+        for a in page.find_all("a", href=True):
+            url = urlsplit(a["href"])
+            if url.scheme or url.netloc or not url.path or url.path.startswith("/"):  # 404.html is served under site_url
+                continue
+            target = (path.parent / unquote(url.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), f"{path.relative_to(built.site)} links to {a['href']}, which does not exist"
+
+
 # --- stale figures -------------------------------------------------------------------------------------
 
 def test_a_stale_figure_links_to_the_source_that_made_it(built: Project) -> None:

@@ -119,3 +119,19 @@ def test_device_cuda_on_a_machine_without_cuda_is_one_line(project: Project) -> 
     assert "cannot run CUDA" in line and line in check.problems()
     ran = notes(project.root, "demos", "--device", "cuda")
     assert ran.rc == 2 and "cannot run CUDA" in ran.text and "Traceback" not in ran.text
+
+
+@pytest.mark.parametrize(
+    "notes_settings, key, message",
+    [
+        ({"feed_items": "abc"}, "feed_items:", "extra.notes.feed_items must be a whole number at least 0"),
+        ({"map_notes": -3}, "map_notes:", "extra.notes.map_notes must be a whole number at least 0"),
+        ("lots", "notes:", "extra.notes must be a mapping of settings"),
+    ],
+)
+def test_a_bad_notes_setting_is_one_line_too(project: Project, notes_settings, key: str, message: str) -> None:
+    project.settings(notes=notes_settings)
+    where = f"mkdocs.yml:{project.line_of('mkdocs.yml', key)}: "
+    check, built = notes(project.root, "check"), build(project)
+    assert check.rc == 2 and built.rc == 1
+    assert assert_one_line(check, where + message) == assert_one_line(built, where + message)
