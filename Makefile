@@ -2,6 +2,7 @@
 PY      := .venv/bin/python
 PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
+ASSETS  := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: site serve test bench demos check clean
@@ -10,9 +11,16 @@ $(PY):
 	python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml $(ASSETS) | $(PY)
 	$(PIP) install -q -e '.[test]'
 	touch $(STAMP)
+
+# Math, diagram and accessibility-test assets from the npm registry, pinned by package-lock.json;
+# the site serves them itself (it must work offline).
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm (Node.js) is needed to install the site's math and diagram assets; install Node.js 18 or newer"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
 
 site: $(STAMP)
 	$(PY) -m mkdocs build --strict --site-dir site
@@ -34,4 +42,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf site .cache
+	rm -rf site .cache .demos-cache
