@@ -1,19 +1,31 @@
 """Double descent: test risk peaks where the model can just interpolate, then falls again.
 
-Three views of the same phenomenon, all with the minimum-norm least-squares fit (the solution that
+Four views of the same phenomenon, all with the minimum-norm least-squares fit (the solution that
 gradient descent started from zero converges to on an under-determined least-squares problem):
 
 * ``linear``: isotropic Gaussian features, ``n`` samples, ``p`` features, ``y = x·β + σ ε`` with
   ``‖β‖ = r``. The test risk ``‖β̂ − β‖²`` is measured over many draws and overlaid with the exact
   finite-``n`` expectation (inverse-Wishart moments) and the proportional-limit curve of Hastie,
   Montanari, Rosset and Tibshirani (2019, Thm 1, with ``γ = p/n``). The figure should make obvious
-  that the risk blows up as ``p → n`` from either side and comes back down for ``p > n``.
+  that the risk blows up as ``p → n`` from either side and comes back down for ``p > n``, to a
+  minimum near ``γ = 2`` here, then slowly up towards ``r²``. Near the peak the risk is heavy-tailed:
+  its variance is infinite for ``|p − n| ≤ 3`` (the second moment of an inverse Wishart matrix needs
+  ``|n − p| − 3 > 0``), so a mean of draws there is noise. The figure plots medians with quartiles at
+  every ``p`` and means only where the variance is finite.
+* ``misspecified`` (Hastie et al. 2019, §5): the response depends on ``d`` features, all equally
+  important (``β`` uniform on the sphere of radius ``r`` in ``R^d``), but the learner sees only the
+  first ``p``; what it does not see acts as extra noise of variance ``r²(1 − p/d)``. For ``p > d``
+  the extra features are pure noise (zero coefficient). Here every model with ``p < n`` is worse than
+  predicting zero, and the overparameterized fit with all ``d`` features in beats every one of them:
+  the figure should make obvious that the lowest risk of the sweep lies right of the peak.
 * ``rff``: random Fourier features on 300 scikit-learn digits (the experiment of Belkin, Hsu, Ma and
   Mandal 2019 at toy scale): test squared loss and classification error against the number of
   features ``N`` peak at ``N = n`` and, far past it, end below the best model with ``N < n``.
 * ``ridge``: the linear problem again with a ridge penalty. A little regularisation flattens the
-  peak, and the well-tuned penalty (``λ* = σ² p / (n r²)``) removes it entirely, so the risk is
-  monotone in ``p`` (Advani and Saxe 2017; Nakkiran, Venkat, Kakade and Ma 2020).
+  peak, and the well-tuned penalty (``λ* = σ² p / (n r²)``) removes it: the risk then rises
+  monotonically with ``p`` (each ``p`` is a harder problem, with more coefficients to estimate at
+  the same signal norm), it only loses the peak (Advani and Saxe 2017; Nakkiran, Venkat, Kakade and
+  Ma 2020).
 
 References: arXiv 1903.08560 (Hastie et al.), 1812.11118 (Belkin et al.), 1710.03667 (Advani and
 Saxe), 2003.01897 (Nakkiran et al.), 1912.02292 (Nakkiran et al., deep double descent).
@@ -27,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demos._common import demo_main, save_figure, write_data
+from demos._common import Claim, demo_main, plain_log_axis, save_figure, write_data
 
 
 @dataclass
@@ -40,6 +52,7 @@ class Config:
     num_p: int = 20  # log-spaced p values in the linear sweep (a few are added around p = n)
     chunk: int = 50  # trials solved together in one batched call (bounds memory at large p)
     ridge_lambdas: str = "0,0.001,0.01,0.1,1"  # ridge strengths λ (penalty n·λ·‖β‖²), comma separated
+    mis_d: int = 400  # misspecified model: features the response depends on (the learner sees p of them)
     rff_n: int = 300  # training digits for the random-Fourier-feature model
     rff_max_ratio: float = 10.0  # largest N/n in the random-feature sweep
     rff_num_N: int = 16  # log-spaced feature counts N (N = n itself is always added)
@@ -50,9 +63,12 @@ class Config:
 
 FIGURES = {
     "linear": "Ridgeless least squares on Gaussian features: empirical risk, exact finite-n risk and the asymptotic curve against p/n",
+    "misspecified": "Ridgeless least squares when the learner sees only p of the d features that matter: the lowest risk is past the peak",
     "rff": "Random Fourier features on 300 digits: test squared loss and classification error against the number of features N",
     "ridge": "Ridge at a few strengths on the linear model: the interpolation peak shrinks as λ grows and vanishes at the tuned λ",
 }
+
+FINITE_VARIANCE_GAP = 4  # the risk's variance is finite only for |p − n| ≥ 4
 
 
 # ----------------------------------------------------------------------------------------------
@@ -67,12 +83,26 @@ def exact_risk(p: np.ndarray, n: int, sigma: float, r: float) -> np.ndarray:
     p ≥ n + 2: bias r² (1 − n/p) (the part of β outside the row space of X, by rotational
     invariance) plus variance σ² tr E[(XXᵀ)⁻¹] = σ² n / (p − n − 1).
     """
+    return misspecified_risk(p, n, sigma, r, d=None)
+
+
+def misspecified_risk(p: np.ndarray, n: int, sigma: float, r: float, d: int | None) -> np.ndarray:
+    """Exact expected test risk when the response depends on d isotropic features and the learner sees p.
+
+    β is uniform on the sphere of radius r in R^d, so the p seen coefficients carry r_p² = r² min(p, d)/d
+    of the signal and the unseen ones r_u² = r² − r_p². The unseen part x_uᵀβ_u is independent of the
+    seen features, so it acts as noise: the fit is the well-specified one with noise σ² + r_u², and the
+    risk E[(xᵀβ − x_pᵀβ̂)²] adds r_u², which no fit can remove. ``d=None``: the well-specified model
+    (r_u = 0), whose risk is E‖β̂ − β‖².
+    """
     p = np.asarray(p, dtype=float)
+    r_seen2 = np.full_like(p, r**2) if d is None else r**2 * np.minimum(p, d) / d
+    r_unseen2 = r**2 - r_seen2
+    noise = sigma**2 + r_unseen2
     out = np.full_like(p, np.inf)
-    under = p <= n - 2
-    over = p >= n + 2
-    out[under] = sigma**2 * p[under] / (n - p[under] - 1)
-    out[over] = r**2 * (1 - n / p[over]) + sigma**2 * n / (p[over] - n - 1)
+    under, over = p <= n - 2, p >= n + 2
+    out[under] = r_unseen2[under] + noise[under] * p[under] / (n - p[under] - 1)
+    out[over] = r_unseen2[over] + r_seen2[over] * (1 - n / p[over]) + noise[over] * n / (p[over] - n - 1)
     return out
 
 
@@ -91,39 +121,72 @@ def p_grid(n: int, gamma_max: float, num_p: int) -> list[int]:
     return sorted(p for p in ps if abs(p - n) >= 2)
 
 
-def linear_risks(cfg: Config, ps: list[int], lambdas: list[float], gen: torch.Generator) -> dict[str, np.ndarray]:
-    """Risk ‖β̂_λ − β‖² of every trial, every p and every ridge strength (λ = 0 is min-norm).
+def fit_ridge(X: torch.Tensor, y: torch.Tensor, nlam: torch.Tensor) -> torch.Tensor:
+    """Ridge solutions β̂ (t, k, L, p) for k responses y (t, k, n) and every strength n·λ in ``nlam`` (L,).
 
-    One eigendecomposition of the smaller Gram matrix per draw gives every λ at once:
+    One eigendecomposition of the smaller Gram matrix per draw serves every response and every λ:
     p ≤ n:  β̂ = V diag(1 / (s² + nλ)) Vᵀ Xᵀy        with XᵀX = V diag(s²) Vᵀ;
     p > n:  β̂ = Xᵀ U diag(1 / (s² + nλ)) Uᵀ y       with XXᵀ = U diag(s²) Uᵀ.
     At λ = 0 both are the pseudo-inverse solution X⁺y, the minimum-norm least-squares fit.
-    The tuned strength λ*(p) = σ² p / (n r²) is the Bayes-optimal one for an isotropic prior of
-    the same norm and is appended as a last column.
     """
-    n, T = cfg.n, cfg.trials
+    n, p = X.shape[1:]
+    shrink = lambda s2: 1.0 / (s2[:, None, None, :] + nlam[None, None, :, None])  # (t, 1, L, r)
+    if p <= n:
+        s2, V = torch.linalg.eigh(X.transpose(1, 2) @ X)  # (t, p), (t, p, p)
+        Vb = (y @ X) @ V  # Vᵀ Xᵀ y, (t, k, p)
+        return (shrink(s2) * Vb[:, :, None, :]) @ V.transpose(1, 2)[:, None]  # (t, k, L, p)
+    s2, U = torch.linalg.eigh(X @ X.transpose(1, 2))  # (t, n), (t, n, n)
+    Uy = y @ U  # Uᵀ y, (t, k, n)
+    alpha = (shrink(s2) * Uy[:, :, None, :]) @ U.transpose(1, 2)[:, None]  # dual coefficients, (t, k, L, n)
+    return alpha @ X[:, None]  # (t, k, L, p)
+
+
+def sphere(t: int, dim: int, r: float, gen: torch.Generator) -> torch.Tensor:
+    """t vectors uniform on the sphere of radius r in R^dim, (t, dim), float64."""
+    g = torch.randn(t, dim, generator=gen).double()
+    return r * g / g.norm(dim=1, keepdim=True)
+
+
+def linear_risks(cfg: Config, ps: list[int], lambdas: list[float], gen: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Risks of the well-specified model (P, L + 1, T) and of the misspecified one (P, T), every p and trial.
+
+    Well-specified: ‖β̂_λ − β‖² for every ridge strength (λ = 0 is min-norm); the tuned strength
+    λ*(p) = σ² p / (n r²), the Bayes-optimal one for an isotropic prior of the same norm, is appended
+    as a last column. Misspecified (min-norm only): the response depends on d features and the learner
+    sees the first p (for p > d, d features and p − d with zero coefficient). The unseen term x_uᵀβ_u
+    is independent of the seen features and Gaussian with variance ‖β_u‖², so it is drawn as one noise
+    term, and the test risk E(xᵀβ − x_pᵀβ̂)² is computed exactly: ‖β̂ − β_p‖² + ‖β_u‖². Both models
+    share the design matrices X of each trial (their responses differ), so one eigendecomposition
+    serves both.
+    """
+    n, T, d = cfg.n, cfg.trials, cfg.mis_d
     risks = np.zeros((len(ps), len(lambdas) + 1, T))  # (P, L+1, T)
+    mis = np.zeros((len(ps), T))  # (P, T)
     for i, p in enumerate(ps):
-        lam = torch.tensor(lambdas + [cfg.sigma**2 * p / (n * cfg.r**2)], dtype=torch.float64)  # (L+1,)
-        shrink = lambda s2: 1.0 / (s2[:, None, :] + n * lam[None, :, None])  # (t, L+1, k)
+        nlam = n * torch.tensor(lambdas + [cfg.sigma**2 * p / (n * cfg.r**2)], dtype=torch.float64)  # (L+1,)
         for start in range(0, T, cfg.chunk):
             t = min(cfg.chunk, T - start)
             # Sampled in float32 (three times faster), solved in float64 (the peak is ill-conditioned).
             X = torch.randn(t, n, p, generator=gen).double()  # (t, n, p)
-            beta = torch.randn(t, p, generator=gen).double()
-            beta = cfg.r * beta / beta.norm(dim=1, keepdim=True)  # uniform on the sphere of radius r
-            y = (X @ beta[:, :, None])[..., 0] + cfg.sigma * torch.randn(t, n, generator=gen).double()  # (t, n)
-            if p <= n:
-                s2, V = torch.linalg.eigh(X.transpose(1, 2) @ X)  # (t, p), (t, p, p)
-                Vb = ((y[:, None, :] @ X) @ V)[:, 0]  # Vᵀ Xᵀ y, (t, p)
-                bhat = (shrink(s2) * Vb[:, None, :]) @ V.transpose(1, 2)  # (t, L+1, p)
-            else:
-                s2, U = torch.linalg.eigh(X @ X.transpose(1, 2))  # (t, n), (t, n, n)
-                Uy = torch.einsum("tnk,tn->tk", U, y)  # (t, n)
-                alpha = (shrink(s2) * Uy[:, None, :]) @ U.transpose(1, 2)  # dual coefficients, (t, L+1, n)
-                bhat = alpha @ X  # (t, L+1, p)
-            risks[i, :, start : start + t] = ((bhat - beta[:, None, :]) ** 2).sum(-1).T.numpy()
-    return {"risk": risks}
+            noise = lambda: torch.randn(t, n, generator=gen).double()
+            beta = sphere(t, p, cfg.r, gen)  # (t, p)
+            y = (X @ beta[:, :, None])[..., 0] + cfg.sigma * noise()  # (t, n)
+            full = torch.zeros(t, max(p, d), dtype=torch.float64)  # misspecified: coordinates past d stay zero
+            full[:, :d] = sphere(t, d, cfg.r, gen)
+            seen, unseen2 = full[:, :p], full[:, p:].pow(2).sum(1)  # (t, p), (t,)
+            y_mis = (X @ seen[:, :, None])[..., 0] + unseen2.sqrt()[:, None] * noise() + cfg.sigma * noise()
+            bhat = fit_ridge(X, torch.stack([y, y_mis], dim=1), nlam)  # (t, 2, L+1, p)
+            risks[i, :, start : start + t] = ((bhat[:, 0] - beta[:, None, :]) ** 2).sum(-1).T.numpy()
+            mis[i, start : start + t] = (((bhat[:, 1, 0] - seen) ** 2).sum(-1) + unseen2).numpy()
+    return risks, mis
+
+
+def summary(risks: np.ndarray, ps: list[int], n: int) -> dict:
+    """Median and quartiles at every p; the mean only where the risk has a finite variance."""
+    q25, median, q75 = np.percentile(risks, [25, 50, 75], axis=-1)
+    finite = np.abs(np.array(ps) - n) >= FINITE_VARIANCE_GAP
+    return {"risk_mean": np.where(finite, risks.mean(-1), np.nan), "risk_median": median,
+            "risk_q25": q25, "risk_q75": q75, "mean_is_finite_variance": finite}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,18 +226,181 @@ def rff_sweep(cfg: Config, gen: torch.Generator) -> dict[str, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Figures and entry point
+# Figures
 # ----------------------------------------------------------------------------------------------
 
 
-def plain_log_axes(ax, x: bool = True, y: bool = True) -> None:
-    """Label log axes as 0.1, 1, 10 in plain text and drop minor ticks (both are slow to draw)."""
-    from matplotlib.ticker import FormatStrFormatter, NullLocator
+def plain_log_axes(ax) -> None:
+    plain_log_axis(ax.xaxis)
+    plain_log_axis(ax.yaxis)
 
-    for axis, on in ((ax.xaxis, x), (ax.yaxis, y)):
-        if on:
-            axis.set_major_formatter(FormatStrFormatter("%g"))
-            axis.set_minor_locator(NullLocator())
+
+def _empirical(ax, t, gamma: np.ndarray, s: dict, trials: int, color_mean, color_median) -> None:
+    """Medians with quartile bars at every p; means (open circles) only where the variance is finite."""
+    med, q25, q75 = np.array(s["risk_median"]), np.array(s["risk_q25"]), np.array(s["risk_q75"])
+    ax.errorbar(gamma, med, yerr=[med - q25, q75 - med], fmt="s", ms=4, color=color_median, elinewidth=1,
+                capsize=2, label=f"median of {trials} draws, bars: quartiles")
+    mean = np.array(s["risk_mean"], dtype=float)
+    ok = np.isfinite(mean)
+    ax.plot(gamma[ok], mean[ok], "o", mfc="none", mew=1.3, ms=7, color=color_mean,
+            label=f"mean (only where its variance is finite, |p − n| ≥ {FINITE_VARIANCE_GAP})")
+
+
+def draw_linear(t, lin: dict, curves: dict):
+    import matplotlib.pyplot as plt
+
+    n, gamma = lin["n"], np.array(lin["p"]) / lin["n"]
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    for side in (curves["p_fine"] < n, curves["p_fine"] > n):
+        ax.plot(curves["p_fine"][side] / n, curves["exact_fine"][side], color=t.color(0), lw=1.6,
+                label="exact finite-n mean risk" if side[0] else None)
+    for side in (curves["gamma_fine"] < 1, curves["gamma_fine"] > 1):
+        ax.plot(curves["gamma_fine"][side], curves["asym_fine"][side], color=t.muted, lw=1.2, ls="--",
+                label="asymptotic (Hastie et al. Thm 1)" if side[0] else None)
+    _empirical(ax, t, gamma, lin, lin["trials"], t.color(1), t.color(2))
+    ax.axhline(lin["r"] ** 2, color=t.fg, lw=0.8, ls=":", label=f"null predictor β̂ = 0 (risk r² = {lin['r'] ** 2:g})")
+    ax.axvline(1.0, color=t.muted, lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_log_axes(ax)
+    ax.set_ylim(max(1e-3, 0.3 * np.min(lin["risk_q25"])), 4e2)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
+    ax.set_ylabel("test risk  ‖β̂ − β‖²  (excess squared error)")
+    ax.set_title("Min-norm least squares: the risk explodes at p = n, descends again for p > n\n"
+                 f"to a minimum near γ = {curves['gamma_min_over']:.1f}, then rises slowly towards r²")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def draw_misspecified(t, mis: dict, curves: dict):
+    import matplotlib.pyplot as plt
+
+    n, d = mis["n"], mis["d"]
+    gamma = np.array(mis["p"]) / n
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    for side in (curves["p_fine"] < n, curves["p_fine"] > n):
+        ax.plot(curves["p_fine"][side] / n, curves["mis_fine"][side], color=t.color(0), lw=1.6,
+                label="exact finite-n mean risk" if side[0] else None)
+    _empirical(ax, t, gamma, mis, mis["trials"], t.color(1), t.color(2))
+    ax.axhline(mis["best_under"], color=t.color(3), lw=1.2, ls="--", label=f"best mean with p < n ({mis['best_under']:.2f})")
+    ax.axhline(mis["r"] ** 2, color=t.fg, lw=0.8, ls=":", label=f"null predictor (risk r² = {mis['r'] ** 2:g})")
+    ax.axvline(1.0, color=t.muted, lw=0.8)
+    ax.axvline(d / n, color=t.muted, lw=0.8, ls="-.")
+    ax.text(d / n * 1.03, 2.2e2, "p = d", color=t.muted, fontsize=8.5)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_log_axes(ax)
+    ax.set_ylim(0.05, 4e2)  # room below the curves for the legend
+    ax.set_xlabel(f"features seen per sample  γ = p / n   (n = {n}, d = {d} features matter)")
+    ax.set_ylabel("test risk  E(xᵀβ − x_pᵀβ̂)²")
+    ax.set_title(f"Misspecified (Hastie et al. §5): the learner sees p of d = {d} equally important features;\n"
+                 f"the best fit ({mis['best_over']:.2f} at p = {mis['best_over_p']}) has p > n and beats every fit with p < n")
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    return fig
+
+
+def draw_rff(t, rff: dict, draws: int):
+    import matplotlib.pyplot as plt
+
+    Ns, n = np.array(rff["N"]), rff["n"]
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.9))
+    under = Ns < n
+    for ax, vals, allv, label, scale in (
+        (axes[0], np.array(rff["test_mse"]), np.array(rff["mse_per_draw"]), "test squared loss (sum over 10 outputs)", "log"),
+        (axes[1], 100 * np.array(rff["test_error"]), 100 * np.array(rff["error_per_draw"]), "test classification error (%)", "linear"),
+    ):
+        for k in range(allv.shape[1]):
+            ax.plot(Ns, allv[:, k], color=t.muted, lw=0.6, alpha=0.6, label="single feature draw" if k == 0 else None)
+        ax.plot(Ns, vals, "o-", color=t.color(0), ms=4, lw=1.6, label=f"median of {draws} draws")
+        ax.axhline(vals[under].min(), color=t.color(1), lw=1, ls="--", label="best with N < n")
+        ax.axvline(n, color=t.muted, lw=0.8)
+        ax.text(n * 0.93, 0.97, "N = n", color=t.muted, fontsize=8.5, ha="right", va="top", transform=ax.get_xaxis_transform())
+        ax.set_xscale("log")
+        ax.set_yscale(scale)
+        plain_log_axis(ax.xaxis)
+        if scale == "log":
+            plain_log_axis(ax.yaxis)
+        ax.set_xlabel(f"random Fourier features N   (n = {n} training digits)")
+        ax.set_ylabel(label)
+    axes[1].set_ylim(0, min(100, 1.15 * 100 * max(rff["test_error"])))
+    axes[0].legend(fontsize=8.5, loc="center right")
+    fig.suptitle("Random features on digits: a peak at N = n, and far more features beat the best small model", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def draw_ridge(t, ridge: dict, n: int, trials: int):
+    import matplotlib.pyplot as plt
+
+    gamma = np.array(ridge["p"]) / n
+    fig, ax = plt.subplots(figsize=(7.2, 4.3))
+    for j, lam in enumerate(ridge["lambdas"]):
+        risk = np.array(ridge["risk"][j], dtype=float)  # NaN (a gap in the line) where no mean is shown
+        label = f"λ = {lam:g}" + ("  (min-norm; no mean at |p − n| ≤ 3)" if lam == 0 else "")
+        ax.plot(gamma, risk, "o-", ms=3.5, lw=1.4, color=t.color(j), label=label)
+    ax.plot(gamma, ridge["risk_tuned"], "-", lw=2.4, color=t.fg, label="tuned λ* = σ²p / (n r²)")
+    ax.axvline(1.0, color=t.muted, lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_log_axes(ax)
+    ax.set_ylim(max(1e-3, 0.5 * np.min(ridge["risk_tuned"])), 2e2)
+    ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
+    ax.set_ylabel(f"mean test risk  ‖β̂ − β‖²  ({trials} draws)")
+    ax.set_title("Ridge: a larger penalty flattens the peak; with the tuned one the risk\n"
+                 "has no peak left and rises monotonically with p")
+    ax.legend(fontsize=8.5, loc="upper left")
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# Headline numbers and entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def phenomenon(data: dict) -> list[Claim]:
+    lin, mis, rff, ridge = data["linear"], data["misspecified"], data["rff"], data["ridge"]
+    n = lin["n"]
+    p = np.array(lin["p"], dtype=float)
+    mean = np.array(lin["risk_mean"], dtype=float)
+    median, theory = np.array(lin["risk_median"]), np.array(lin["theory"], dtype=float)
+    away = np.abs(p - n) >= 0.25 * n
+    ratio = mean[away] / theory[away]
+    over = p > n
+    peak_p = p[np.argmax(median)]
+    mp = np.array(mis["p"], dtype=float)
+    mis_mean = np.array(mis["risk_mean"], dtype=float)
+    mis_med = np.array(mis["risk_median"])
+    under_m, over_m = mp < n, mp > n
+    N = np.array(rff["N"], dtype=float)
+    mse, err = np.array(rff["test_mse"]), np.array(rff["test_error"])
+    below = N < rff["n"]
+    peaks = ridge["peak"]
+    tuned = np.array(ridge["risk_tuned"])
+    return [
+        Claim("linear: mean within 25% of the exact risk wherever |p − n| ≥ n/4",
+              f"{ratio.min():.2f}–{ratio.max():.2f}", bool(np.all(np.abs(ratio - 1) < 0.25))),
+        Claim("linear: the median risk peaks next to p = n (within n/10)", f"p = {peak_p:g}", bool(abs(peak_p - n) <= 0.1 * n)),
+        Claim("linear: second descent: median at the largest p < half the first one past n",
+              f"{median[over][-1]:.2f} vs {median[over][0]:.2f}", bool(median[over][-1] < 0.5 * median[over][0])),
+        Claim("misspecified: the best mean with p > n is below every mean with p < n",
+              f"{np.nanmin(mis_mean[over_m]):.3f} vs {np.nanmin(mis_mean[under_m]):.3f}",
+              bool(np.nanmin(mis_mean[over_m]) < np.nanmin(mis_mean[under_m]))),
+        Claim("misspecified: the same for medians", f"{mis_med[over_m].min():.3f} vs {mis_med[under_m].min():.3f}",
+              bool(mis_med[over_m].min() < mis_med[under_m].min())),
+        Claim("rff: test-loss peak at N ≈ n (within 1.3×)", f"N = {rff['peak_N']}",
+              bool(rff["n"] / 1.3 <= rff["peak_N"] <= 1.3 * rff["n"])),
+        Claim("rff: the largest N beats the best N < n in loss and in error",
+              f"{mse[-1]:.3f} vs {mse[below].min():.3f}; {err[-1]:.3f} vs {err[below].min():.3f}",
+              bool(mse[-1] < mse[below].min() and err[-1] < err[below].min())),
+        Claim("rff: the peak is > 5× the best loss with N < n", f"{mse.max() / mse[below].min():.1f}×", bool(mse.max() > 5 * mse[below].min())),
+        Claim("ridge: the peak falls as λ grows", " > ".join(f"{v:.2f}" for v in peaks), all(a > b for a, b in zip(peaks, peaks[1:]))),
+        Claim("ridge: with the tuned λ no peak: the risk rises with p (no drop > 10%, largest at the largest p)",
+              f"{tuned[0]:.3f} … {tuned[-1]:.3f}",
+              bool(np.all(np.diff(tuned) > -0.1 * tuned[1:]) and np.argmax(tuned) == len(tuned) - 1)),
+    ]
 
 
 def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
@@ -182,134 +408,72 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     gen = torch.Generator().manual_seed(cfg.seed)
     n = cfg.n
     lambdas = [float(s) for s in cfg.ridge_lambdas.split(",")]
-    ps = p_grid(n, cfg.gamma_max, cfg.num_p)
+    ps = sorted(set(p_grid(n, cfg.gamma_max, cfg.num_p)) | {cfg.mis_d})  # p = d: the misspecified model's best
     # The min-norm fit (λ = 0) is always solved, whether or not the ridge figure lists it.
     solved = lambdas if 0.0 in lambdas else [0.0] + lambdas
-    all_risks = linear_risks(cfg, ps, solved, gen)["risk"]  # (P, L+1, T); last column: tuned λ*
+    all_risks, mis = linear_risks(cfg, ps, solved, gen)  # (P, L+1, T), last column: tuned λ*; (P, T)
     ridgeless = all_risks[:, solved.index(0.0)]  # (P, T)
-    risks = all_risks[:, [solved.index(lam) for lam in lambdas] + [len(solved)]]  # (P, L+1, T)
+    ridge_mean = all_risks[:, [solved.index(lam) for lam in lambdas] + [len(solved)]].mean(2)  # (P, L+1)
+    finite = np.abs(np.array(ps) - n) >= FINITE_VARIANCE_GAP
+    for j, lam in enumerate(lambdas):
+        if lam == 0:
+            ridge_mean[~finite, j] = np.nan  # the min-norm mean is noise where the variance is infinite
+    rff = rff_sweep(cfg, gen)
+
     p_arr = np.array(ps, dtype=float)
-    risk_mean, risk_median = ridgeless.mean(1), np.median(ridgeless, axis=1)
-    theory = exact_risk(p_arr, n, cfg.sigma, cfg.r)
-    gamma_fine = np.geomspace(p_arr[0] / n, cfg.gamma_max, 600)
-    gamma_fine = gamma_fine[np.abs(gamma_fine - 1) > 1e-3]
-    asym_fine = asymptotic_risk(gamma_fine, cfg.sigma, cfg.r)
     p_fine = np.arange(ps[0], int(cfg.gamma_max * n) + 1)
     p_fine = p_fine[np.abs(p_fine - n) >= 2]
+    gamma_fine = np.geomspace(p_arr[0] / n, cfg.gamma_max, 600)
+    gamma_fine = gamma_fine[np.abs(gamma_fine - 1) > 1e-3]
     exact_fine = exact_risk(p_fine, n, cfg.sigma, cfg.r)
-
-    ridge_mean = risks.mean(2)  # (P, L+1); last column: tuned λ*
-    rff = rff_sweep(cfg, gen)
+    curves = {
+        "p_fine": p_fine, "exact_fine": exact_fine, "gamma_fine": gamma_fine,
+        "asym_fine": asymptotic_risk(gamma_fine, cfg.sigma, cfg.r),
+        "mis_fine": misspecified_risk(p_fine, n, cfg.sigma, cfg.r, cfg.mis_d),
+        "gamma_min_over": p_fine[p_fine > n][np.argmin(exact_fine[p_fine > n])] / n,
+    }
+    mis_summary = summary(mis, ps, n)
+    mis_mean = mis_summary["risk_mean"]
+    best_over = int(np.nanargmin(np.where(p_arr > n, mis_mean, np.nan)))
+    # Medians over feature draws: near N = n one ill-conditioned draw can dominate a mean (as in the
+    # linear model, the risk there is heavy-tailed).
+    mse_mean, err_mean = np.median(rff["mse"], axis=1), np.median(rff["err"], axis=1)
     Ns = rff["N"]
-    mse_mean, err_mean = rff["mse"].mean(1), rff["err"].mean(1)
-
-    def draw_linear(t):
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7.2, 4.3))
-        under = p_fine < n
-        ax.plot(p_fine[under] / n, exact_fine[under], color=t.color(0), lw=1.6, label="exact finite-n risk")
-        ax.plot(p_fine[~under] / n, exact_fine[~under], color=t.color(0), lw=1.6)
-        g_under = gamma_fine < 1
-        ax.plot(gamma_fine[g_under], asym_fine[g_under], color=t.muted, lw=1.2, ls="--", label="asymptotic (Hastie et al. Thm 1)")
-        ax.plot(gamma_fine[~g_under], asym_fine[~g_under], color=t.muted, lw=1.2, ls="--")
-        ax.plot(p_arr / n, risk_mean, "o", color=t.color(1), ms=4.5, label=f"empirical mean of {cfg.trials} draws")
-        ax.plot(p_arr / n, risk_median, "s", mfc="none", color=t.color(2), ms=4.5, label="empirical median")
-        ax.axhline(cfg.r**2, color=t.fg, lw=0.8, ls=":", label=f"null predictor β̂ = 0 (risk r² = {cfg.r**2:g})")
-        ax.axvline(1.0, color=t.muted, lw=0.8)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        plain_log_axes(ax)
-        ax.set_ylim(max(1e-3, 0.3 * min(risk_median.min(), risk_mean.min())), 2e2)
-        ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=8.5)
-        ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
-        ax.set_ylabel("test risk  ‖β̂ − β‖²  (excess squared error)")
-        ax.set_title("Min-norm least squares: the risk explodes at p = n and descends again for p > n")
-        ax.legend(fontsize=8.5, loc="upper left")
-        return fig
-
-    def draw_rff(t):
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.9))
-        under = Ns < cfg.rff_n
-        for ax, vals, allv, label, scale in (
-            (axes[0], mse_mean, rff["mse"], "test squared loss (sum over 10 outputs)", "log"),
-            (axes[1], 100 * err_mean, 100 * rff["err"], "test classification error (%)", "linear"),
-        ):
-            for d in range(allv.shape[1]):
-                ax.plot(Ns, allv[:, d], color=t.muted, lw=0.6, alpha=0.6, label="single feature draw" if d == 0 else None)
-            ax.plot(Ns, vals, "o-", color=t.color(0), ms=4, lw=1.6, label=f"mean of {cfg.rff_draws} draws")
-            best = vals[under].min()
-            ax.axhline(best, color=t.color(1), lw=1, ls="--", label="best with N < n")
-            ax.axvline(cfg.rff_n, color=t.muted, lw=0.8)
-            ax.text(cfg.rff_n * 0.93, 0.97, "N = n", color=t.muted, fontsize=8.5, ha="right", va="top",
-                    transform=ax.get_xaxis_transform())
-            ax.set_xscale("log")
-            ax.set_yscale(scale)
-            plain_log_axes(ax, y=scale == "log")
-            ax.set_xlabel(f"random Fourier features N   (n = {cfg.rff_n} training digits)")
-            ax.set_ylabel(label)
-        axes[1].set_ylim(0, min(100, 1.15 * 100 * err_mean.max()))
-        axes[0].legend(fontsize=8.5, loc="center right")
-        fig.suptitle("Random features on digits: a peak at N = n, and far more features beat the best small model", fontsize=11)
-        fig.tight_layout()
-        return fig
-
-    def draw_ridge(t):
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7.2, 4.3))
-        for j, lam in enumerate(lambdas):
-            label = f"λ = {lam:g}" + ("  (min-norm)" if lam == 0 else "")
-            ax.plot(p_arr / n, ridge_mean[:, j], "o-", ms=3.5, lw=1.4, color=t.color(j), label=label)
-        ax.plot(p_arr / n, ridge_mean[:, -1], "-", lw=2.4, color=t.fg, label="tuned λ* = σ²p / (n r²)")
-        ax.axvline(1.0, color=t.muted, lw=0.8)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        plain_log_axes(ax)
-        ax.set_ylim(max(1e-3, 0.5 * ridge_mean.min()), 2e2)
-        ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=8.5)
-        ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
-        ax.set_ylabel(f"mean test risk  ‖β̂ − β‖²  ({cfg.trials} draws)")
-        ax.set_title("Ridge: a larger penalty flattens the peak; the tuned one removes it")
-        ax.legend(fontsize=8.5, loc="upper left")
-        return fig
-
-    save_figure(draw_linear, out_dir, "linear")
-    save_figure(draw_rff, out_dir, "rff")
-    save_figure(draw_ridge, out_dir, "ridge")
-
     data = {
         "linear": {
-            "n": n,
-            "sigma": cfg.sigma,
-            "r": cfg.r,
-            "trials": cfg.trials,
-            "p": ps,
-            "risk_mean": risk_mean,
-            "risk_median": risk_median,
-            "theory": theory,
+            "n": n, "sigma": cfg.sigma, "r": cfg.r, "trials": cfg.trials, "p": ps,
+            **summary(ridgeless, ps, n),
+            "theory": exact_risk(p_arr, n, cfg.sigma, cfg.r),
             "theory_asymptotic": asymptotic_risk(p_arr / n, cfg.sigma, cfg.r),
         },
+        "misspecified": {
+            "n": n, "d": cfg.mis_d, "sigma": cfg.sigma, "r": cfg.r, "trials": cfg.trials, "p": ps,
+            **mis_summary,
+            "theory": misspecified_risk(p_arr, n, cfg.sigma, cfg.r, cfg.mis_d),
+            "best_under": float(np.nanmin(np.where(p_arr < n, mis_mean, np.nan))),
+            "best_over": float(mis_mean[best_over]),
+            "best_over_p": ps[best_over],
+        },
         "rff": {
-            "n": cfg.rff_n,
-            "n_test": rff["n_test"],
-            "N": Ns,
-            "test_mse": mse_mean,
-            "test_error": err_mean,
+            "n": cfg.rff_n, "n_test": rff["n_test"], "N": Ns,
+            "test_mse": mse_mean, "test_error": err_mean,  # medians over the feature draws
+            "mse_per_draw": rff["mse"], "error_per_draw": rff["err"],
             "peak_N": int(Ns[np.argmax(mse_mean)]),
             "best_error_below_n": float(err_mean[Ns < cfg.rff_n].min()),
             "best_mse_below_n": float(mse_mean[Ns < cfg.rff_n].min()),
         },
         "ridge": {
-            "lambdas": lambdas,
-            "p": ps,
-            "risk": ridge_mean[:, :-1].T,  # one list per λ
+            "lambdas": lambdas, "p": ps,
+            "risk": ridge_mean[:, :-1].T,  # one list per λ (min-norm: null where the variance is infinite)
             "risk_tuned": ridge_mean[:, -1],
-            "peak": ridge_mean[:, :-1].max(0),
+            # The height of the peak, compared over the same p for every λ (where the min-norm mean exists).
+            "peak": np.nanmax(ridge_mean[finite, :-1], axis=0),
         },
     }
+    save_figure(lambda t: draw_linear(t, data["linear"], curves), out_dir, "linear")
+    save_figure(lambda t: draw_misspecified(t, data["misspecified"], curves), out_dir, "misspecified")
+    save_figure(lambda t: draw_rff(t, data["rff"], cfg.rff_draws), out_dir, "rff")
+    save_figure(lambda t: draw_ridge(t, data["ridge"], n, cfg.trials), out_dir, "ridge")
     write_data(out_dir, data)
     return data
 
