@@ -67,7 +67,7 @@ def ownership_problem(root: Path) -> str | None:
     if not root.exists():
         return None
     if not root.is_dir():
-        return "is not a folder; set extra.demos.cache_dir to a folder of its own"
+        return "is not a folder; give the cache a folder of its own (extra.demos.cache_dir or DEMOS_CACHE_DIR)"
     if (root / MARKER).is_file():
         return None
     try:
@@ -76,7 +76,8 @@ def ownership_problem(root: Path) -> str | None:
         return f"cannot be read ({os_error_text(exc)})"
     if contents:
         shown = ", ".join(contents[:3]) + (", …" if len(contents) > 3 else "")
-        return f"holds files the cache did not make ({shown}) and no {MARKER} marker; set extra.demos.cache_dir to a new or empty folder"
+        return (f"holds files the cache did not make ({shown}) and no {MARKER} marker; "
+                "give the cache a new or empty folder (extra.demos.cache_dir or DEMOS_CACHE_DIR)")
     return None
 
 
