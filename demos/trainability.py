@@ -1,10 +1,20 @@
-"""Trainability: why self-attention, not recurrence, is the layer that parallel hardware rewards.
+"""Trainability: how much of a layer's work parallel hardware can do at once.
 
 Vaswani et al. 2017 ("Attention Is All You Need", arXiv 1706.03762, Table 1) compare layers by three
-numbers: per-layer work O(n·d²) for a recurrent layer against O(n²·d) for self-attention, and the
-number of operations that must happen one after another, O(n) against O(1). This demo makes those
-numbers concrete for one LSTM layer and one causal self-attention layer of width d on one sequence of
-n tokens, and then runs the two layers.
+numbers: per-layer work, O(n·d²) for a recurrent layer against O(n²·d) for self-attention; the number
+of operations that must happen one after another, O(n) against O(1); and the maximum path length
+between two positions, O(n) against O(1). This demo makes those numbers concrete for three layers of
+width d on one sequence of n tokens, and then runs them:
+
+* an LSTM (Hochreiter and Schmidhuber 1997): a nonlinear recurrence, each step needs the last;
+* causal self-attention: every position at once;
+* a gated *linear* recurrence ``h_t = a_t ⊙ h_{t-1} + u_t`` (``a_t = sigmoid(W_a x_t)``,
+  ``u_t = W_u x_t``, output ``W_o h_t``), the kind used by Martin and Cundy 2018 ("Parallelizing
+  linear recurrent neural nets over sequence length", arXiv 1709.04057) and by S4 and Mamba (Gu,
+  Goel and Ré 2021, arXiv 2111.00396; Gu and Dao 2023, arXiv 2312.00752). Because the update is
+  linear in h, the pairs ``(a, u)`` compose associatively, ``(a, u) ∘ (a', u') = (a a', a' u + u')``,
+  so all n states can be computed by a parallel *scan* (Blelloch 1990, "Prefix sums and their
+  applications") in O(log n) dependent steps instead of n.
 
 **span** (analytic, deterministic). The *work-span* model (Blelloch 1996, "Programming parallel
 algorithms") counts every multiply, add, comparison or nonlinearity as one unit-time operation of fan-in
@@ -27,17 +37,33 @@ bounds the time on P units by ``max(W/P, D) <= T_P <= W/P + D``; the figure plot
   element-wise steps, ``D = 3 log2 d + 3 log2 n + 8``. In Vaswani's count of *sequential matrix
   operations* that is a constant (4 here: projections, scores, softmax, mix-and-project), against n
   for the recurrence.
+* Linear recurrence by a work-efficient (Blelloch) scan: projections W_a, W_u, W_o 6nd², the sigmoid
+  nd, and the scan: an up-sweep and a down-sweep of n - 1 combines each, and one more combine per
+  position for the inclusive result, each combine 3 operations with a chain of 2 (multiply, then
+  add): ``W = 6nd² + nd + 3d(3n - 2)`` and ``D = 2(1 + log2 d) + 1 + 2(2 log2 n + 1)``, which grows by
+  4 per doubling of n.
+
+Maximum path length (Vaswani's third column): the number of dependent combine steps a signal passes
+between two positions: n for the recurrence, 1 for attention, and 2 log2 n for the scan (up the tree
+and down again).
 
 The figure should make obvious that with P = 2 units time is work, and attention's extra n²d work
-makes it the slower layer once n exceeds about 2d; with P = 10,000 units the recurrence is stuck at
-its n-step span while attention's time falls to W/P, so attention wins by a wide margin until its
-quadratic work fills the 10,000 units too (the crossover n is printed on the figure).
+makes it the slower layer once n exceeds about 2d; with P = 10,000 units the LSTM is stuck near its
+n-step span. The numbers, not a slogan: from 2 to 10,000 units the LSTM's implied time falls about
+1,700-fold (its own parallelism W/D is about 5,000, already half of P) and attention's 3,000- to
+5,000-fold; on 10,000 units attention is the faster of the two only up to n of about 620, after which
+its n²d work fills the units. The linear recurrence by scan does less work than the LSTM (no d×d
+matrix acts on its state) and has a logarithmic span, so it is the fastest of the three on 10,000
+units at every length counted here; what it gives up is a nonlinear state update.
 
 **measured** (wall clock, the only numbers in the project that change between runs): median
-forward+backward time of ``torch.nn.LSTM`` and of a causal self-attention layer
-(``F.scaled_dot_product_attention``) of the same width, on the device the demo is given. On one CPU
-thread there are few parallel units and the LSTM may well be the faster layer; on a GPU the n positions
-of attention are computed at once while the LSTM still takes n dependent steps.
+forward+backward time of ``torch.nn.LSTM``, of a causal self-attention layer
+(``F.scaled_dot_product_attention``) and of the linear recurrence by scan, all of the same width, on
+the device the demo is given. The measured scan is the simpler Hillis-Steele scan (log2 n steps of n
+combines each, n log n work): on a GPU its few steps matter more than its extra work. Dashed lines:
+the time the work alone predicts, with one rate (FLOPs per millisecond) fitted to all points. On one
+CPU thread there are few parallel units and time roughly follows work; on a GPU the n positions of
+attention and of the scan are computed at once while the LSTM still takes n dependent steps.
 """
 from __future__ import annotations
 
@@ -52,13 +78,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from demos._common import demo_main, save_figure, write_data
+from demos._common import Claim, demo_main, save_figure, to_plain, write_data
 
 
 @dataclass
 class Config:
     seed: int = 0  # seeds the layers' weights and the input batch of the measurement
-    d: int = 64  # model width of both layers (LSTM hidden size = attention embedding size)
+    d: int = 64  # model width of every layer (LSTM hidden size = attention embedding size = scan state)
     n_head: int = 4  # attention heads in the measured layer (the counts use one head; same totals)
     log2_n_min: int = 4  # shortest sequence: n = 2**log2_n_min tokens
     log2_n_max: int = 10  # longest sequence: n = 2**log2_n_max tokens
@@ -70,13 +96,16 @@ class Config:
 
 
 FIGURES = {
-    "span": "Span, work and Brent's implied time on 2 and 10,000 units for one LSTM and one self-attention layer vs n",
-    "measured": "Measured forward+backward time of one LSTM layer and one causal self-attention layer vs n",
+    "span": "Span, maximum path length, work and Brent's implied time on 2 and 10,000 units for an LSTM, self-attention and a linear recurrence by parallel scan vs n",
+    "measured": "Measured forward+backward time of an LSTM, a causal self-attention layer and a linear recurrence by parallel scan vs n, with the time their work predicts",
 }
+
+ARCHS = ("rnn", "attention", "linear_scan")
+NAMES = {"rnn": "LSTM (recurrence)", "attention": "self-attention", "linear_scan": "linear recurrence, parallel scan"}
 
 
 # ----------------------------------------------------------------------------------------------
-# The counts: work and span per layer, per sequence (batch 1).
+# The counts: work, span and path length per layer, per sequence (batch 1).
 # ----------------------------------------------------------------------------------------------
 
 
@@ -101,6 +130,27 @@ def attention_counts(n: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     return work.astype(np.float64), span.astype(np.float64)
 
 
+def scan_counts(n: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """(work, span) of one gated linear recurrence computed by a work-efficient (Blelloch) scan."""
+    ld = math.ceil(math.log2(d))
+    ln = np.ceil(np.log2(n))
+    # Projections W_a x and W_u x (in parallel), the sigmoid, the scan's 2(n - 1) + n combines of 3
+    # operations per channel, the output projection W_o h.
+    work = 6 * n * d**2 + n * d + 3 * d * (3 * n - 2)
+    # projections (1+ld), sigmoid (1), up-sweep and down-sweep (ln levels each) and the final
+    # combine, each level a multiply then an add (2), output projection (1+ld)
+    span = (1 + ld) + 1 + 2 * (2 * ln + 1) + (1 + ld)
+    return work.astype(np.float64), span.astype(np.float64)
+
+
+COUNTS = {"rnn": rnn_counts, "attention": attention_counts, "linear_scan": scan_counts}
+
+
+def max_path_length(n: np.ndarray) -> dict[str, np.ndarray]:
+    """Dependent combine steps between the farthest two positions (Vaswani et al., Table 1, 3rd column)."""
+    return {"rnn": n.astype(np.float64), "attention": np.ones(len(n)), "linear_scan": 2 * np.ceil(np.log2(n))}
+
+
 def brent_time(work: np.ndarray, span: np.ndarray, p: int) -> np.ndarray:
     """Brent's upper bound T_P = W/P + D, in unit-operation times."""
     return work / p + span
@@ -111,13 +161,12 @@ def crossover_n(d: int, p: int, n_max: int = 1 << 20) -> int | None:
     n = np.arange(2, n_max + 1)
     wr, sr = rnn_counts(n, d)
     wa, sa = attention_counts(n, d)
-    worse = brent_time(wa, sa, p) > brent_time(wr, sr, p)
-    idx = np.flatnonzero(worse)
+    idx = np.flatnonzero(brent_time(wa, sa, p) > brent_time(wr, sr, p))
     return int(n[idx[0]]) if idx.size else None
 
 
 # ----------------------------------------------------------------------------------------------
-# The measurement: one LSTM layer against one causal self-attention layer of the same width.
+# The measurement: the three layers, each of the same width.
 # ----------------------------------------------------------------------------------------------
 
 
@@ -145,6 +194,45 @@ class LSTMLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.lstm(x)[0]  # (B, T, C)
+
+
+def linear_scan(a: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """All states of h_t = a_t ⊙ h_{t-1} + u_t (h_0 = 0) in ceil(log2 n) steps; a, u: (B, n, d).
+
+    Hillis-Steele scan: after the step with shift k, position t holds the composition of positions
+    t - 2k + 1 .. t, as the pair (product of the a's, state reached from 0). Composing with position
+    t - k uses (a, u) ∘ (a', u') = (a a', a' u + u'); positions before the start compose with the
+    identity (1, 0), which the padding supplies.
+    """
+    n, k = a.shape[1], 1
+    while k < n:
+        u = u + a * F.pad(u, (0, 0, k, 0))[:, :n]  # uses the a of the previous step
+        a = a * F.pad(a, (0, 0, k, 0), value=1.0)[:, :n]
+        k *= 2
+    return u
+
+
+class LinearScanLayer(nn.Module):
+    """h_t = a_t ⊙ h_{t-1} + u_t with a_t = sigmoid(W_a x_t), u_t = W_u x_t; output W_o h_t."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.gate = nn.Linear(d, d)
+        self.inp = nn.Linear(d, d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(linear_scan(torch.sigmoid(self.gate(x)), self.inp(x)))  # (B, T, C)
+
+
+def measured_work(n: np.ndarray, d: int) -> dict[str, np.ndarray]:
+    """Work of what is measured: as counted above, except that the causal attention kernel skips about
+    half of the scores and the mixing, and the Hillis-Steele scan does 3d·Σ_k (n - k) operations."""
+    out = {name: COUNTS[name](n, d)[0] for name in ARCHS}
+    out["attention"] = 8 * n * d**2 + 2 * n**2 * d + 2.5 * n**2
+    ln = np.ceil(np.log2(n))
+    out["linear_scan"] = 6 * n * d**2 + n * d + 3 * d * (n * ln - (2**ln - 1))
+    return out
 
 
 def _sync(device: str) -> None:
@@ -179,9 +267,10 @@ def device_label(device: str) -> str:
 
 def measure(cfg: Config, ns: list[int], device: str) -> dict:
     torch.manual_seed(cfg.seed)
-    layers = {"rnn": LSTMLayer(cfg.d).to(device), "attention": CausalSelfAttention(cfg.d, cfg.n_head).to(device)}
+    layers = {"rnn": LSTMLayer(cfg.d), "attention": CausalSelfAttention(cfg.d, cfg.n_head), "linear_scan": LinearScanLayer(cfg.d)}
+    layers = {k: v.to(device) for k, v in layers.items()}
     gen = torch.Generator().manual_seed(cfg.seed)
-    out = {"rnn": [], "attention": []}
+    out = {name: [] for name in ARCHS}
     for n in ns:
         x = torch.randn(cfg.batch, n, cfg.d, generator=gen).to(device)  # (B, n, d)
         for name, layer in layers.items():
@@ -193,8 +282,6 @@ def measure(cfg: Config, ns: list[int], device: str) -> dict:
 # Figures.
 # ----------------------------------------------------------------------------------------------
 
-NAMES = {"rnn": "LSTM (recurrence)", "attention": "self-attention"}
-
 
 def _log2_axis(ax, ns: list[int]) -> None:
     ax.set_xscale("log", base=2)
@@ -203,138 +290,174 @@ def _log2_axis(ax, ns: list[int]) -> None:
     ax.minorticks_off()
 
 
-def draw_span(data: dict):
-    ns = data["n"]
+def _log_y(ax) -> None:
+    """A log y axis with ticks at 1, 2, 5 per decade, labelled in plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    def draw(theme):
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(3, 1, figsize=(7.2, 12.0))  # stacked: legible at page width
-        ax = axes[0]
-        for i, key in enumerate(("rnn", "attention")):
-            ax.plot(ns, data["span"][key], "o-", color=theme.color(i), label=NAMES[key], ms=4)
-        ax.set_yscale("log")
-        ax.set_title("Span: longest chain of dependent operations")
-        ax.set_ylabel("span D (unit-operation steps)")
-        ax.annotate(
-            "≈ (log₂d + 7)·n", (ns[-3], data["span"]["rnn"][-3]), xytext=(-4, 6),
-            textcoords="offset points", color=theme.color(0), fontsize=9, ha="right",
-        )
-        ax.annotate(
-            "≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, 10),
-            textcoords="offset points", color=theme.color(1), fontsize=9,
-        )
-
-        ax = axes[1]
-        for i, key in enumerate(("rnn", "attention")):
-            ax.plot(ns, data["work"][key], "o-", color=theme.color(i), label=NAMES[key], ms=4)
-        ax.set_yscale("log")
-        d = data["d"]
-        ax.axvline(2 * d, color=theme.muted, lw=0.8, ls=":")
-        ax.text(2 * d, ax.get_ylim()[1], " n = 2d", color=theme.muted, va="top", fontsize=9)
-        ax.set_title("Work: 16nd² (LSTM) vs 8nd² + 4n²d (attention)")
-        ax.set_ylabel("work W (FLOPs per sequence)")
-
-        ax = axes[2]
-        for j, (p, ls) in enumerate(((data["p_small"], "--"), (data["p_large"], "-"))):
-            for i, key in enumerate(("rnn", "attention")):
-                ax.plot(
-                    ns, data["implied_time"][f"P={p}"][key], ls, marker="o", ms=3.5, color=theme.color(i),
-                    label=f"{NAMES[key]}, P = {p:,}",
-                )
-        ax.set_yscale("log")
-        cross = data["crossover_n"][f"P={data['p_large']}"]
-        if cross is not None and ns[0] <= cross <= ns[-1]:
-            # Past this n even 10,000 units are busy with attention's n²d work: time ≈ W/P again.
-            ax.axvline(cross, color=theme.muted, lw=0.8, ls=":")
-            ax.text(cross, ax.get_ylim()[0] * 1.3, f"n ≈ {cross} \nattention's \nn²d work fills \n{data['p_large']:,} units ",
-                    color=theme.muted, fontsize=8, va="bottom", ha="right")
-        ax.set_title("Brent: $T_P \\leq W/P + D$ on P parallel units")
-        ax.set_ylabel("implied time (unit-operation times)")
-        ax.legend(fontsize=8, loc="center right")
-        for ax in axes:
-            _log2_axis(ax, ns)
-            ax.set_xlabel("sequence length n (tokens)")
-        axes[0].legend(fontsize=9, loc="center right")
-        fig.suptitle(
-            f"One layer of width d = {d}, one sequence: recurrence has n dependent steps,\n"
-            f"attention a few, so 2 → {data['p_large']:,} units speeds attention up far more",
-            fontsize=11,
-        )
-        fig.tight_layout()
-        return fig
-
-    return draw
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
-def draw_measured(data: dict):
-    ns = data["n"]
-    dev = data["device"]
-    on_gpu = dev.startswith("cuda")
+def draw_span(theme, data: dict):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    def draw(theme):
-        import matplotlib.pyplot as plt
+    ns, d = data["n"], data["d"]
+    fig, axes = plt.subplots(4, 1, figsize=(7.2, 15.0))  # stacked: legible at page width
+    ax = axes[0]
+    for i, key in enumerate(ARCHS):
+        ax.plot(ns, data["span"][key], "o-", color=theme.color(i), ms=4)
+    ax.set_yscale("log")
+    ax.set_title("Span: longest chain of dependent operations")
+    ax.set_ylabel("span D (unit-operation steps)")
+    ax.annotate("≈ (log₂d + 7)·n", (ns[-3], data["span"]["rnn"][-3]), xytext=(-4, 6), textcoords="offset points",
+                color=theme.color(0), fontsize=9, ha="right")
+    ax.annotate("≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, -14),
+                textcoords="offset points", color=theme.color(1), fontsize=9)
+    ax.annotate("≈ 4 log₂n + 2 log₂d + 7", (ns[1], data["span"]["linear_scan"][1]), xytext=(0, 8),
+                textcoords="offset points", color=theme.color(2), fontsize=9)
 
-        fig, ax = plt.subplots(figsize=(7.2, 4.6))
-        for i, key in enumerate(("rnn", "attention")):
-            ax.plot(ns, data["measured_ms"][key], "o-", color=theme.color(i), label=NAMES[key], ms=4)
-        ax.set_yscale("log")
+    ax = axes[1]
+    for i, key in enumerate(ARCHS):
+        ax.plot(ns, data["max_path_length"][key], "o-", color=theme.color(i), ms=4)
+    ax.set_yscale("log")
+    ax.set_title("Maximum path length between two positions (Vaswani et al., Table 1)")
+    ax.set_ylabel("dependent combine steps")
+    ax.text(ns[-1], data["max_path_length"]["rnn"][-1], "n  ", color=theme.color(0), fontsize=9, ha="right", va="bottom")
+    ax.text(ns[-1], data["max_path_length"]["linear_scan"][-1], "2 log₂n  ", color=theme.color(2), fontsize=9, ha="right", va="bottom")
+    ax.text(ns[-1], 1, "1  ", color=theme.color(1), fontsize=9, ha="right", va="bottom")
+
+    ax = axes[2]
+    for i, key in enumerate(ARCHS):
+        ax.plot(ns, data["work"][key], "o-", color=theme.color(i), ms=4)
+    ax.set_yscale("log")
+    ax.axvline(2 * d, color=theme.muted, lw=0.8, ls=":")
+    ax.text(2 * d, ax.get_ylim()[1], " n = 2d", color=theme.muted, va="top", fontsize=9)
+    ax.set_title("Work: 16nd² (LSTM), 8nd² + 4n²d (attention), 6nd² + 10nd (scan)")
+    ax.set_ylabel("work W (FLOPs per sequence)")
+
+    ax = axes[3]
+    for p, ls in ((data["p_small"], "--"), (data["p_large"], "-")):
+        for i, key in enumerate(ARCHS):
+            ax.plot(ns, data["implied_time"][f"P={p}"][key], ls, marker="o", ms=3.5, color=theme.color(i))
+    ax.set_yscale("log")
+    cross = data["crossover_n"][f"P={data['p_large']}"]
+    if cross is not None and ns[0] <= cross <= ns[-1]:
+        # Past this n even 10,000 units are busy with attention's n²d work: time ≈ W/P again.
+        ax.axvline(cross, color=theme.muted, lw=0.8, ls=":")
+        ax.text(cross, ax.get_ylim()[0] * 1.5, f" n ≈ {cross}", color=theme.muted, fontsize=8.5, va="bottom", ha="left")
+    ax.set_title(f"Brent: $T_P \\leq W/P + D$; dashed P = {data['p_small']}, solid P = {data['p_large']:,}\n"
+                 f"(dotted line: from here attention is slower than the LSTM on {data['p_large']:,} units)")
+    ax.set_ylabel("implied time (unit-operation times)")
+    for ax in axes:
         _log2_axis(ax, ns)
         ax.set_xlabel("sequence length n (tokens)")
-        ax.set_ylabel("forward + backward time (ms, median)")
-        r, a = data["measured_ms"]["rnn"][-1], data["measured_ms"]["attention"][-1]
-        fact = f"At n = {ns[-1]}: LSTM {r:.3g} ms, attention {a:.3g} ms."
-        if on_gpu:
-            why = ("A GPU runs attention's n positions at once, but its n²d work\n"
-                   "grows fastest; the LSTM's n steps run one after another\n"
-                   "(a fused cuDNN kernel makes each step cheap at small d).\n"
-                   "Flat parts: kernel-launch overhead, not arithmetic.")
-        else:
-            why = ("One CPU thread is about one parallel unit, so time follows\n"
-                   "work, as in the P = 2 curves: the LSTM can be the faster\n"
-                   "layer here. On a GPU its n dependent steps set its time.")
-        why = fact + "\n" + why
-        ax.text(0.02, 0.97, why, transform=ax.transAxes, va="top", fontsize=8.5, color=theme.muted)
-        ax.legend(loc="lower right")
-        ax.set_title(f"Measured on {dev}: batch {data['batch']}, d = {data['d']}\n"
-                     "(wall clock: these numbers change from run to run)")
-        fig.tight_layout()
-        return fig
+    handles = [Line2D([], [], color=theme.color(i), marker="o", ms=4, label=NAMES[k]) for i, k in enumerate(ARCHS)]
+    sp = data["speedup_small_to_large_p"]
+    fig.suptitle(
+        f"One layer of width d = {d}, one sequence. From {data['p_small']} to {data['p_large']:,} units the LSTM's time\n"
+        f"falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
+        f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.962))
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.966), ncol=3, fontsize=9)
+    return fig
 
-    return draw
+
+def draw_measured(theme, data: dict):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    ns, dev = data["n"], data["device"]
+    fig, ax = plt.subplots(figsize=(7.2, 5.2))
+    for i, key in enumerate(ARCHS):
+        ax.plot(ns, data["measured_ms"][key], "o-", color=theme.color(i), ms=4, label=NAMES[key])
+        ax.plot(ns, data["work_predicted_ms"][key], "--", color=theme.color(i), lw=1, alpha=0.8)
+    ax.plot([], [], "--", color=theme.fg, lw=1, label=f"work ÷ one fitted rate ({data['fitted_gflops']:.2g} GFLOP/s)")
+    _log_y(ax)
+    _log2_axis(ax, ns)
+    ax.set_xlabel("sequence length n (tokens)")
+    ax.set_ylabel("forward + backward time (ms, median)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
+    ms = {k: data["measured_ms"][k][-1] for k in ARCHS}
+    ax.set_title(f"Measured on {dev}: batch {data['batch']}, d = {data['d']} (wall clock: changes from run to run)\n"
+                 f"at n = {ns[-1]}: LSTM {ms['rnn']:.3g} ms, attention {ms['attention']:.3g} ms, scan {ms['linear_scan']:.3g} ms",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------
+# Headline numbers and entry point.
+# ----------------------------------------------------------------------------------------------
+
+
+def phenomenon(data: dict) -> list[Claim]:
+    n, d = data["n"], data["d"]
+    span, work, sp = data["span"], data["work"], data["speedup_small_to_large_p"]
+    slope = [(span["rnn"][i + 1] - span["rnn"][i]) / (n[i + 1] - n[i]) for i in range(len(n) - 1)]
+    step_att = [b - a for a, b in zip(span["attention"], span["attention"][1:])]
+    step_scan = [b - a for a, b in zip(span["linear_scan"], span["linear_scan"][1:])]
+    large = data["implied_time"][f"P={data['p_large']}"]
+    cross = data["crossover_n"][f"P={data['p_large']}"]
+    ratio = [a / r for a, r in zip(work["attention"], work["rnn"])]
+    return [
+        Claim("LSTM span grows linearly: log₂d + 7 more steps per token", f"{min(slope):g}–{max(slope):g}",
+              all(math.isclose(s, math.ceil(math.log2(d)) + 7) for s in slope)),
+        Claim("attention span grows as log n: +3 per doubling", ",".join(f"{s:g}" for s in step_att), all(s == 3 for s in step_att)),
+        Claim("linear scan span (span.linear_scan) grows as log n: +4 per doubling",
+              ",".join(f"{s:g}" for s in step_scan), all(s == 4 for s in step_scan)),
+        Claim("attention does more work than the LSTM once n ≥ 4d (and less when n ≤ d)",
+              f"{ratio[0]:.2f} … {ratio[-1]:.2f}",
+              all(r > 1 for r, k in zip(ratio, n) if k >= 4 * d) and all(r < 1 for r, k in zip(ratio, n) if k <= d)),
+        Claim(f"2 → {data['p_large']:,} units: attention speeds up more than the LSTM at every n",
+              f"{min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}× vs {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×",
+              all(a > r for a, r in zip(sp["attention"], sp["rnn"]))),
+        Claim(f"on {data['p_large']:,} units attention beats the LSTM up to the crossover n (reported)", str(cross), None),
+        Claim(f"on {data['p_large']:,} units the linear scan is faster than the LSTM at every n",
+              f"{large['linear_scan'][-1]:.3g} vs {large['rnn'][-1]:.3g} at n = {n[-1]}",
+              all(s < r for s, r in zip(large["linear_scan"], large["rnn"]))),
+        Claim("measured times are finite and positive", data["device"],
+              all(math.isfinite(t) and t > 0 for k in ARCHS for t in data["measured_ms"][k])),
+    ]
 
 
 def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     ns = [2**k for k in range(cfg.log2_n_min, cfg.log2_n_max + 1)]
     n_arr = np.array(ns, dtype=np.int64)
-    wr, sr = rnn_counts(n_arr, cfg.d)
-    wa, sa = attention_counts(n_arr, cfg.d)
-    implied = {
-        f"P={p}": {"rnn": brent_time(wr, sr, p), "attention": brent_time(wa, sa, p)} for p in (cfg.p_small, cfg.p_large)
-    }
+    counts = {name: COUNTS[name](n_arr, cfg.d) for name in ARCHS}  # name -> (work, span)
+    implied = {f"P={p}": {name: brent_time(*counts[name], p) for name in ARCHS} for p in (cfg.p_small, cfg.p_large)}
+    measured = measure(cfg, ns, device)
+    # One rate for every layer and length: the median of (FLOPs of a forward+backward pass) / ms,
+    # with backward counted as twice the forward.
+    flops = {k: 3 * cfg.batch * v for k, v in measured_work(n_arr, cfg.d).items()}
+    rate = statistics.median(flops[k][i] / measured[k][i] for k in ARCHS for i in range(len(ns)))  # FLOPs per ms
     data = {
         "n": ns,
         "d": cfg.d,
         "p_small": cfg.p_small,
         "p_large": cfg.p_large,
         "batch": cfg.batch,
-        "span": {"rnn": sr, "attention": sa},
-        "sequential_ops": {"rnn": n_arr, "attention": [4] * len(ns)},
-        "work": {"rnn": wr, "attention": wa},
+        "span": {name: counts[name][1] for name in ARCHS},
+        "work": {name: counts[name][0] for name in ARCHS},
+        "sequential_ops": {"rnn": n_arr, "attention": [4] * len(ns), "linear_scan": 2 * np.ceil(np.log2(n_arr)) + 1},
+        "max_path_length": max_path_length(n_arr),
         "implied_time": implied,
         "speedup_small_to_large_p": {
-            k: implied[f"P={cfg.p_small}"][k] / implied[f"P={cfg.p_large}"][k] for k in ("rnn", "attention")
+            name: implied[f"P={cfg.p_small}"][name] / implied[f"P={cfg.p_large}"][name] for name in ARCHS
         },
         "crossover_n": {f"P={p}": crossover_n(cfg.d, p) for p in (cfg.p_small, cfg.p_large)},
-        "measured_ms": measure(cfg, ns, device),
+        "measured_ms": measured,
+        "work_predicted_ms": {k: flops[k] / rate for k in ARCHS},
+        "fitted_gflops": rate * 1e3 / 1e9,
         "device": device_label(device),
     }
-    data = {k: (v if not isinstance(v, np.ndarray) else v.tolist()) for k, v in data.items()}
-    save_figure(draw_span(data), out_dir, "span")
-    save_figure(draw_measured(data), out_dir, "measured")
+    data = to_plain(data)  # lists and floats: the figures and the tests read the same numbers as data.json
+    save_figure(lambda t: draw_span(t, data), out_dir, "span")
+    save_figure(lambda t: draw_measured(t, data), out_dir, "measured")
     write_data(out_dir, data)
     return data
 
