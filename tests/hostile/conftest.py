@@ -277,7 +277,7 @@ def processes_of(folder: Path) -> list[psutil.Process]:
 def no_orphans(tmp_path: Path) -> Iterator[None]:
     """No process started by the case (a demo, anything it forked) runs once the case is over."""
     yield
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 5
     left = processes_of(tmp_path)
     while left and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -170,6 +170,7 @@ def test_no_payload_reaches_the_html_or_the_feed_unescaped(built: Project) -> No
     assert "<img src=x onerror=alert('title')>" in titles, titles
 
 
+@pytest.mark.browser
 def test_no_injected_script_runs_in_chromium(built: Project, browser) -> None:
     context = browser.new_context()
     dialogs: list[str] = []

@@ -125,7 +125,7 @@ def test_a_demo_can_write_only_inside_its_own_folder(project: Project) -> None:
     assert set(entry.manifest["files"]) == {"main-light.svg", "main-dark.svg", "data.json", "log.txt", "source.py"}
 
 
-def _gone(pids: list[int], within: float = 3.0) -> list[int]:
+def _gone(pids: list[int], within: float = 5.0) -> list[int]:
     deadline = time.monotonic() + within
     while True:
         alive = []
@@ -171,7 +171,7 @@ def test_a_demo_over_the_memory_limit_is_stopped_with_a_clear_message(project: P
     params = " with in_child-True" if in_child else ""
     expected = f"demo 'hog'{params} failed (used by docs/hog.md): used more than 0.5 GiB of memory (extra.demos.memory); lower its parameters or raise the limit"
     assert any(line.startswith(expected) for line in built.lines), built.text
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 45  # stopped at 0.5 GiB, long before the 60 s timeout
     assert _gone([p.pid for p in processes_of(project.root)]) == []
 
 
