@@ -360,10 +360,10 @@ def draw_span(theme, data: dict):
         f"One layer of width d = {d}, one sequence. From {data['p_small']} to {data['p_large']:,} units the LSTM's time\n"
         f"falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
         f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×",
-        fontsize=11,
+        fontsize=11, y=0.995, va="top",
     )
     fig.tight_layout(rect=(0, 0, 1, 0.962))
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.966), ncol=3, fontsize=9)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.968), ncol=3, fontsize=9)
     return fig
 
 
