@@ -5,7 +5,7 @@ STAMP   := .venv/.installed
 ASSETS  := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site serve test bench demos check clean
+.PHONY: site serve test bench science demos check clean
 
 $(PY):
 	python3 -m venv .venv
@@ -40,6 +40,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PIP) install -q -e '.[test,bench]'
 	$(PY) -m bench
+
+# Every demo at seeds 0-3 (through the runner and its cache); writes bench/SCIENCE.md.
+science: $(STAMP)
+	$(PY) -m bench.science
 
 clean:
 	rm -rf site .cache .demos-cache
