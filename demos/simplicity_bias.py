@@ -333,7 +333,7 @@ def phenomenon(data: dict) -> list[Claim]:
     ratio = {t: np.array(align["ratio_empirical_to_theory"][t]) for t in TASKS}
     return [
         Claim("every MLP learns every frequency, each strictly later than the one below it",
-              " | ".join(",".join(str(s) for s in m) for m in per_model), ordered),
+              "; ".join(",".join(str(s) for s in m) for m in per_model), ordered),
         Claim(f"median learned-at of k = {ks[-1]} ≥ 3× that of k = {ks[0]}", f"{first} → {last}",
               first is not None and last is not None and last >= 3 * max(first, 1)),
         Claim("0/1 has more power in the top 5 kernel modes than 8/9 (C at ρ = 5)", f"{c01[4]:.2f} vs {c89[4]:.2f}",
