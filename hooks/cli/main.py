@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demos.add_argument("--force", action="store_true", help="run even when cached")
     p_demos.add_argument("--jobs", type=_jobs, default=None, help="parallel processes (default: one per core)")
     p_demos.add_argument("--device", default=None, help="auto, cpu or cuda")
+    p_demos.add_argument("--pull", action="store_true", help="fetch the planned runs missing here from the remote cache (runs nothing)")
+    p_demos.add_argument("--push", action="store_true", help="upload the planned runs the remote cache lacks (runs nothing)")
     return parser
 
 
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demos":
             from hooks.cli.demos import cmd_demos
 
-            return cmd_demos(root, args.names, args.force, args.jobs, args.device)
+            return cmd_demos(root, args.names, args.force, args.jobs, args.device, pull=args.pull, push=args.push)
         if args.command == "new":
             from hooks.cli.new import cmd_new
 

@@ -42,6 +42,11 @@ class Settings:
     device: str = "auto"  # what the machine offers demos: auto, cpu or cuda
     memory_gib: float = 4.0  # per demo process (and everything it starts)
     docs_dir: Path | None = None
+    remote: str | None = None  # fsspec URL of a shared cache (extra.demos.remote, DEMOS_REMOTE)
+    remote_options: dict[str, Any] = field(default_factory=dict)  # fsspec options (extra.demos.remote_options)
+    remote_readonly: bool = False  # pull but never push (DEMOS_REMOTE_READONLY=1, e.g. for pull requests)
+    executor: str = "local"  # "local" (a process pool here) or "dask://HOST:PORT" (extra.demos.executor, DEMOS_EXECUTOR)
+    worker: str = ""  # where runs happen when that is not this build (a Dask worker's address), for the manifest
 
     @property
     def workers(self) -> int:
@@ -107,6 +112,17 @@ class Settings:
         foreign = ownership_problem(cache_dir)
         if foreign:  # refused before anything runs, so `notes check` says what the build would
             raise refuse(f"({cache_dir}) {foreign}")
+        remote = os.environ.get("DEMOS_REMOTE") or section.text("remote", None) or None
+        remote_options = section.mapping("remote_options")
+        executor = os.environ.get("DEMOS_EXECUTOR") or section.text("executor", "local") or "local"
+        executor_source = "DEMOS_EXECUTOR" if os.environ.get("DEMOS_EXECUTOR") else None
+        if executor != "local" and not executor.startswith("dask://"):
+            message = f"must be 'local' or 'dask://HOST:PORT' (a Dask scheduler), not {executor!r}"
+            raise ConfigError(f"DEMOS_EXECUTOR {message}") if executor_source else section.error("executor", message)
+        if executor != "local" and not remote:
+            raise section.error("executor", (
+                f"is {executor}, which runs demos on other machines that hand their results over through a shared "
+                "cache: set extra.demos.remote (or DEMOS_REMOTE) to an fsspec URL, e.g. s3://bucket/demos"))
         return cls(
             project_root=root,
             demos_dir=root / "demos",
@@ -116,6 +132,10 @@ class Settings:
             device=requested.lower(),
             memory_gib=memory,
             docs_dir=docs,
+            remote=remote,
+            remote_options=dict(remote_options),
+            remote_readonly=os.environ.get("DEMOS_REMOTE_READONLY", "") not in ("", "0"),
+            executor=executor,
         )
 
 
@@ -274,7 +294,7 @@ def plan_jobs(
             device = job_device(spec, machine)
             key = cache_key(spec, params, device, versions, settings.project_root)
             timeout = spec.timeout_s or settings.timeout_s
-            runnable = not (device == "cuda" and machine != "cuda")
+            runnable = not (device == "cuda" and machine != "cuda") or settings.executor != "local"  # a cluster may have GPUs
             job = jobs[(spec.name, pid)] = Job(spec, params, overrides, pid, key, device, timeout, runnable=runnable)
         if page and page not in job.pages:
             job.pages.append(page)

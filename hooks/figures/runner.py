@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress as _quiet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Literal
@@ -35,8 +36,9 @@ from filelock import FileLock
 
 from hooks.figures.cache import CacheError, DemoCache, Entry, os_error_text
 from hooks.figures.plan import Job, Settings
+from hooks.figures.remote import RemoteCache, open_remote
 
-Status = Literal["cached", "ran", "failed", "needs-gpu"]
+Status = Literal["cached", "pulled", "ran", "failed", "needs-gpu"]
 LOG_TAIL_LINES = 6
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # one figure or data.json larger than this is a mistake
 THEMES = ("light", "dark")
@@ -52,6 +54,7 @@ class Result:
     error: str = ""  # one line: what went wrong
     detail: str = ""  # the last lines of the traceback, paths relative to the project
     seconds: float = 0.0  # wall time spent in this call (0 when cached)
+    remote_problems: list[str] = field(default_factory=list)  # what went wrong with the shared cache, one line each
 
     @property
     def shown(self) -> Entry | None:
@@ -287,6 +290,8 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
             "versions": info["versions"],
             "torch_threads": info.get("torch_threads"),
             "sandbox": info.get("sandbox", "none"),
+            "host": socket.gethostname(),
+            "worker": settings.worker,
             "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         entry = cache.commit(tmp, job.name, job.key, manifest, replace=replace)
@@ -301,15 +306,22 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
             pass
 
 
-def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False) -> Result:
-    """Serve a job from the cache, or run it under its key's lock (a second build waits, then reuses)."""
+def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False, remote: RemoteCache | None = None) -> Result:
+    """Serve a job from the local cache, else from the remote one, else run it under its key's lock
+    (a second build waits, then reuses) and push the new entry to the remote cache."""
+    problems: list[str] = []
     if not force:
         entry = cache.lookup(job.name, job.key)
         if entry is not None:
             return Result(job, "cached", entry=entry)
+        if remote is not None:
+            entry, moved = remote.pull(job.name, job.key, cache)
+            problems += moved.problems
+            if entry is not None:
+                return Result(job, "pulled", entry=entry)
     if not job.runnable:
         stale = cache.last_good(job.name, job.params_id)
-        return Result(job, "needs-gpu", stale=stale, error=f"needs a GPU run: notes demos {job.name} --device cuda")
+        return Result(job, "needs-gpu", stale=stale, error=f"needs a GPU run: notes demos {job.name} --device cuda", remote_problems=problems)
     try:
         with FileLock(str(cache.lock_path(job.key))):
             if not force:
@@ -319,6 +331,12 @@ def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False)
             result = _run_one(job, settings, cache, replace=force)
     except OSError as exc:
         result = Result(job, "failed", error=f"could not run: {os_error_text(exc)} (in {cache.root} or the system's temporary folder)")
+    result.remote_problems = problems
+    if result.status == "ran" and remote is not None and not remote.readonly:
+        try:
+            result.remote_problems += remote.push(result.entry).problems
+        except OSError as exc:
+            result.remote_problems.append(f"remote cache {remote.url}: the new entry of {job.name} [{job.params_id}] could not be pushed ({exc})")
     if result.status == "failed":
         result.stale = cache.last_good(job.name, job.params_id, exclude_key=job.key) or cache.lookup(job.name, job.key)
     return result
@@ -331,7 +349,8 @@ def run_jobs(
     force: bool = False,
     on_result: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    """Run every job (cached ones cost a lookup), up to ``settings.workers`` processes at once.
+    """Run every job (cached ones cost a lookup), up to ``settings.workers`` processes at once, or
+    on a Dask cluster (``settings.executor``); entries come from and go to the remote cache when one is set.
 
     The cache folder is checked, created and cleaned only when something has to run, so a build
     whose every figure is cached works from a read-only cache.
@@ -347,21 +366,27 @@ def run_jobs(
                 on_result(results[-1])
         else:
             todo.append(job)
-    if any(job.runnable for job in todo):
-        cache.ensure_writable()
-        cache.clean_tmp()
     if todo:
+        remote = open_remote(settings.remote, settings.remote_options, settings.remote_readonly)
+        if any(job.runnable for job in todo) or remote is not None:
+            cache.ensure_writable()
+            cache.clean_tmp()
         # Longest first (by the last known run time) keeps both cores busy to the end.
         def last_seconds(job: Job) -> float:
             prev = cache.last_good(job.name, job.params_id)
             return -(prev.manifest.get("seconds", 0) if prev else 1e9)
 
         todo.sort(key=last_seconds)
-        with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo)))) as pool:
-            for result in pool.map(lambda j: run_job(j, settings, cache, force), todo):
-                results.append(result)
-                if on_result:
-                    on_result(result)
+        if settings.executor.startswith("dask://"):
+            from hooks.figures.dask_executor import run_on_dask
+
+            results += run_on_dask(todo, settings, cache, remote, force, on_result)
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(todo)))) as pool:
+                for result in pool.map(lambda j: run_job(j, settings, cache, force, remote), todo):
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
     order = {id(j): i for i, j in enumerate(jobs)}
     return sorted(results, key=lambda r: order[id(r.job)])
 
@@ -381,7 +406,7 @@ def failure_summary(results: Iterable[Result]) -> list[str]:
 
 
 def counts(results: Iterable[Result]) -> dict[str, int]:
-    out = {"ran": 0, "cached": 0, "failed": 0, "needs-gpu": 0}
+    out = {"ran": 0, "cached": 0, "pulled": 0, "failed": 0, "needs-gpu": 0}
     for r in results:
         out[r.status] += 1
     return out

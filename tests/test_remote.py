@@ -1,0 +1,294 @@
+"""The shared demo cache against real servers: an S3-compatible server (moto's standalone server) and a
+file:// folder started here on 127.0.0.1, and a Dask scheduler with two workers for the executor."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_demo_hooks import FIXTURE, REPO, do_build, soup
+
+pytest.importorskip("fsspec")
+
+BUCKET = "demo-cache"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, what: str, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited at start with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"{what} did not listen on 127.0.0.1:{port} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3 server on 127.0.0.1, with credentials in the environment as a user sets them."""
+    pytest.importorskip("s3fs")
+    pytest.importorskip("moto")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(port, proc, "moto_server")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(BUCKET)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def project(root: Path, remote: str, **demos) -> Path:
+    """A copy of the fake demo project whose mkdocs.yml names ``remote``."""
+    shutil.copytree(FIXTURE, root)
+    settings = {"cache_dir": ".demos-cache", "timeout": 60, "jobs": 2, "remote": remote, **demos}
+    lines = "\n".join(f"    {k}: {json.dumps(v)}" for k, v in settings.items())
+    (root / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        site_name: Tiny
+        site_url: https://example.invalid/tiny/
+        theme: {{name: material, font: false}}
+        hooks: [{REPO / "hooks" / "mkdocs_site.py"}, {REPO / "hooks" / "mkdocs_demos.py"}]
+        markdown_extensions: [attr_list, md_in_html]
+        extra:
+          demos:
+        """) + lines + "\n")
+    return root
+
+
+def notes(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hooks.cli.main", *args], cwd=root, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def figures(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root / "site").as_posix(): p.read_bytes() for p in (root / "site" / "demos").rglob("*.svg")}
+
+
+def test_a_second_copy_builds_from_s3_with_no_run_and_the_same_figures(tmp_path, s3_server, caplog) -> None:
+    remote = f"s3://{BUCKET}/{tmp_path.name}"
+    first = project(tmp_path / "laptop", remote)
+    run = notes(first, "demos", "ok", "standalone")
+    assert run.returncode == 0, run.stderr
+    assert "3 ran" in run.stdout
+    do_build(first)
+    second = project(tmp_path / "ci", remote)
+    pulled = notes(second, "demos", "ok", "standalone")
+    assert "0 ran, 0 cached, 0 failed, 3 pulled" in pulled.stdout, pulled.stdout + pulled.stderr
+    caplog.set_level("INFO")
+    do_build(second)  # every run is local now: nothing to pull or run
+    assert figures(second) == figures(first) and figures(first)
+    assert soup(second).select_one("figure.kb-demo .kb-provenance") is not None
+
+
+def test_a_build_with_an_empty_cache_pulls_from_a_shared_folder_instead_of_running(tmp_path, caplog) -> None:
+    remote = (tmp_path / "shared").as_uri()
+    first = project(tmp_path / "a", remote)
+    do_build(first)  # the build runs what is missing and pushes it
+    caplog.clear()
+    caplog.set_level("INFO")
+    second = project(tmp_path / "b", remote)
+    do_build(second)
+    assert "0 ran" in caplog.text and "pulled from the remote cache" in caplog.text
+    assert figures(second) == figures(first)
+
+
+def _entry_objects(shared: Path, demo: str) -> tuple[Path, dict]:
+    [manifest] = list((shared / "entries" / demo).glob("*.json"))
+    return manifest, json.loads(manifest.read_text())
+
+
+def test_a_corrupt_remote_object_is_reported_ignored_and_replaced_by_the_next_run(tmp_path) -> None:
+    shared = tmp_path / "shared"
+    first = project(tmp_path / "a", shared.as_uri())
+    assert notes(first, "demos", "standalone").returncode == 0
+    manifest, data = _entry_objects(shared, "standalone")
+    digest = data["files"]["main-light.svg"]
+    obj = shared / "objects" / digest[:2] / digest
+    obj.write_bytes(b"<svg>tampered</svg>")
+    second = project(tmp_path / "b", shared.as_uri())
+    out = notes(second, "demos", "standalone")
+    assert out.returncode == 0, out.stderr
+    assert "ran     standalone [default]" in out.stdout
+    [line] = [l for l in out.stderr.splitlines() if "does not match its checksum" in l]
+    # both themes of this fake figure have the same bytes, so one object serves both file names
+    assert line.startswith(f"remote cache {shared.as_uri()}: main-") and " of standalone [" in line and line.endswith("ignored, running it here")
+    assert hashlib.sha256(obj.read_bytes()).hexdigest() == digest  # the new run's push replaced the bad object
+    third = project(tmp_path / "c", shared.as_uri())
+    assert "1 pulled" in notes(third, "demos", "standalone").stdout
+
+
+def test_a_damaged_manifest_is_one_line_and_a_rerun(tmp_path) -> None:
+    shared = tmp_path / "shared"
+    assert notes(project(tmp_path / "a", shared.as_uri()), "demos", "standalone").returncode == 0
+    manifest, _ = _entry_objects(shared, "standalone")
+    manifest.write_text("{not json")
+    out = notes(project(tmp_path / "b", shared.as_uri()), "demos", "standalone")
+    assert "ran     standalone" in out.stdout
+    assert sum("manifest of standalone" in l and "is damaged" in l for l in out.stderr.splitlines()) == 1
+
+
+PUSH_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from hooks.figures.cache import DemoCache
+    from hooks.figures.remote import RemoteCache
+    cache_dir, url, key, pause = Path(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+    remote = RemoteCache(url)
+    real_write = remote._write
+    def slow_write(path, data):
+        real_write(path, data)
+        print("wrote", path, flush=True)
+        time.sleep(pause)
+    remote._write = slow_write
+    remote.push(DemoCache(cache_dir).lookup("standalone", key))
+    print("done", flush=True)
+""")
+
+
+def _push(cache: Path, url: str, key: str, pause: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PUSH_SCRIPT, str(cache), url, key, str(pause)], cwd=REPO,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def _key_of(root: Path) -> str:
+    [entry] = list((root / ".demos-cache" / "entries" / "standalone").iterdir())
+    return entry.name
+
+
+def test_a_push_killed_midway_leaves_no_entry(tmp_path) -> None:
+    local = project(tmp_path / "a", (tmp_path / "unused").as_uri())
+    assert notes(local, "demos", "standalone").returncode == 0
+    shared = tmp_path / "shared"
+    proc = _push(local / ".demos-cache", shared.as_uri(), _key_of(local), pause=30)
+    assert proc.stdout.readline().startswith("wrote")  # one object is up, the rest and the manifest are not
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (shared / "entries").exists() or not any((shared / "entries").rglob("*.json"))
+    other = project(tmp_path / "b", shared.as_uri())
+    out = notes(other, "demos", "standalone")
+    assert "ran     standalone" in out.stdout and out.stderr.count("remote cache") == 0
+
+
+def test_two_pushes_of_one_key_at_once_leave_one_complete_entry(tmp_path) -> None:
+    a = project(tmp_path / "a", (tmp_path / "unused").as_uri())
+    b = project(tmp_path / "b", (tmp_path / "unused").as_uri())
+    for root in (a, b):
+        assert notes(root, "demos", "standalone").returncode == 0
+    key = _key_of(a)
+    assert _key_of(b) == key
+    # The two runs made different bytes for one file (as a timing figure would): both pushes interleave.
+    (b / ".demos-cache/entries/standalone" / key / "log.txt").write_text("another machine's log\n")
+    manifest = b / ".demos-cache/entries/standalone" / key / "manifest.json"
+    m = json.loads(manifest.read_text())
+    m["files"]["log.txt"] = hashlib.sha256(b"another machine's log\n").hexdigest()
+    manifest.write_text(json.dumps(m))
+    shared = tmp_path / "shared"
+    procs = [_push(root / ".demos-cache", shared.as_uri(), key, pause=0.2) for root in (a, b)]
+    for p in procs:
+        p.communicate(timeout=60)
+        assert p.returncode == 0
+    pulled = notes(project(tmp_path / "c", shared.as_uri()), "demos", "standalone")
+    assert "1 pulled" in pulled.stdout and "remote cache" not in pulled.stderr, pulled.stderr
+
+
+def test_readonly_remote_pulls_but_never_pushes_and_push_pull_sync(tmp_path) -> None:
+    shared = tmp_path / "shared"
+    local = project(tmp_path / "a", shared.as_uri())
+    out = notes(local, "demos", "ok", env={"DEMOS_REMOTE_READONLY": "1"})
+    assert "2 ran" in out.stdout and not shared.exists()
+    pushed = notes(local, "demos", "ok", "--push")
+    assert pushed.returncode == 0 and "2 entries" in pushed.stdout
+    again = notes(local, "demos", "ok", "--push")
+    assert "0 entries" in again.stdout  # already there
+    other = project(tmp_path / "b", shared.as_uri())
+    fetched = notes(other, "demos", "ok", "--pull")
+    assert fetched.returncode == 0 and "2 entries" in fetched.stdout
+    assert "2 cached" in notes(other, "demos", "ok").stdout
+
+
+def test_no_remote_imports_nothing(tmp_path) -> None:
+    root = project(tmp_path / "a", "")
+    code = "import sys; from hooks.cli.main import main; main(['demos', 'standalone']); print('fsspec' in sys.modules, 'distributed' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False False", out.stdout + out.stderr
+
+
+def test_an_executor_without_a_remote_is_a_clear_error(tmp_path) -> None:
+    root = project(tmp_path / "a", "", executor="dask://127.0.0.1:8786")
+    out = notes(root, "demos")
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("notes demos: mkdocs.yml:") and "set extra.demos.remote" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A Dask scheduler and two single-thread workers, each its own process, on 127.0.0.1."""
+    pytest.importorskip("distributed")
+    port = _free_port()
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--dashboard-address", ":0", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _wait_port(port, scheduler, "dask scheduler")
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
+                                 "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
+    from distributed import Client
+
+    with Client(f"127.0.0.1:{port}", timeout="30s") as client:
+        client.wait_for_workers(2, timeout=60)
+    try:
+        yield f"dask://127.0.0.1:{port}"
+    finally:
+        for p in workers + [scheduler]:
+            p.terminate()
+        for p in workers + [scheduler]:
+            p.wait(timeout=30)
+
+
+def test_runs_fan_out_over_dask_workers_and_come_back_through_the_remote(tmp_path, dask_cluster) -> None:
+    shared = tmp_path / "shared"
+    root = project(tmp_path / "a", shared.as_uri(), executor=dask_cluster)
+    page = root / "docs" / "index.md"
+    page.write_text(page.read_text() + "\n!demo[Slow one](standalone/main?sleep=1.5)\n\n!demo[Slow two](standalone/main?sleep=1.6)\n")
+    out = notes(root, "demos", "ok", "standalone", "fails")
+    assert out.returncode == 1, out.stdout + out.stderr  # 'fails' fails on its worker, named as locally
+    assert "FAILED  fails [default]: ValueError: the loss diverged at step 7" in out.stdout
+    assert "5 ran" in out.stdout
+    manifests = [json.loads(p.read_text()) for p in (root / ".demos-cache" / "entries").rglob("manifest.json")]
+    workers = {m["worker"] for m in manifests}
+    assert len(manifests) == 5 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert len(workers) == 2, "both workers took runs"
+    do_build(root)
+    runs = soup(root, "demo-runs/index.html").get_text(" ")
+    assert "tcp://127.0.0.1:" in runs
