@@ -6,7 +6,8 @@ Python-Markdown renders:
 
 * fenced code (``` and ~~~, also inside block quotes and lists), indented code blocks (four spaces
   after a blank line, except where the indented block continues a list, an admonition, a footnote
-  or a content tab), display math (``$$ ... $$`` and ``\\[ ... \\]``), and the fence lines themselves;
+  or a content tab), display math (``$$ ... $$`` and ``\\[ ... \\]``, also inside block quotes and
+  callouts), and the fence lines themselves;
 * inline code spans and inline math (``$...$`` by Pandoc's rule, so "costs $5 and $10" stays text;
   ``\\(...\\)``; ``$$...$$`` within a line);
 * Obsidian's private comments ``%%...%%`` (inline or over several lines), removed by
@@ -19,7 +20,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterator, Literal
+from typing import Callable, Iterable, Iterator, Literal
 
 LineKind = Literal["text", "blank", "fence", "code", "indented", "math"]
 
@@ -138,24 +139,22 @@ def protected_spans(line: str) -> list[tuple[int, int]]:
 def strip_comments(text: str) -> str:
     """``text`` without Obsidian's ``%%private comments%%``; line breaks are kept, so line numbers hold.
 
-    ``%%`` inside code is text. A comment left open runs to the end of the file, as in Obsidian.
+    ``%%`` inside code (fenced, indented or a code span) and display math is text. A comment is
+    removed before its line is classified, so a fence or a heading inside a comment means nothing.
+    A comment left open runs to the end of the file, as in Obsidian.
     """
     if "%%" not in text:
         return text
-    lines = text.split("\n")
-    kinds = scan("\n".join(lines)).kinds
+    classifier = _Classifier()
     out = []
     in_comment = False
-    for line, kind in zip(lines, kinds):
-        if kind in ("fence", "code", "indented") and not in_comment:
+    for line in text.split("\n"):
+        if not in_comment and ("%%" not in line or classifier.protects(line)):
+            classifier.feed(line)
             out.append(line)
             continue
-        if "%%" not in line:
-            out.append("" if in_comment else line)
-            continue
-        spans = code_spans(line) if not in_comment else []
-        kept, position = [], 0
-        search = 0
+        kept, position, search = [], 0, 0
+        spans = code_spans(line)
         while True:
             found = line.find("%%", search)
             while found != -1 and not in_comment and _inside(found, spans):
@@ -171,7 +170,9 @@ def strip_comments(text: str) -> str:
         if not in_comment:
             kept.append(line[position:])
         line = "".join(kept)
-        out.append(line.rstrip() if line.strip() else "")
+        line = line.rstrip() if line.strip() else ""
+        classifier.feed(line)
+        out.append(line)
     return "\n".join(out)
 
 
@@ -191,6 +192,7 @@ class Scan:
 
     lines: list[str]
     kinds: list[LineKind]
+    unclosed_math: int | None = None  # first line of display math that is never closed (it runs to the end)
 
     def text_lines(self) -> Iterator[int]:
         """Indices of the lines that hold prose (not code, math, fences or blank lines)."""
@@ -251,71 +253,142 @@ def _heading(level: int, text: str, line: int) -> Heading:
     return Heading(level, text, line, explicit)
 
 
+class _Classifier:
+    """The line-by-line state machine behind :func:`scan`: feed it lines in order, it says each line's kind.
+
+    :func:`strip_comments` drives it too, so that a comment is removed before the line it is on is
+    classified (a fence inside a comment opens nothing) and ``%%`` inside code is left alone.
+    """
+
+    def __init__(self) -> None:
+        self.fence: tuple[str, int] | None = None  # (character, length) of the open fence
+        self.math_close: str | None = None  # closing delimiter of an open display-math block
+        self.in_indented = False
+        self.container = False  # the last block at the margin was a list, admonition, footnote or tab
+        self.previous_blank = True
+        self.lines = 0  # lines fed so far
+        self.math_start = 0  # index of the line that opened the display math still open
+
+    def protects(self, raw: str) -> bool:
+        """Whether ``raw``, if it came next, would be code, a fence or math (where ``%%`` is text)."""
+        if self.fence is not None or self.math_close is not None:
+            return True
+        line = raw.rstrip("\r")
+        if not line.strip():
+            return False
+        indent = _indent(line)
+        if indent >= 4 and (self.in_indented or (self.previous_blank and not self.container)):
+            return True
+        m = FENCE_RE.match(line)
+        return bool(m and not (m.group("fence")[0] == "`" and "`" in m.group("info")))
+
+    def feed(self, raw: str) -> LineKind:
+        kind = self._kind(raw)
+        self.lines += 1
+        return kind
+
+    def _kind(self, raw: str) -> LineKind:
+        line = raw.rstrip("\r")
+        stripped = line.strip()
+        if self.fence is not None:
+            m = FENCE_RE.match(line)
+            if m and m.group("fence")[0] == self.fence[0] and len(m.group("fence")) >= self.fence[1] and not m.group("info").strip():
+                self.fence = None
+                return "fence"
+            return "code"
+        if self.math_close is not None:
+            if _quote_content(stripped).rstrip().endswith(self.math_close):
+                self.math_close = None
+            return "math"
+        if not stripped:
+            self.previous_blank = True
+            return "blank"
+        indent = _indent(line)
+        if self.in_indented and indent >= 4:
+            self.previous_blank = False
+            return "indented"
+        self.in_indented = False
+        if indent >= 4 and self.previous_blank and not self.container:
+            self.in_indented = True
+            self.previous_blank = False
+            return "indented"
+        m = FENCE_RE.match(line)
+        if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
+            self.fence = (m.group("fence")[0], len(m.group("fence")))
+            self.previous_blank = False
+            return "fence"
+        content = _quote_content(stripped)  # display math may open inside a block quote or callout
+        opener = next((d for d in DISPLAY_MATH_OPEN if content.startswith(d)), None)
+        if opener is not None:
+            rest = content[len(opener):].rstrip()
+            close = DISPLAY_MATH_CLOSE[opener]
+            if close not in rest:  # a block: runs to the line that ends with the closing delimiter
+                self.math_close = close
+                self.math_start = self.lines
+                self.previous_blank = False
+                return "math"
+            if rest.endswith(close) and rest.index(close) == len(rest) - len(close):
+                self.previous_blank = False
+                return "math"  # $$ x $$ alone on its line
+        if indent < 4:
+            self.container = bool(LIST_ITEM_RE.match(line) or CONTAINER_RE.match(line)) or (self.container and not self.previous_blank)
+        self.previous_blank = False
+        return "text"
+
+
+QUOTE_PREFIX_RE = re.compile(r"^(?:[ ]{0,3}>[ ]?)+")
+
+
+def _quote_content(stripped: str) -> str:
+    """A stripped line without its block-quote markers ('> > x' -> 'x')."""
+    if not stripped.startswith(">"):
+        return stripped
+    return QUOTE_PREFIX_RE.sub("", stripped).strip()
+
+
+def line_prefix(line: str) -> str:
+    """The block-quote markers and indentation a line starts with ('> > ', '    '), kept by lines inserted after it."""
+    m = re.match(r"^(?:[ \t]*>)*[ \t]*", line)
+    return m.group(0) if m else ""
+
+
 @functools.lru_cache(maxsize=8192)
 def scan(text: str) -> Scan:
     """Classify every line of ``text`` (see the module docstring for the rules)."""
     lines = text.split("\n")
-    kinds: list[LineKind] = []
-    fence: tuple[str, int] | None = None  # (character, length) of the open fence
-    math_close: str | None = None  # closing delimiter of an open display-math block
-    in_indented = False
-    container = False  # the last block at the margin was a list, admonition, footnote or tab
-    previous_blank = True
-    for raw in lines:
-        line = raw.rstrip("\r")
-        stripped = line.strip()
-        if fence is not None:
-            m = FENCE_RE.match(line)
-            if m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= fence[1] and not m.group("info").strip():
-                fence = None
-                kinds.append("fence")
-            else:
-                kinds.append("code")
-            continue
-        if math_close is not None:
-            kinds.append("math")
-            if stripped.endswith(math_close):
-                math_close = None
-            continue
-        if not stripped:
-            kinds.append("blank")
-            previous_blank = True
-            continue
-        indent = _indent(line)
-        if in_indented and indent >= 4:
-            kinds.append("indented")
-            previous_blank = False
-            continue
-        in_indented = False
-        if indent >= 4 and previous_blank and not container:
-            in_indented = True
-            kinds.append("indented")
-            previous_blank = False
-            continue
-        m = FENCE_RE.match(line)
-        if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
-            fence = (m.group("fence")[0], len(m.group("fence")))
-            kinds.append("fence")
-            previous_blank = False
-            continue
-        opener = next((d for d in DISPLAY_MATH_OPEN if stripped.startswith(d)), None)
-        if opener is not None:
-            rest = stripped[len(opener):]
-            close = DISPLAY_MATH_CLOSE[opener]
-            if close not in rest:  # a block: runs to the line that ends with the closing delimiter
-                math_close = close
-                kinds.append("math")
-                previous_blank = False
+    classifier = _Classifier()
+    kinds = [classifier.feed(line) for line in lines]
+    return Scan(lines, kinds, classifier.math_start if classifier.math_close is not None else None)
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``line[start:end]`` of one line (0-based index) by ``text``, which may hold line breaks."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+def apply_edits(text: str, edits: Iterable[Edit], first_line: int = 0) -> str:
+    """``text`` with ``edits`` applied; an edit's line counts from ``first_line``, the index of ``text``'s
+    first line in the numbering the edits were made in. Of two overlapping edits the first is kept."""
+    lines = text.split("\n")
+    by_line: dict[int, list[Edit]] = {}
+    for edit in edits:
+        index = edit.line - first_line
+        if 0 <= index < len(lines):
+            by_line.setdefault(index, []).append(edit)
+    for index, found in by_line.items():
+        line, pieces, last = lines[index], [], 0
+        for edit in sorted(found):
+            if edit.start < last:
                 continue
-            if rest.rstrip().endswith(close) and rest.index(close) == len(rest.rstrip()) - len(close):
-                kinds.append("math")  # $$ x $$ alone on its line
-                previous_blank = False
-                continue
-        if indent < 4:
-            container = bool(LIST_ITEM_RE.match(line) or CONTAINER_RE.match(line)) or (container and not previous_blank)
-        kinds.append("text")
-        previous_blank = False
-    return Scan(lines, kinds)
+            pieces += [line[last : edit.start], edit.text]
+            last = max(edit.end, edit.start)
+        lines[index] = "".join(pieces) + line[last:]
+    return "\n".join(lines)
 
 
 def rewrite(text: str, pattern: re.Pattern[str], replace: Callable[[int, re.Match[str]], str]) -> str:
@@ -340,7 +413,6 @@ def rewrite(text: str, pattern: re.Pattern[str], replace: Callable[[int, re.Matc
 _WIKILINK = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)(\{[^}]*\})?")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)(\{[^}]*\})?")
-_CODE = re.compile(r"(`+)(.+?)\1")
 _EMPHASIS = re.compile(r"(?<![\w\\])(\*{1,3}|_{1,3}|={2}|~{2})(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _TAG = re.compile(r"<[^>]+>")
 _BACKSLASH = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|=~$])")
@@ -374,9 +446,13 @@ def plain_text(markdown: str) -> str:
     marks, HTML or block ids; math is kept as its TeX source."""
     markdown = _BLOCK_ID.sub("", markdown)
     pieces, last = [], 0
-    for m in _CODE.finditer(markdown):  # code spans are kept as written, everything else is unmarked
-        pieces += [_plain_prose(markdown[last : m.start()]), m.group(2).strip()]
-        last = m.end()
+    code = code_spans(markdown)
+    for start, end in sorted(code + math_spans(markdown, code)):  # code and math are kept, the rest is unmarked
+        kept = markdown[start:end]
+        if kept.startswith("`"):
+            kept = kept.strip("`").strip()
+        pieces += [_plain_prose(markdown[last:start]), kept]
+        last = end
     pieces.append(_plain_prose(markdown[last:]))
     return " ".join("".join(pieces).split())
 

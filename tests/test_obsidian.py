@@ -1,0 +1,154 @@
+"""Obsidian's syntax as pure functions: private comments, math as the scanner sees it, inline tags,
+block ids, and what a page's Markdown must be told before Python-Markdown reads it."""
+from __future__ import annotations
+
+import markdown
+import pytest
+from bs4 import BeautifulSoup
+
+from hooks.kb.obsidian import find_block_ids, find_tags, page_edits, unsupported
+from hooks.markdown import Edit, apply_edits, plain_text, scan, strip_comments
+
+EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "pymdownx.arithmatex", "pymdownx.mark", "pymdownx.tilde",
+              "pymdownx.tasklist", "pymdownx.superfences"]
+CONFIGS = {"pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]}, "pymdownx.tilde": {"subscript": False}}
+
+
+def render(text: str) -> BeautifulSoup:
+    """``text`` as the site renders it: Obsidian's edits first, then Python-Markdown."""
+    edits = page_edits(text, tag_href=lambda tag: f"tags.html#tag-{tag}")
+    html = markdown.markdown(apply_edits(text, edits), extensions=EXTENSIONS, extension_configs=CONFIGS)
+    return BeautifulSoup(html, "html.parser")
+
+
+# --- private comments ------------------------------------------------------------------------------
+
+def test_comments_are_removed_inline_and_over_lines_keeping_line_numbers():
+    text = "a %%secret%% b\n%%\nhidden\nlines\n%%\nafter"
+    assert strip_comments(text) == "a  b\n\n\n\n\nafter"
+
+
+def test_a_fence_inside_a_comment_opens_nothing_and_comments_in_code_stay():
+    text = "%%\n```\nhidden\n%%\n`%%kept%%` x\n```\n%%in code%%\n```\nend %%open\nrest"
+    assert strip_comments(text) == "\n\n\n\n`%%kept%%` x\n```\n%%in code%%\n```\nend\n"
+
+
+def test_comments_in_indented_code_stay():
+    assert strip_comments("para\n\n    %%code%%\n") == "para\n\n    %%code%%\n"
+
+
+# --- the scanner: math -----------------------------------------------------------------------------
+
+def test_display_math_inside_a_callout_is_math():
+    kinds = scan("> [!note]\n> $$\n> a_b [[Not a link]]\n> $$\nafter").kinds
+    assert kinds == ["text", "math", "math", "math", "text"]
+
+
+def test_unclosed_display_math_is_known():
+    assert scan("text\n$$\nx\n").unclosed_math == 1
+    assert scan("$$\nx\n$$").unclosed_math is None
+
+
+def test_plain_text_keeps_math_and_code_as_written():
+    assert plain_text(r"Grad $\nabla_\theta L$ and $x^*$ and $y^*$, `a*b*`, **bold** ==mark== ^abc") == \
+        r"Grad $\nabla_\theta L$ and $x^*$ and $y^*$, a*b*, bold mark"
+
+
+def test_apply_edits_across_lines():
+    assert apply_edits("ab\ncd", [Edit(1, 1, 1, "+"), Edit(0, 0, 1, "A\nB")]) == "A\nBb\nc+d"
+
+
+# --- inline tags -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "line, tags",
+    [
+        ("#ml/optimisation starts the line", ["ml/optimisation"]),
+        ("nested #ml/optimisation/adam stays whole", ["ml/optimisation/adam"]),
+        ("two #one and #two-2", ["one", "two-2"]),
+        ("not #123 alone but #y1984", ["y1984"]),
+        ("not in `#code` or $#math$", []),
+        ("not a fragment http://x.org/page#frag or [l](#anchor) or a#b", []),
+        ('not in HTML <span style="color: #fff">x</span>', []),
+        ("not in [[Page#Heading]] or [[#Heading| #label]]", []),
+        ("# A heading", []),
+        ("a tag in a heading: ## Title #tag", ["tag"]),
+        ("escaped \\#nottag", []),
+    ],
+)
+def test_inline_tags_follow_obsidian(line, tags):
+    assert [t.name for t in find_tags(line)] == tags
+
+
+def test_tags_in_code_blocks_are_not_tags():
+    assert find_tags("```\n#incode\n```\n\n    #indented\n") == []
+
+
+def test_inline_tags_become_links_and_a_hash_line_is_no_heading():
+    soup = render("#ml/optimisation starts here\n\n#123 is not a tag\n\n- #listed item\n\n# Real heading")
+    links = soup.select("a.kb-tag")
+    assert [a.get_text() for a in links] == ["#ml/optimisation", "#listed"]
+    assert links[0]["href"] == "tags.html#tag-ml/optimisation"
+    assert [h.get_text() for h in soup.find_all(["h1", "h2"])] == ["Real heading"]
+    assert "#123 is not a tag" in soup.get_text()
+
+
+# --- block ids -------------------------------------------------------------------------------------
+
+def test_block_ids_of_paragraphs_items_and_blocks_above():
+    text = "A paragraph\nthat ends here ^para-1\n\n- item ^item-1\n  - child\n- other\n\n| a |\n|---|\n| 1 |\n\n^table-1\n\n`x ^no`\n"
+    blocks = find_block_ids(text)
+    assert list(blocks) == ["para-1", "item-1", "table-1"]
+    assert (blocks["para-1"].start, blocks["para-1"].last) == (0, 1)
+    assert (blocks["item-1"].start, blocks["item-1"].last) == (3, 4)  # with its child
+    assert blocks["table-1"].standalone and (blocks["table-1"].start, blocks["table-1"].last) == (7, 9)
+
+
+def test_block_ids_become_anchors_and_markers_disappear():
+    soup = render("A paragraph ^para-1\n\n- [ ] task ^task-1\n- other\n\n| a |\n|---|\n| 1 |\n\n^table-1\n")
+    assert "^" not in soup.get_text()
+    assert soup.find(id="^para-1").parent.name == "p"
+    assert soup.find(id="^task-1").find_parent("li") is not None
+    assert soup.find(id="^task-1").find_parent("li").find("input")  # still a task
+    assert soup.find(id="^table-1").find_next_sibling("table") is not None
+
+
+# --- math through Python-Markdown ------------------------------------------------------------------
+
+def test_tex_passes_through_untouched():
+    soup = render("Inline $\\nabla_\\theta L$ and $a_i * b_i$ and $\\{x\\}$.\n\n$$\\hat\\beta = (X^\\top X)^{-1}X^\\top y$$\n\n"
+                  "| norm |\n|---|\n| $\\|x\\|_2$ |\n")
+    math = [m.get_text() for m in soup.select(".arithmatex")]
+    assert math == ["\\(\\nabla_\\theta L\\)", "\\(a_i * b_i\\)", "\\(\\{x\\}\\)", "\\[\\hat\\beta = (X^\\top X)^{-1}X^\\top y\\]",
+                    "\\(\\|x\\|_2\\)"]
+
+
+def test_dollars_in_prose_and_code_stay():
+    soup = render("It costs $5 and $10, or $5-$10 net.\n\n`$x$` and\n\n```\n$y$\n```\n")
+    assert not soup.select(".arithmatex")
+    assert "It costs $5 and $10, or $5-$10 net." in soup.get_text()
+    assert [c.get_text() for c in soup.find_all("code")] == ["$x$", "$y$\n"]
+
+
+def test_display_math_right_under_text_and_in_a_quote_is_a_block():
+    soup = render("Text above\n$$\na = b\n$$\ntext below\n\n> quoted\n> $$\n> c = d\n> $$\n")
+    blocks = soup.select("div.arithmatex")
+    assert [b.get_text().strip() for b in blocks] == ["\\[\na = b\n\\]", "\\[\nc = d\n\\]"]
+    assert blocks[1].find_parent("blockquote") is not None
+
+
+def test_highlights_strikethrough_and_tasks():
+    soup = render("==marked== and ~~struck~~ and ~not sub~\n\n- [ ] open\n- [x] done\n")
+    assert soup.find("mark").get_text() == "marked"
+    assert soup.find("del").get_text() == "struck"
+    assert "~not sub~" in soup.get_text()
+    assert [i.has_attr("checked") for i in soup.select("li.task-list-item input")] == [False, True]
+
+
+# --- what the site does not render -----------------------------------------------------------------
+
+def test_unsupported_syntax_is_named():
+    found = unsupported("x ^[inline note]\n\n```dataview\nlist\n```\n\n```query\nx\n```\n\n$$\nopen")
+    assert [line for line, _ in found] == [0, 2, 6, 10]
+    assert "inline footnote" in found[0][1] and "dataview" in found[1][1] and "search" in found[2][1]
+    assert "never closed" in found[3][1]
