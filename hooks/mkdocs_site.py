@@ -33,7 +33,7 @@ from mkdocs.utils import get_relative_url  # noqa: E402
 
 from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
-from hooks.kb import render  # noqa: E402
+from hooks.kb import assets, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map  # noqa: E402
 from hooks.kb.sources import SourceFile  # noqa: E402
 from hooks.problems import failing  # noqa: E402
@@ -41,6 +41,14 @@ from hooks.problems import failing  # noqa: E402
 log = get_plugin_logger("notes")
 
 REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
+# Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
+# hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
+OBSIDIAN_EXTENSIONS = {
+    "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]},
+    "pymdownx.mark": {},
+    "pymdownx.tilde": {"subscript": False},
+    "pymdownx.tasklist": {"custom_checkbox": True},
+}
 DEMO_HOOK = "mkdocs_demos.py"
 _STATUS = {
     InclusionLevel.EXCLUDED: "excluded",
@@ -311,7 +319,26 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     for extension in REQUIRED_EXTENSIONS:
         if not any(isinstance(e, str) and e.endswith(extension) for e in config.markdown_extensions):
             config.markdown_extensions.append(extension)
+    _obsidian_markdown(config)
     return config
+
+
+def _obsidian_markdown(config: MkDocsConfig) -> None:
+    """The Markdown extensions Obsidian's syntax needs (added when missing, with the settings the pages
+    rely on), a ```mermaid fence Material renders, and the script that renders math and diagrams."""
+    from pymdownx.superfences import fence_code_format
+
+    for name, settings in OBSIDIAN_EXTENSIONS.items():
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+        config.mdx_configs.setdefault(name, {}).update(settings)
+    if "pymdownx.superfences" not in config.markdown_extensions:
+        config.markdown_extensions.append("pymdownx.superfences")
+    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    if not any(fence.get("name") == "mermaid" for fence in fences):
+        fences.append({"name": "mermaid", "class": "mermaid", "format": fence_code_format})
+    if assets.SCRIPT not in [str(script) for script in config.extra_javascript]:
+        config.extra_javascript.append(assets.SCRIPT)
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
@@ -348,8 +375,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             files.remove(file)
     for file in files.documentation_pages():
         parsed = kb.parsed.get(file.src_uri)
-        if parsed is not None:  # hand MkDocs the source already read, without its private comments
-            file.content_string = parsed.source.front + parsed.source.body
+        if parsed is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
+            file.content_string = parsed.source.front + (kb.body_of(file.src_uri) if file.src_uri in kb.pages else parsed.source.body)
         page = kb.pages.get(file.src_uri)
         if page is not None and page.kind in ("note", "concept") and file.inclusion is InclusionLevel.INCLUDED:
             file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through the indexes, not the sidebar
@@ -362,6 +389,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                            items=plan.project.notes.feed_items)
     if FEED not in plan.refused:
         files.append(File.generated(config, FEED, content=feed))
+    try:  # KaTeX, mermaid and the script that loads them where a page needs them, served by the site itself
+        for dest, source in assets.site_assets().items():
+            if files.get_file_from_path(dest) is None:
+                files.append(File.generated(config, dest, abs_src_path=str(source)))
+    except assets.AssetsMissing as exc:
+        raise PluginError(str(exc)) from None
     if _serving["serve"]:
         key = str(config.config_file_path or config.docs_dir)
         state = _incremental.setdefault(key, _Incremental())

@@ -200,6 +200,8 @@ def plan_site(
     jobs: list[Job] = []
     if project.demos is not None:
         pages = [(uri, p.display_path, p.body, p.body_line) for uri, p in kb.pages.items()]
+        pages += [(piece.src_uri, piece.display_path, piece.text, piece.first_line)  # a transcluded section's figures
+                  for expansion in kb.expansions.values() for piece in expansion.pieces]
         refs, ref_problems = collect_refs(pages, session.specs)
         jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
         problems += ref_problems + job_problems

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping
 from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.kb.notes import PageInfo, check_page, excerpt
+from hooks.kb.obsidian import BlockId, find_block_ids, find_tags, unsupported
 from hooks.kb.sources import Source, Status
 from hooks.problems import Problem
 from hooks.urls import page_url, relative_url
@@ -32,6 +33,8 @@ from hooks.kb.wikilinks import (
     find_wikilinks,
     name_key,
 )
+from hooks.kb.transclude import Expansion, Transcluder, inline_embed_problems
+from hooks.markdown import scan
 
 # Pages the build writes; a file of the same name in docs/ would clash with them.
 NOTES_INDEX = "notes/index.md"
@@ -61,6 +64,8 @@ class Parsed:
     links: list[WikiLink] = field(default_factory=list)
     excerpt: str = ""
     has_tags_marker: bool = False
+    tags: list[str] = field(default_factory=list)  # inline #tags, each once, in order
+    blocks: dict[str, BlockId] = field(default_factory=dict)  # ^block-id -> where it is
     _headings: Headings | None = None
 
     def headings(self, slugify: Slugify, separator: str) -> Headings:
@@ -94,13 +99,20 @@ def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
     page, problems = check_page(source, listed_as_draft)
     if page is None:
         return Parsed(source, None, problems)
+    result = scan(page.body)
+    links = find_wikilinks(page.body)
+    problems += [Problem(page.display_path, page.body_line + line, f"Obsidian syntax the site does not render: {message}", "warning")
+                 for line, message in unsupported(page.body, result)]
+    problems += inline_embed_problems(page, links)
     return Parsed(
         source,
         page,
         problems,
-        links=find_wikilinks(page.body),
+        links=links,
         excerpt=excerpt(page.body) if page.kind == "note" else "",
         has_tags_marker=TAGS_MARKER in page.body,
+        tags=list(dict.fromkeys(tag.name for tag in find_tags(page.body, result))),
+        blocks=find_block_ids(page.body, result),
     )
 
 
@@ -128,6 +140,12 @@ class KnowledgeBase:
     resolutions: dict[str, list[Resolution]]  # page -> where each of its wikilinks goes, in order
     problems: list[Problem] = field(default_factory=list)
     use_directory_urls: bool = True
+    expansions: dict[str, Expansion] = field(default_factory=dict)  # page -> its body with embeds expanded (pages that embed)
+
+    def body_of(self, src_uri: str) -> str:
+        """What a page's Markdown says once its embeds are expanded (its body when it embeds nothing)."""
+        expansion = self.expansions.get(src_uri)
+        return expansion.text if expansion is not None else self.pages[src_uri].body
 
     @property
     def drafts(self) -> list[str]:
@@ -240,6 +258,7 @@ def build_knowledge_base(
         assets=AssetIndex(image_uris),
         hidden=hidden_index,
         hidden_reasons=hidden,
+        blocks=lambda uri: parsed_by_uri[uri].blocks if uri in pages else {},
     )
 
     links: dict[str, list[str]] = {}
@@ -257,6 +276,14 @@ def build_knowledge_base(
             if resolution.target in pages and resolution.target != uri:
                 targets[resolution.target] = None
         links[uri] = list(targets)
+
+    transcluder = Transcluder(pages, lambda uri: parsed_by_uri[uri].links, linker, slugify, separator)
+    expansions: dict[str, Expansion] = {}
+    for uri in pages:
+        expansion = transcluder.expand(uri)
+        if expansion is not None:
+            expansions[uri] = expansion
+            problems += expansion.problems
 
     backlinks: dict[str, list[str]] = {}
     for source in itertools.chain(notes, concepts):
@@ -278,10 +305,14 @@ def build_knowledge_base(
     newer = {a.src_uri: b.src_uri for a, b in zip(by_date, by_date[1:])}
 
     tags: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}  # tags are compared without case, as in Obsidian; the first spelling is shown
     others = sorted((p for p in pages.values() if p.kind != "note"), key=lambda p: (p.title.casefold(), p.src_uri))
     for page in itertools.chain(notes, others):
-        for tag in dict.fromkeys(page.tags):
-            tags.setdefault(tag, []).append(page.src_uri)
+        for tag in dict.fromkeys([*page.tags, *parsed_by_uri[page.src_uri].tags]):  # front matter, then inline #tags
+            shown = spelling.setdefault(tag.casefold(), tag)
+            uris = tags.setdefault(shown, [])
+            if not uris or uris[-1] != page.src_uri:
+                uris.append(page.src_uri)
     tags_pages = [uri for uri in pages if parsed_by_uri[uri].has_tags_marker]
 
     return KnowledgeBase(
@@ -303,6 +334,7 @@ def build_knowledge_base(
         resolutions=resolutions,
         problems=sorted(set(problems)),
         use_directory_urls=use_directory_urls,
+        expansions=expansions,
     )
 
 

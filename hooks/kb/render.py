@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape as xml_escape
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, map_members
 from hooks.kb.notes import PageInfo
 from hooks.kb.wikilinks import render_resolution, rewrite_wikilinks
+from hooks.kb.obsidian import page_edits
+from hooks.markdown import apply_edits
 from hooks.markdown import escape_html as esc
 from hooks.problems import Problem
 
@@ -85,6 +87,8 @@ def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
     linker = kb.linker
     markdown = rewrite_wikilinks(markdown, lambda link: render_resolution(linker.resolve(link, src_uri), src_uri))
     page = kb.pages.get(src_uri)
+    if page is not None:
+        markdown = obsidian_markdown(kb, src_uri, markdown)
     if page is None or page.kind not in ("note", "concept"):
         return markdown
     sections = ["## Linked from", LINKED_FROM]
@@ -93,6 +97,14 @@ def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
     else:
         sections.append(PAGER)
     return markdown.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
+
+
+def obsidian_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+    """Inline #tags linked to their section of the tags page, block anchors, and the escapes
+    Python-Markdown needs to read Obsidian's text as Obsidian does (hooks.kb.obsidian)."""
+    base = kb.href(kb.tags_page, src_uri) if kb.tags_page else None
+    edits = page_edits(markdown, tag_href=lambda tag: None if base is None else f"{base}#{tag_anchor(tag)}")
+    return apply_edits(markdown, edits) if edits else markdown
 
 
 # --- step 2: HTML ----------------------------------------------------------------------------------
@@ -409,6 +421,8 @@ def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings) -> tuple:
         _titled(kb, [u for u in (kb.older.get(src_uri), kb.newer.get(src_uri)) if u]),
         kb.tags_page,
     ]
+    if src_uri in kb.expansions:  # what its embeds show (their text, links and figures' lines)
+        inputs.append(kb.expansions[src_uri].text)
     if NEWEST_MARKER in body:
         inputs.append(tuple(_note_row(kb, n.src_uri) for n in kb.notes[: settings.newest_on_home]))
     if MAP_MARKER in body:

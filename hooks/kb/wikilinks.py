@@ -13,6 +13,7 @@ from urllib.parse import quote
 from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique
 
+from hooks.kb.obsidian import media_embed
 from hooks.markdown import escape_markdown, plain_text, rewrite, scan
 
 Slugify = Callable[[str, str], str]
@@ -214,6 +215,7 @@ class Linker:
         assets: AssetIndex | None = None,
         hidden: NameIndex | None = None,
         hidden_reasons: Mapping[str, str] | None = None,
+        blocks: Callable[[str], Mapping[str, object]] | None = None,
     ) -> None:
         self.names = names
         self.headings = headings  # src_uri -> its headings (the caller caches them)
@@ -222,6 +224,7 @@ class Linker:
         self.assets = assets or AssetIndex()
         self.hidden = hidden or NameIndex()  # pages that exist but are not published (drafts, excluded)
         self.hidden_reasons = hidden_reasons or {}  # src_uri -> why it is not published
+        self.blocks = blocks or (lambda uri: {})  # src_uri -> its block ids (^id), for [[page#^id]]
         self._memo: dict[tuple[WikiLink, str, bool], Resolution] = {}  # the same link is resolved by check, render and fingerprints
 
     def resolve(self, link: WikiLink, from_uri: str, suggest: bool = False) -> Resolution:
@@ -234,6 +237,9 @@ class Linker:
     def _resolve(self, link: WikiLink, from_uri: str, suggest: bool) -> Resolution:
         if link.embed and is_image(link.target):
             return self._resolve_image(link)
+        media = media_embed(link.target) if link.embed else None
+        if media:
+            return Resolution(link, severity="warning", message=f"embedding {media} ({link.raw}) is not supported; link to it with [[...]] or put it in docs/ and link it with [text](path)")
         if not link.target:
             return self._resolve_heading(link, from_uri, from_uri)
         candidates = self.names.lookup(link.target)
@@ -248,14 +254,17 @@ class Linker:
                 close = self.names.suggest(link.target) if suggest else None
                 reason = f"no page has that title, alias or file name{f'; did you mean [[{close}]]?' if close else ''}"
             return Resolution(link, severity="warning", message=f"unresolved wikilink {link.raw}: {reason}")
-        resolution = self._resolve_heading(link, from_uri, candidates[0])
-        if link.embed and not resolution.severity:
-            return Resolution(link, resolution.target, resolution.anchor, "warning", f"embedding a page ({link.raw}) is not supported; it is shown as a link")
-        return resolution
+        return self._resolve_heading(link, from_uri, candidates[0])
 
     def _resolve_heading(self, link: WikiLink, from_uri: str, target: str) -> Resolution:
         if not link.heading:
             return Resolution(link, target)
+        if link.heading.startswith("^"):  # a block: [[page#^id]]
+            if link.heading[1:] in self.blocks(target):
+                return Resolution(link, target, link.heading)
+            page = self.titles.get(target, target)
+            where = "this page" if target == from_uri else f"'{page}'"
+            return Resolution(link, target, "", "warning", f"wikilink {link.raw}: {where} has no block '{link.heading}' (a paragraph or list item ending in ' {link.heading}')")
         anchor = self.headings(target).anchors.get(heading_key(link.heading))
         if anchor is None:
             page = self.titles.get(target, target)
