@@ -74,6 +74,7 @@ def test_apply_edits_across_lines():
         ("# A heading", []),
         ("a tag in a heading: ## Title #tag", ["tag"]),
         ("escaped \\#nottag", []),
+        ("## A heading with an id { #my-id .wide }", []),
     ],
 )
 def test_inline_tags_follow_obsidian(line, tags):

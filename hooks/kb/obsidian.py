@@ -39,6 +39,7 @@ BLOCK_ID_RE = re.compile(r"(?:^|[ \t])\^(?P<id>[A-Za-z0-9-]+)[ \t]*$")
 BLOCK_ID_LINE_RE = re.compile(r"^\^(?P<id>[A-Za-z0-9-]+)$")
 INLINE_HTML_RE = re.compile(r"<[A-Za-z/!][^>\n]*>")
 LINK_DESTINATION_RE = re.compile(r"\]\([^)\n]*\)")
+ATTR_LIST_SPAN_RE = re.compile(r"\{:?[ \t]*[#.][^}\n]*\}")  # Python-Markdown's { #id .class } (not Obsidian's)
 WIKILINK_SPAN_RE = re.compile(r"!?\[\[(?:(?!\[\[|\]\])[^\n])+?\]\]")
 LIST_MARKER_RE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?")
 INLINE_FOOTNOTE_RE = re.compile(r"(?<![\\\]])\^\[")
@@ -56,7 +57,8 @@ def _inside(position: int, spans: Iterable[tuple[int, int]]) -> bool:
 
 
 def _prose_spans(line: str) -> list[tuple[int, int]]:
-    """Spans of a text line that are not prose: code, math, inline HTML tags, link destinations, wikilinks."""
+    """Spans of a text line that are not prose: code, math, inline HTML tags, link destinations, wikilinks,
+    attribute lists."""
     code = code_spans(line)
     spans = code + math_spans(line, code)
     if "<" in line:
@@ -65,6 +67,8 @@ def _prose_spans(line: str) -> list[tuple[int, int]]:
         spans += [m.span() for m in LINK_DESTINATION_RE.finditer(line)]
     if "[[" in line:
         spans += [m.span() for m in WIKILINK_SPAN_RE.finditer(line)]
+    if "{" in line:
+        spans += [m.span() for m in ATTR_LIST_SPAN_RE.finditer(line)]
     return spans
 
 
