@@ -149,9 +149,12 @@ class Transcluder:
             problem(f"{link.raw} embeds this page in itself; remove it, or link to the part with [[...]]")
             return None
         if target in stack:
-            chain = stack[stack.index(target):] + [target]
-            titles = " → ".join(self.pages[uri].title for uri in chain)
-            problem(f"{link.raw} closes a cycle of embeds ({titles}); remove one of them, or link instead of embedding")
+            cycle = stack[stack.index(target):]
+            first = cycle.index(min(cycle))
+            if cycle[first - 1] == source:  # one report per cycle, however a page reaches it: at the embed of its first page
+                chain = cycle[first:] + cycle[:first] + [cycle[first]]
+                titles = " → ".join(self.pages[uri].title for uri in chain)
+                problem(f"{link.raw} closes a cycle of embeds ({titles}); remove one of them, or link instead of embedding")
             return None
         if len(stack) > MAX_DEPTH:
             problem(f"{link.raw} is an embed inside {MAX_DEPTH} levels of embeds; link to it instead")
