@@ -148,6 +148,19 @@ def test_incremental_rebuilds_equal_full_builds_after_every_kind_of_edit(tmp_pat
          {"must": {"concepts/trainability.md", "notes/index.md"}}),
         ("retitle a note", lambda: edit(root, "docs/notes/2024-01-23-first-note.md", replace=("title: First note", "title: The very first note")),
          {"must": {"notes/index.md", "notes/2024-02-10-second-note.md"}}),
+        ("embed a section", lambda: edit(root, "docs/notes/2024-03-05-third-note.md", append="\n![[Trainability#Why it matters]]\n"),
+         {"must": {"notes/2024-03-05-third-note.md"}, "not": {"notes/2024-02-10-second-note.md"}}),
+        ("edit the embedded section", lambda: edit(root, "docs/concepts/trainability.md", replace=("is not useful.", "is of no use.")),
+         {"must": {"notes/2024-03-05-third-note.md", "concepts/trainability.md"}, "not": {"notes/2024-02-10-second-note.md"}}),
+        ("add an inline tag", lambda: edit(root, "docs/notes/2024-01-23-first-note.md", append="\nAbout #schedules/warmup.\n"),
+         {"must": {"tags.md", "notes/2024-01-23-first-note.md"}, "not": {"concepts/trainability.md"}}),
+        ("remove the inline tag", lambda: edit(root, "docs/notes/2024-01-23-first-note.md", replace=("About #schedules/warmup.", "About warm-up.")),
+         {"must": {"tags.md", "notes/2024-01-23-first-note.md"}}),
+        ("add a block id and a link to it", lambda: edit(root, "docs/concepts/trainability.md", replace=("is of no use.", "is of no use. ^useless"))
+         or edit(root, "docs/notes/2024-02-10-second-note.md", append="\nSee [[Trainability#^useless]].\n"),
+         {"must": {"concepts/trainability.md", "notes/2024-02-10-second-note.md"}}),
+        ("remove the block id", lambda: edit(root, "docs/concepts/trainability.md", replace=("is of no use. ^useless", "is of no use.")),
+         {"must": {"concepts/trainability.md", "notes/2024-02-10-second-note.md"}}),
     ]
     for number, (step, change, expect) in enumerate(steps, start=1):
         change()
