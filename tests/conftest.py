@@ -53,8 +53,7 @@ def write_site(root: Path, docs: Path | None = TINY_DOCS, **overrides) -> Path:
 
 def build_site(config_path: Path, strict: bool = True) -> Path:
     """Build in this process (fast, and it reuses the loaded hook module as `mkdocs serve` does)."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    from tests.generator import build, load_config
 
     config = load_config(str(config_path), strict=strict)
     build(config)

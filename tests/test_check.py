@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from mkdocs.exceptions import Abort
+from tests.generator import COMMAND, Abort
 
 from hooks.cli.new import new_note, slugify_title
 from tests.conftest import FIXTURES, TINY_DOCS, build_site, check_site, write_site
@@ -119,7 +119,7 @@ def test_a_failed_build_keeps_the_site_already_built(tmp_path):
 def test_command_line_build_prints_one_line_per_problem_and_no_traceback(tmp_path):
     config = site_with("misspelled-key", tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config)],
+        [sys.executable, *COMMAND, "build", "--strict", "-f", str(config)],
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=120,
     )
     assert result.returncode == 1

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
-from mkdocs.exceptions import Abort
+from tests.generator import COMMAND, Abort, build, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
@@ -115,7 +113,7 @@ def test_strict_build_fails_with_one_summary_and_keeps_the_built_site(site: Path
     (site / "docs" / "failing.md").write_text("# Failing\n\n!demo[Loss curve](fails/main)\n")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(site / "mkdocs.yml")],
+        [sys.executable, *COMMAND, "build", "--strict", "-f", str(site / "mkdocs.yml")],
         capture_output=True, text=True, env=env, cwd=site,
     )
     assert proc.returncode == 1

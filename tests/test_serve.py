@@ -21,6 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.conftest import write_site
+from tests.generator import COMMAND
 
 SERVE_URL = "http://127.0.0.1:8000/kb/"
 
@@ -36,7 +37,7 @@ class ServeSession:
         self.config_path, self.site_dir, self.builds = config_path, site_dir, 0
 
     def config(self):
-        from mkdocs.config import load_config
+        from tests.generator import load_config
 
         config = load_config(str(self.config_path), site_dir=str(self.site_dir))
         config.site_url = SERVE_URL
@@ -44,7 +45,7 @@ class ServeSession:
 
     def build(self) -> set[str]:
         """Build; return the src_uris the site hook chose to render."""
-        from mkdocs.commands.build import build
+        from tests.generator import build
 
         config = self.config()
         if self.builds == 0:
@@ -60,11 +61,8 @@ class ServeSession:
 def serve_mode():
     """Leave the hook modules in build mode after the test (they are shared by every test of this process)."""
     yield
-    from mkdocs.config import load_config
-
     for hook_module in [m for name, m in sys.modules.items() if name.endswith(("mkdocs_site.py", "mkdocs_demos.py"))]:
         hook_module.on_startup(command="build", dirty=False)
-    _ = load_config
 
 
 def site_files(site: Path) -> dict[str, object]:
@@ -211,7 +209,7 @@ def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> 
     port = _free_port()
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
+        [sys.executable, *COMMAND, "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), cwd=root,
     )
     base = f"http://127.0.0.1:{port}/kb/"

@@ -13,20 +13,23 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from tests import generator
+
 from tests.conftest import QuietHandler as _QuietHandler, serve_folder as _serve
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_DATE_EPOCH = "1700000000"
 
 
-def build_site(site_dir: Path, cache_dir: Path | None = None, strict: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+def build_site(site_dir: Path, cache_dir: Path | None = None, strict: bool = True, extra_env: dict | None = None,
+               generator_name: str | None = None) -> subprocess.CompletedProcess:
     """Build the real site into ``site_dir`` in a fresh process; report whether torch was imported.
 
     ``cache_dir`` (absolute) replaces the demo cache folder of mkdocs.yml for this build.
     """
     code = (
         "import sys\n"
-        "from mkdocs.__main__ import cli\n"
+        f"from {generator_name or generator.NAME}.__main__ import cli\n"
         "try:\n"
         "    cli.main(args=sys.argv[1:], standalone_mode=False)\n"
         "finally:\n"

@@ -25,6 +25,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from tests import generator
 from tests.e2e.conftest import SOURCE_DATE_EPOCH, build_site, mkdocs_config
 
 pytestmark = pytest.mark.e2e
@@ -202,7 +203,7 @@ def _visible(node) -> str:
 
 def test_hostile_titles_aliases_and_captions_are_shown_as_text(tmp_path: Path) -> None:
     root = _escaping_site(tmp_path / "project")
-    code = "import sys\nfrom mkdocs.__main__ import cli\ncli.main(args=sys.argv[1:])\n"
+    code = f"import sys\nfrom {generator.NAME}.__main__ import cli\ncli.main(args=sys.argv[1:])\n"
     proc = subprocess.run(
         [sys.executable, "-c", code, "build", "--strict", "-f", str(root / "mkdocs.yml"), "-d", str(root / "site")],
         cwd=root, capture_output=True, text=True, timeout=300,
