@@ -39,10 +39,13 @@ def run_seeds(names: list[str] | None, seeds: tuple[int, ...], jobs: int = JOBS)
     config_path = PROJECT_ROOT / "mkdocs.yml"
     extra = read_config(config_path).get("extra") or {}
     settings = Settings.from_extra(PROJECT_ROOT, extra, jobs=jobs, device="cpu", config_path=config_path)
+    # A generous timeout: on a machine busy with other work a run can take several times its usual
+    # seconds, and a slow run is not a failed phenomenon.
+    settings.timeout_s = max(settings.timeout_s, 900.0)
     specs = SpecCache(settings.demos_dir)
     from hooks.figures.spec import demo_names
 
-    wanted = names or demo_names(settings.demos_dir)
+    wanted = names or [name for name in demo_names(settings.demos_dir) if judged(name)]
     seeded = [(name, {"seed": s}) for name in wanted for s in seeds if s != specs.get(name).defaults()["seed"]]
     jobs_, problems = plan_jobs(settings, [], specs, only=wanted, include_defaults=True, extra_runs=seeded)
     if problems:
@@ -64,6 +67,14 @@ def run_seeds(names: list[str] | None, seeds: tuple[int, ...], jobs: int = JOBS)
     return out
 
 
+def judged(name: str) -> bool:
+    """Whether the demo states its phenomenon (read from its source, without importing it)."""
+    import ast
+
+    tree = ast.parse((PROJECT_ROOT / "demos" / f"{name}.py").read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.FunctionDef) and node.name == "phenomenon" for node in tree.body)
+
+
 def judge(name: str, data: dict[str, Any] | None) -> list[Any]:
     """The demo's claims for one run's data (an empty list when the run failed)."""
     if data is None:
@@ -83,6 +94,9 @@ def report(runs: dict[tuple[str, int], dict[str, Any]], seeds: tuple[int, ...], 
     sections, summary, all_ok = [], [], True
     for name in names:
         per_seed = {s: runs[(name, s)] for s in seeds}
+        if all(r["status"] == "needs-gpu" for r in per_seed.values()):
+            summary.append([f"`{name}`", "not run: it needs a GPU, and this machine has none", "–"])
+            continue
         claims = {s: judge(name, per_seed[s]["data"]) for s in seeds}
         failed_runs = [s for s in seeds if per_seed[s]["data"] is None]
         rows, holds_everywhere = [], not failed_runs
@@ -125,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     runs = run_seeds(args.names or None, SEEDS)
     text, ok = report(runs, SEEDS, time.perf_counter() - started)
+    from hooks.figures.spec import demo_names
+
+    unjudged = [n for n in demo_names(PROJECT_ROOT / "demos") if not judged(n) and (not args.names or n in args.names)]
+    if unjudged:
+        text = text.replace("\n\n<details>", "\n\nNot run, because they state no `phenomenon(data)` to judge: "
+                            + ", ".join(f"`{n}`" for n in unjudged) + ".\n\n<details>", 1)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     print(f"wrote {args.out}" + ("" if ok else "; some claim fails on some seed (see ✗ above)"), file=sys.stderr)
