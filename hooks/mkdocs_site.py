@@ -45,6 +45,7 @@ REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classe
 # hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
 OBSIDIAN_EXTENSIONS = {
     "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]},
+    "hooks.kb.display_math": {},  # $$...$$ inside text and list items, displayed as Obsidian does
     "pymdownx.mark": {},
     "pymdownx.tilde": {"subscript": False},
     "pymdownx.tasklist": {"custom_checkbox": True},

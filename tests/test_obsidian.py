@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from hooks.kb.obsidian import find_block_ids, find_tags, page_edits, unsupported
 from hooks.markdown import Edit, apply_edits, plain_text, scan, strip_comments
 
-EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "pymdownx.arithmatex", "pymdownx.mark", "pymdownx.tilde",
+EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "pymdownx.arithmatex", "hooks.kb.display_math", "pymdownx.mark", "pymdownx.tilde",
               "pymdownx.tasklist", "pymdownx.superfences"]
 CONFIGS = {"pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]}, "pymdownx.tilde": {"subscript": False}}
 
@@ -136,6 +136,14 @@ def test_display_math_right_under_text_and_in_a_quote_is_a_block():
     blocks = soup.select("div.arithmatex")
     assert [b.get_text().strip() for b in blocks] == ["\\[\na = b\n\\]", "\\[\nc = d\n\\]"]
     assert blocks[1].find_parent("blockquote") is not None
+
+
+def test_display_math_in_a_list_item_and_inside_a_sentence():
+    soup = render("- item\n  $$\n  a = b \\\\ c < d\n  $$\n- next\n\nText $$x^2$$ more, and `$$code$$`.\n")
+    math = [m.get_text() for m in soup.select(".arithmatex")]
+    assert math == ["\\[a = b \\\\ c < d\\]", "\\[x^2\\]"]
+    assert soup.select(".arithmatex")[0].find_parent("li") is not None
+    assert soup.find("code").get_text() == "$$code$$"
 
 
 def test_highlights_strikethrough_and_tasks():

@@ -65,6 +65,11 @@ def test_tex_reaches_the_page_untouched(vault):
     ]
 
 
+def test_display_math_in_a_list_item(vault):
+    item = article(vault, NOTE).select("li")[2]
+    assert item.select_one(".arithmatex").get_text() == r"\[\sum_i w_i x_i\]"
+
+
 def test_dollars_in_prose_and_code_stay(vault):
     body = article(vault, NOTE)
     assert "It costs $5 and $10 to print" in body.get_text()
@@ -233,8 +238,8 @@ def offline(browser, request):
 def test_math_renders_offline_in_chromium(offline, vault_url):
     offline.goto(vault_url + NOTE)
     offline.wait_for_function(ALL_MATH_RENDERED, timeout=15000)
-    assert offline.locator("article .arithmatex").count() == 11
-    assert offline.locator("article .katex-display").count() == 2
+    assert offline.locator("article .arithmatex").count() == 12
+    assert offline.locator("article .katex-display").count() == 3
     assert offline.locator("article .katex-error").count() == 0
     visible = offline.inner_text("article")
     assert "$$" not in visible and "\\nabla" not in visible and "\\(" not in visible

@@ -7,7 +7,8 @@ Python-Markdown and Obsidian disagree on a few things; :func:`page_edits` settle
   would make it an ``<h1>``, so any ``#`` that starts a line the scanner does not call a heading is escaped;
 * a ``$`` the scanner does not count as math is escaped, so pymdownx.arithmatex only ever sees the
   math the scanner found (``costs $5-$10`` stays prose);
-* display math right under a line of text gets the blank line Python-Markdown needs to see a block;
+* display math right under a line of text gets the blank line Python-Markdown needs to see a block
+  (in a list item, where a blank line would end the item, and mid-sentence hooks.kb.display_math shows it);
 * ``text ^block-id`` loses its marker, and the paragraph or list item gets the anchor ``#^block-id``.
 
 Everything here is a list of :class:`~hooks.markdown.Edit` on lines the scanner classified, so it never
@@ -256,9 +257,20 @@ def dollar_escapes(result: Scan) -> list[Edit]:
     return edits
 
 
+def _in_list_item(lines: list[str], index: int) -> bool:
+    """Whether an indented line continues a list item (not an admonition or a callout)."""
+    indent = len(lines[index]) - len(lines[index].lstrip(" \t"))
+    if not indent:
+        return False
+    for line in reversed(lines[:index]):
+        if line.strip() and len(line) - len(line.lstrip(" \t")) < indent:
+            return bool(LIST_MARKER_RE.match(_content(line)))
+    return False
+
+
 def math_gaps(result: Scan) -> list[Edit]:
-    """A blank line between display math and a line of text right above or below it (Python-Markdown
-    only sees a block of math as a block of its own)."""
+    """A blank line between display math and a line of text right above or below it, except in a list
+    item: Python-Markdown only sees a block of math as a block of its own."""
     lines, kinds = result.lines, result.kinds
     edits = []
     for index, kind in enumerate(kinds):
@@ -266,6 +278,8 @@ def math_gaps(result: Scan) -> list[Edit]:
             continue
         opens = index == 0 or kinds[index - 1] != "math"
         closes = index + 1 == len(kinds) or kinds[index + 1] != "math"
+        if _in_list_item(lines, index):  # a blank line would end the item: hooks.kb.display_math shows it there
+            continue
         quote = "".join(ch for ch in line_prefix(lines[index]) if ch == ">")
         gap = "\n" + " ".join(quote)
         if opens and index > 0 and kinds[index - 1] == "text" and _content(lines[index - 1]).strip():
