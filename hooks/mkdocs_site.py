@@ -44,7 +44,8 @@ REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classe
 # Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
 # hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
 OBSIDIAN_EXTENSIONS = {
-    "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]},
+    "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"],  # TeX kept as Obsidian writes it,
+                            "tex_inline_wrap": ["$", "$"], "tex_block_wrap": ["$$", "$$"]},  # also in search and previews
     "hooks.kb.display_math": {},  # $$...$$ inside text and list items, displayed as Obsidian does
     "pymdownx.mark": {},
     "pymdownx.tilde": {"subscript": False},

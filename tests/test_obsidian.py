@@ -11,7 +11,8 @@ from hooks.markdown import Edit, apply_edits, plain_text, scan, strip_comments
 
 EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "pymdownx.arithmatex", "hooks.kb.display_math", "pymdownx.mark", "pymdownx.tilde",
               "pymdownx.tasklist", "pymdownx.superfences"]
-CONFIGS = {"pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"]}, "pymdownx.tilde": {"subscript": False}}
+CONFIGS = {"pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"], "tex_inline_wrap": ["$", "$"],
+                                   "tex_block_wrap": ["$$", "$$"]}, "pymdownx.tilde": {"subscript": False}}
 
 
 def render(text: str) -> BeautifulSoup:
@@ -120,8 +121,7 @@ def test_tex_passes_through_untouched():
     soup = render("Inline $\\nabla_\\theta L$ and $a_i * b_i$ and $\\{x\\}$.\n\n$$\\hat\\beta = (X^\\top X)^{-1}X^\\top y$$\n\n"
                   "| norm |\n|---|\n| $\\|x\\|_2$ |\n")
     math = [m.get_text() for m in soup.select(".arithmatex")]
-    assert math == ["\\(\\nabla_\\theta L\\)", "\\(a_i * b_i\\)", "\\(\\{x\\}\\)", "\\[\\hat\\beta = (X^\\top X)^{-1}X^\\top y\\]",
-                    "\\(\\|x\\|_2\\)"]
+    assert math == ["$\\nabla_\\theta L$", "$a_i * b_i$", "$\\{x\\}$", "$$\\hat\\beta = (X^\\top X)^{-1}X^\\top y$$", "$\\|x\\|_2$"]
 
 
 def test_dollars_in_prose_and_code_stay():
@@ -134,14 +134,14 @@ def test_dollars_in_prose_and_code_stay():
 def test_display_math_right_under_text_and_in_a_quote_is_a_block():
     soup = render("Text above\n$$\na = b\n$$\ntext below\n\n> quoted\n> $$\n> c = d\n> $$\n")
     blocks = soup.select("div.arithmatex")
-    assert [b.get_text().strip() for b in blocks] == ["\\[\na = b\n\\]", "\\[\nc = d\n\\]"]
+    assert [b.get_text().strip() for b in blocks] == ["$$\na = b\n$$", "$$\nc = d\n$$"]
     assert blocks[1].find_parent("blockquote") is not None
 
 
 def test_display_math_in_a_list_item_and_inside_a_sentence():
     soup = render("- item\n  $$\n  a = b \\\\ c < d\n  $$\n- next\n\nText $$x^2$$ more, and `$$code$$`.\n")
     math = [m.get_text() for m in soup.select(".arithmatex")]
-    assert math == ["\\[a = b \\\\ c < d\\]", "\\[x^2\\]"]
+    assert math == ["$$a = b \\\\ c < d$$", "$$x^2$$"]
     assert soup.select(".arithmatex")[0].find_parent("li") is not None
     assert soup.find("code").get_text() == "$$code$$"
 

@@ -3,8 +3,9 @@
 Obsidian shows ``$$`` math as a display wherever it is: right under a line of text, in a list item,
 even mid-sentence. pymdownx.arithmatex sees ``$$`` only as a block of its own (and would read
 ``$$x$$`` inside text as two dollars around ``$x$``), so this pattern, tried just before arithmatex's,
-turns every ``$$...$$`` left inside inline text (over one line or several) into arithmatex's own
-generic output, ``<span class="arithmatex">\\[...\\]</span>``, which the site's script draws in display style.
+turns every ``$$...$$`` left inside inline text (over one line or several) into arithmatex's generic
+output as the site configures it, ``<span class="arithmatex">$$...$$</span>``, which the site's script
+draws in display style.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class DisplayMathProcessor(InlineProcessor):
         if not tex:
             return None, None, None
         el = etree.Element("span", {"class": "arithmatex"})
-        el.text = AtomicString("\\[" + _escape(tex) + "\\]")
+        el.text = AtomicString("$$" + _escape(tex) + "$$")
         return el, m.start(0), m.end(0)
 
 

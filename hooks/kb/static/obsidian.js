@@ -1,7 +1,7 @@
 /* Math and diagrams in the browser, from this site's own copies of KaTeX and mermaid (no CDN).
  *
- * pymdownx.arithmatex leaves each formula as TeX in <span class="arithmatex">\(...\)</span> or
- * <div class="arithmatex">\[...\]</div>; KaTeX (script, style sheet, fonts) is fetched only by a page
+ * pymdownx.arithmatex leaves each formula as TeX in <span class="arithmatex">$...$</span> or
+ * <div class="arithmatex">$$...$$</div> (as the note wrote it, so the search index reads the same); KaTeX (script, style sheet, fonts) is fetched only by a page
  * that has one, and renders each element in place. Material for MkDocs renders <pre class="mermaid">
  * itself with the global `mermaid` when there is one, and fetches mermaid from unpkg.com when there is
  * none: the stand-in below is that global, and loads the site's copy the first time a diagram is drawn.
@@ -35,8 +35,9 @@
     Promise.all([load("katex/katex.min.css"), load("katex/katex.min.js")]).then(function () {
       formulas.forEach(function (el) {
         var tex = el.textContent.trim();
-        var display = tex.slice(0, 2) === "\\[";
-        if (/^\\[(\[]/.test(tex)) tex = tex.slice(2, -2);
+        var display = /^(\$\$|\\\[)/.test(tex);
+        var mark = /^(\$\$|\\\[|\\\()/.test(tex) ? 2 : /^\$/.test(tex) ? 1 : 0;
+        tex = tex.slice(mark, tex.length - mark);
         el.setAttribute("data-kb-math", display ? "display" : "inline");
         window.katex.render(tex, el, { displayMode: display, throwOnError: false, output: "htmlAndMathml" });
       });
