@@ -22,8 +22,8 @@ from bench.report import Section, verdict
 
 SECTIONS = ("scale", "rebuild", "demos", "serve")
 ORDER = ("rebuild", "demos", "serve", "scale")
-TOTAL_BUDGET_S = 14 * 60  # `make bench` must finish within 15 minutes: plan for 14, the last build may overrun
-SHARE = {"rebuild": 170, "demos": 330, "serve": 60}  # seconds each may plan for; scale gets the rest
+TOTAL_BUDGET_S = 45 * 60  # `make bench` plans for 45 minutes (10,000-note builds take minutes each); the last build may overrun
+SHARE = {"rebuild": 170, "demos": 330, "serve": 300}  # seconds each may plan for; scale gets the rest
 HERE = Path(__file__).resolve().parent
 
 

@@ -43,6 +43,7 @@ def env_for(**extra: str) -> dict[str, str]:
     env.setdefault("NO_MKDOCS_2_WARNING", "1")
     env["NO_MKDOCS_2_WARNING"] = "1"
     env.pop("DEMOS_CACHE_DIR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user runs it: compiled modules are cached
     env.update(extra)
     return env
 

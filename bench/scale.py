@@ -62,7 +62,7 @@ def _site_breakdown(site: Path) -> dict[str, int]:
 
 def run(tmp: Path, quick: bool, budget: Budget, runs: int = MIN_RUNS) -> Section:
     sec = Section("scale", "1. Scale: synthetic sites of dated notes")
-    sizes = (20, 100) if quick else (100, 1000, 3000)
+    sizes = (20, 100) if quick else (100, 1000, 10000)
     goal_size = 100 if quick else 1000
     sec.add(
         "Each site: N dated notes (one a day, 5 paragraphs, 2 headings, 4 wikilinks to concepts through a title, "
@@ -156,8 +156,15 @@ def run(tmp: Path, quick: bool, budget: Budget, runs: int = MIN_RUNS) -> Section
             continue
         small, big = measured[0], measured[-1]
         a, b = per_size[small][v].cpu.median, per_size[big][v].cpu.median
-        per_note.append(f"{LABEL[v]}: {(b - a) / (big - small) * 1000:.1f} ms of CPU per added note ({small:,} → {big:,})")
-    sec.add("Cost of one more note (slope of CPU time, so start-up cancels): " + "; ".join(per_note) + ".")
+        ra, rb = per_size[small][v].rss.median, per_size[big][v].rss.median
+        per_note.append(f"{LABEL[v]}: {(b - a) / (big - small) * 1000:.1f} ms of CPU and {(rb - ra) / (big - small):.1f} KiB "
+                        f"of peak memory per added note ({small:,} → {big:,})")
+        if len(measured) >= 3:  # linear growth: the slope over the upper sizes stays near the slope over the lower ones
+            mid = measured[-2]
+            c = per_size[mid][v].cpu.median
+            low, high = (c - a) / (mid - small), (b - c) / (big - mid)
+            per_note[-1] += f", CPU per note {low * 1000:.1f} ms below {mid:,} and {high * 1000:.1f} ms above"
+    sec.add("Cost of one more note (slopes, so start-up cancels): " + "; ".join(per_note) + ".")
     return sec
 
 
