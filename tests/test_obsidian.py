@@ -161,3 +161,48 @@ def test_unsupported_syntax_is_named():
     assert [line for line, _ in found] == [0, 2, 6, 10]
     assert "inline footnote" in found[0][1] and "dataview" in found[1][1] and "search" in found[2][1]
     assert "never closed" in found[3][1]
+
+
+# --- transclusion in the knowledge base ------------------------------------------------------------
+
+def kb_of(*pages: tuple[str, str]):
+    from hooks.kb.graph import build_knowledge_base
+    from hooks.kb.sources import parse_source
+
+    return build_knowledge_base([parse_source(uri, text.encode(), "docs/" + uri) for uri, text in pages])
+
+
+def concept(slug: str, title: str, body: str) -> tuple[str, str]:
+    return f"concepts/{slug}.md", f"---\ntitle: {title}\n---\n\n# {title}\n\n{body}\n"
+
+
+def headings_of(markdown_text: str) -> list[tuple[int, str]]:
+    return [(h.level, h.text) for h in scan(markdown_text).headings]
+
+
+def test_nested_embeds_are_demoted_below_where_they_sit():
+    kb = kb_of(
+        concept("a", "A", "## Part\n\n![[B]]"),
+        concept("b", "B", "Intro.\n\n![[C#Deep]]\n\n## B section"),
+        concept("c", "C", "## Deep\n\nDeepest text with [[#Other]].\n\n## Other\n\nx"),
+    )
+    text = kb.body_of("concepts/a.md")
+    assert [level for level, _ in headings_of(text)] == [1, 2, 3, 4, 4]  # A, Part, B (embedded), Deep, B section
+    assert "Deepest text with [Other](c.md#other)" in text  # resolved where it was written, relative to A
+    assert not kb.problems
+
+
+def test_a_page_that_embeds_itself_or_a_cycle_is_a_problem_not_recursion():
+    kb = kb_of(concept("a", "A", "![[A]]"), concept("x", "X", "![[Y]]"), concept("y", "Y", "![[X]]"))
+    messages = sorted(p.message for p in kb.problems)
+    assert len(messages) == 2
+    assert "embeds this page in itself" in messages[0]
+    assert "closes a cycle of embeds (X → Y → X)" in messages[1]
+    assert "![[A]]" in kb.body_of("concepts/a.md")  # left as written: the page shows it as a link
+
+
+def test_a_block_embed_shows_the_block_without_its_marker():
+    kb = kb_of(concept("a", "A", "![[B#^key]]"), concept("b", "B", "Before.\n\n- the key point ^key\n  - its detail\n- another"))
+    text = kb.body_of("concepts/a.md")
+    content = text.split("{ .kb-embed-source }")[1]
+    assert "- the key point\n  - its detail" in content and "another" not in content and "^key" not in content

@@ -108,13 +108,15 @@ class Transcluder:
         if not links:
             return None
         run = _Run(uri)
-        text = self._text(run, uri, page.body, page.body_line, links, stack=[uri], shift=0, nested=False)
+        text = self._text(run, uri, page.body, page.body_line, links, stack=[uri], shift=0, base=1, nested=False)
         return Expansion(text, run.pieces, run.problems)
 
     # --- one text: its embeds replaced (and, when nested, its links written out) --------------------
 
     def _text(self, run: _Run, source: str, text: str, first_line: int, links: list[WikiLink], *,
-              stack: list[str], shift: int, nested: bool) -> str:
+              stack: list[str], shift: int, base: int, nested: bool) -> str:
+        """``text`` (of ``source``) with its embeds expanded; ``shift``: how much deeper its headings go,
+        ``base``: the level of the heading it sits under."""
         lines = text.split("\n")
         result = scan(text)
         headings = result.headings
@@ -125,7 +127,7 @@ class Transcluder:
             shown = None
             if is_page_embed(link) and standalone(lines[link.line], link) and not resolution.severity and resolution.target in self.pages:
                 above = [h.level for h in headings if h.line < link.line]
-                context = min(6, (above[-1] + shift) if above else max(1, shift))
+                context = min(6, (above[-1] + shift) if above else base)
                 shown = self._embed(run, source, display, first_line + link.line, link, resolution, lines[link.line],
                                     stack=stack, context=context)
             if shown is not None:
@@ -168,7 +170,8 @@ class Transcluder:
         run.pieces.append(Piece(run.host, page.display_path, section, page.body_line + start))
         levels = [h.level for h in scan(section).headings]
         shift = max(0, context + 1 - min(levels)) if levels else 0
-        body = self._text(run, target, section, page.body_line + start, find_wikilinks(section), stack=[*stack, target], shift=shift, nested=True)
+        body = self._text(run, target, section, page.body_line + start, find_wikilinks(section), stack=[*stack, target], shift=shift,
+                          base=context, nested=True)
         run.embeds += 1
         return self._wrap(body, line, self._label(page, link), run.host, target, resolution.anchor)
 
