@@ -110,7 +110,7 @@ def report(runs: dict[tuple[str, int], dict[str, Any]], seeds: tuple[int, ...], 
                 verdict = f"{ok}/{len(seeds)}"
                 holds_everywhere &= ok == len(seeds)
             rows.append([first.what, *cells, verdict])
-        rows.append(["seconds (the demo process, one torch thread)",
+        rows.append(["seconds of the run (one torch thread; longer when the machine is busy)",
                      *[f"{per_seed[s]['seconds']:.1f}" if per_seed[s]["seconds"] else "–" for s in seeds], ""])
         all_ok &= holds_everywhere
         summary.append([f"[`{name}`](#{name})", "yes" if holds_everywhere else "**no**",
