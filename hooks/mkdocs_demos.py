@@ -12,8 +12,10 @@ from mkdocs.structure.files import File, Files
 
 from hooks import site
 from hooks.figures.cache import CacheError, DemoCache
+from hooks.figures.remote import RemoteError
 from hooks.figures.directive import directive_lines
-from hooks.figures.pages import RUNS_PAGE, PageLink, published_files, relative_href, render_figure, render_runs_page
+from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, published_files, relative_href, render_figure,
+                                 render_runs_page, render_sweep)
 from hooks.figures.runner import Result, counts, failure_summary, run_jobs
 from hooks.markdown import escape_html
 
@@ -40,16 +42,19 @@ def on_pre_build(config) -> None:
             log.info(f"demo {r.job.name} [{r.job.params_id}]: {r.status} in {r.seconds:.1f} s")
         else:
             log.debug(f"demo {r.job.name} [{r.job.params_id}]: {r.status}")
+        for line in r.remote_problems:
+            log.info(line)
 
     try:
         results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report)
-    except CacheError as exc:
+    except (CacheError, RemoteError, RuntimeError) as exc:
         raise PluginError(str(exc)) from None
     summary = failure_summary(results)
     if summary and config.strict and not _serving["serve"]:
         raise PluginError("demo runs failed (strict mode):\n" + "\n".join(summary))
     by_key = {(r.job.name, r.job.params_id): r for r in results}
     _state.update(plan=plan, results=results, by_key=by_key, summary=summary)
+    plan.published = set(published_files(results))  # what galleries and previews may show
     plan.page_extras["figures"] = _figure_inputs
 
 
@@ -61,8 +66,9 @@ def _figure_inputs(src_uri: str) -> tuple:
                      for r in _state["results"])
     out = []
     for raw, ref in _state["plan"].refs_on(src_uri).items():
-        r = by_key.get((ref.demo, ref.params_id))
-        out.append((raw, r.status if r else None, r.shown.key if r and r.shown else None, r.error if r else ""))
+        for _, _, params_id in ref.runs:
+            r = by_key.get((ref.demo, params_id))
+            out.append((raw, params_id, r.status if r else None, r.shown.key if r and r.shown else None, r.error if r else ""))
     return tuple(out)
 
 
@@ -83,12 +89,20 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     refs = plan.refs_on(page.file.src_uri)
     href = relative_href(page.file.src_uri, plan.project.use_directory_urls)
     lines = markdown.split("\n")
+    used: dict[str, int] = {}
     for index, line in directive_lines(markdown):
         ref = refs.get(line.strip())
         if ref is None:  # a directive with an error: the build stopped on it, or (serve) the page lists it
             html = f'<div class="kb-demo-missing" role="note"><p><strong>Figure unavailable:</strong> <code>{escape_html(line.strip())}</code> has a problem (see the list at the top of the page).</p></div>'
         else:
-            html = render_figure(ref, _state["by_key"].get((ref.demo, ref.params_id)), href)
+            ident = figure_id(ref.raw)
+            used[ident] = used.get(ident, 0) + 1
+            ident += f"-{used[ident]}" if used[ident] > 1 else ""  # the same line twice on a page
+            by_key = _state["by_key"]
+            if ref.variants:
+                html = render_sweep(ref, [by_key.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident)
+            else:
+                html = render_figure(ref, by_key.get((ref.demo, ref.params_id)), href, ident)
         lines[index] = "\n" + html + "\n"
     return "\n".join(lines)
 
@@ -97,6 +111,8 @@ def on_post_build(config) -> None:
     results = _state.get("results", [])
     c = counts(results)
     message = f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed"
+    if c["pulled"]:
+        message += f", {c['pulled']} pulled from the remote cache"
     if c["needs-gpu"]:
         message += f", {c['needs-gpu']} need a GPU (notes demos NAME --device cuda on a GPU machine)"
     log.info(message)

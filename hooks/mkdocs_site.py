@@ -34,6 +34,7 @@ from mkdocs.utils import get_relative_url  # noqa: E402
 from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
 from hooks.kb import assets, render  # noqa: E402
+from hooks.kb import reading  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map  # noqa: E402
 from hooks.kb.sources import SourceFile  # noqa: E402
 from hooks.problems import failing  # noqa: E402
@@ -102,6 +103,13 @@ class _Build:
     plan: site.SitePlan
     layout: ConceptMap | None = None
     files: Files | None = None
+    targets: dict[str, str] | None = None
+
+    def previews(self) -> dict[str, str]:
+        """The preview of every note and concept by its URL (marks the links that show one)."""
+        if self.targets is None:
+            self.targets = reading.preview_targets(self.plan.kb)
+        return self.targets
 
     def concept_map(self) -> ConceptMap:
         if self.layout is None:
@@ -397,6 +405,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                 files.append(File.generated(config, dest, abs_src_path=str(source)))
     except assets.AssetsMissing as exc:
         raise PluginError(str(exc)) from None
+    for uri in reading.previewed(kb):  # what a link to a note or concept shows on hover and focus
+        path = reading.preview_path(kb.urls[uri])
+        if files.get_file_from_path(path) is None:
+            files.append(File.generated(config, path, content=reading.preview_json(kb, uri, plan.figures_on)))
     if _serving["serve"]:
         key = str(config.config_file_path or config.docs_dir)
         state = _incremental.setdefault(key, _Incremental())
@@ -411,7 +423,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
     if page.meta.get("title"):
         page.title = page.meta["title"]
-    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown)
+    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown, _build.plan.figures_on)
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
@@ -420,7 +432,8 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     plan = _build.plan
     problems = plan.problems_of(page.file.src_uri) if _serving["serve"] else ()
     output = render.page_html(plan.kb, page.file.src_uri, output, settings=plan.project.notes,
-                              concept_map=_build.concept_map, problems=problems)
+                              concept_map=_build.concept_map, problems=problems, figures=plan.figures_on,
+                              previews=_build.previews)
     if "</head>" in output:  # let browsers and feed readers find the feed from every page
         href = get_relative_url(FEED, page.url)
         link = f'<link rel="alternate" type="application/rss+xml" title="{render.esc(config.site_name)}" href="{href}">'

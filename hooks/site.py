@@ -17,10 +17,11 @@ from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.config import Section
 from hooks.figures.directive import FigureRef, SpecCache, collect_refs
-from hooks.figures.pages import RUNS_PAGE, site_folder
+from hooks.figures.pages import RUNS_PAGE, figure_id, figure_paths, site_folder
 from hooks.figures.plan import Job, Settings, plan_jobs
 from hooks.kb import render
 from hooks.kb.graph import GENERATED, KnowledgeBase, ParseCache, build_knowledge_base
+from hooks.kb.reading import PageFigure
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
 from hooks.kb.wikilinks import IMAGE_SUFFIXES, Slugify
 from hooks.problems import Problem
@@ -107,6 +108,7 @@ class SitePlan:
     generated: dict[str, str]  # src_uri -> what the build generates there
 
     page_extras: dict[str, Callable[[str], Any]] = field(default_factory=dict)  # more of what a page shows, by provider
+    published: set[str] = field(default_factory=set)  # site paths of the demo files the demo hook publishes
 
     def __post_init__(self) -> None:
         self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
@@ -120,6 +122,15 @@ class SitePlan:
     def refs_on(self, src_uri: str) -> dict[str, FigureRef]:
         """The figure directives of one page, by their line (stripped)."""
         return self._refs_by_page.get(src_uri, {})
+
+    def figures_on(self, src_uri: str) -> tuple[PageFigure, ...]:
+        """The demo figures a page shows that were published (a swept figure by its first value), in page order."""
+        shown = []
+        for ref in self.refs_on(src_uri).values():
+            paths = figure_paths(ref.demo, ref.params_id, ref.figure)
+            if paths["light"] in self.published and paths["dark"] in self.published:
+                shown.append(PageFigure(ref.caption or f"{ref.demo}: {ref.figure}", paths["light"], paths["dark"], figure_id(ref.raw)))
+        return tuple(shown)
 
     def problems_of(self, src_uri: str) -> list[Problem]:
         return self._problems_by_page.get(src_uri, [])
@@ -221,7 +232,7 @@ def fingerprints(plan: SitePlan, extra: Callable[[str], Any] = lambda uri: None)
     problems = plan._problems_by_page
     out = {}
     for uri in kb.pages:
-        out[uri] = hash((render.page_inputs(kb, uri, settings), tuple(problems.get(uri, ())), extra(uri)))
+        out[uri] = hash((render.page_inputs(kb, uri, settings, plan.figures_on), tuple(problems.get(uri, ())), extra(uri)))
     for uri, inputs in render.generated_inputs(kb, settings).items():
         out[uri] = hash((inputs, extra(uri)))
     for file in plan.files:  # pages that could not be read: their text and problems

@@ -149,7 +149,7 @@ def test_concepts_index_counts_notes(kb):
 def test_pages_get_their_sections_as_html(kb):
     soup = rendered(kb, "concepts/b.md", "# Beta\n\nSee [[Alpha]].\n")
     assert soup.find("a", string="Alpha")["href"] == "a.md"  # a Markdown link, which MkDocs checks and rewrites
-    assert [h.get_text() for h in soup.find_all("h2")] == ["Linked from", "Related concepts"]
+    assert [h.get_text() for h in soup.find_all("h2")] == ["Linked from", "Related concepts", "Local graph"]
     assert [a["href"] for a in soup.select(".kb-backlinks a")] == ["../../notes/2024-03-01-three/", "../../notes/2024-01-01-one/", "../a/"]
     middle = rendered(kb, "notes/2024-02-01-two.md", "# Two\n\nx")
     assert [a["href"] for a in middle.select(".kb-pager a")] == ["../2024-01-01-one/", "../2024-03-01-three/"]
@@ -161,7 +161,7 @@ def test_pages_get_their_sections_as_html(kb):
 def test_markers_are_replaced_only_on_their_own_line(kb):
     soup = rendered(kb, "index.md", "`<!-- kb:concept-map -->`\n\n<!-- kb:concept-map -->\n", cmap=lambda: concept_map(kb, 1))
     assert soup.find("code").get_text() == "<!-- kb:concept-map -->"
-    assert len(soup.find_all("svg")) == 1
+    assert len(soup.select(".kb-map")) == 1
 
 
 def test_page_inputs_change_with_what_a_page_shows(kb):

@@ -44,7 +44,8 @@ def follow(site: Path, page: str, href: str) -> tuple[Path, BeautifulSoup, str]:
 
 
 def links(node) -> dict[str, str]:
-    return {a.get_text(): a["href"] for a in node.find_all("a") if not a.get("class") or "headerlink" not in a["class"]}
+    # HTML links (the local graph's SVG links carry xlink:href, and are tested on their own)
+    return {a.get_text(): a["href"] for a in node.find_all("a", href=True) if not a.get("class") or "headerlink" not in a["class"]}
 
 
 # --- pages the build adds, and what it leaves out --------------------------------------------------

@@ -4,10 +4,15 @@ A directive stands alone on its line, on a text line as the scanner of hooks.mar
 in code). Each line is parsed on its own: the target is what follows the last ``](`` up to the
 closing ``)``, so a caption may hold brackets and wikilinks (shown as written). A line that starts
 like a directive but cannot be read is a problem, never silently ignored.
+
+One parameter may be swept over a few values, ``?sigma=0.25|0.5|1.0``: the figure becomes explorable
+(a slider picks the value) and each value is a run of its own, planned and cached like any other.
+A text value that holds a pipe writes it ``\\|``.
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -18,6 +23,20 @@ from hooks.markdown import DIRECTIVE_RE, scan
 from hooks.problems import Problem
 
 PREFIX = "!demo["
+SWEEP_SEPARATOR = "|"
+_SWEEP_SPLIT = re.compile(r"(?<!\\)\|")  # a pipe not escaped as \|
+MAX_SWEEP_VALUES = 12  # each value is a run of the demo, made by every build that lacks it
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One value of a swept parameter: the run that draws the figure for it."""
+
+    value: Any  # typed, as the demo's Config has it
+    label: str  # as the page wrote it
+    overrides: dict[str, Any]
+    params: dict[str, Any]
+    params_id: str
 
 
 @dataclass
@@ -34,10 +53,19 @@ class FigureRef:
     params: dict[str, Any] = field(default_factory=dict)  # every Config field
     params_id: str = "default"
     raw: str = ""  # the directive's line, stripped: how a page finds its figure again
+    sweep: str | None = None  # the parameter a slider sweeps, if any
+    variants: list[Variant] = field(default_factory=list)  # one per swept value, in the page's order (the first is the above)
 
     @property
     def where(self) -> str:
         return f"{self.display_path}:{self.line}"
+
+    @property
+    def runs(self) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+        """``(params, overrides, params_id)`` of every run this figure shows: one, or one per swept value."""
+        if self.variants:
+            return [(v.params, v.overrides, v.params_id) for v in self.variants]
+        return [(self.params, self.overrides, self.params_id)]
 
 
 def split_directive(line: str) -> tuple[str, str]:
@@ -133,8 +161,41 @@ def parse_ref(line: str, src_uri: str, display_path: str, line_number: int, spec
     spec = specs.get(demo)
     if figure not in spec.figures:
         raise DemoError(f"demo '{demo}' has no figure '{figure}' (known: {', '.join(spec.figures)})")
-    params, changed = resolve_params(spec, raw)
-    return FigureRef(src_uri, display_path, line_number, caption, demo, figure, changed, params, params_id(changed), line.strip())
+    swept = [key for key, value in raw.items() if _SWEEP_SPLIT.search(value)]
+    if len(swept) > 1:
+        raise DemoError(f"only one parameter may list values with '{SWEEP_SEPARATOR}' (here {', '.join(repr(k) for k in swept)}); sweep one and fix the others")
+    raw = {k: (v if k in swept else _unescape(v)) for k, v in raw.items()}
+    if not swept:
+        params, changed = resolve_params(spec, raw)
+        return FigureRef(src_uri, display_path, line_number, caption, demo, figure, changed, params, params_id(changed), line.strip())
+    key = swept[0]
+    variants = sweep_variants(spec, raw, key)
+    first = variants[0]
+    return FigureRef(src_uri, display_path, line_number, caption, demo, figure, first.overrides, first.params, first.params_id,
+                     line.strip(), sweep=key, variants=variants)
+
+
+def _unescape(value: str) -> str:
+    return value.replace("\\|", "|")
+
+
+def sweep_variants(spec: DemoSpec, raw: dict[str, str], key: str) -> list[Variant]:
+    """One :class:`Variant` per value of ``raw[key]`` (``a|b|c``); raise DemoError naming what is wrong."""
+    labels = [_unescape(v.strip()) for v in _SWEEP_SPLIT.split(raw[key])]
+    if any(not label for label in labels):
+        raise DemoError(f"parameter '{key}' lists an empty value in '{raw[key]}'; write values joined by '{SWEEP_SEPARATOR}', e.g. {key}=0.25|0.5|1.0")
+    if len(labels) > MAX_SWEEP_VALUES:
+        raise DemoError(f"parameter '{key}' sweeps {len(labels)} values; at most {MAX_SWEEP_VALUES} are allowed (each value is a run of the demo)")
+    variants: list[Variant] = []
+    seen: dict[Any, str] = {}
+    for label in labels:
+        params, changed = resolve_params(spec, {**raw, key: label})
+        value = params[key]
+        if value in seen:
+            raise DemoError(f"parameter '{key}' lists the value {label} twice (as '{seen[value]}' before); each value of a sweep is shown once")
+        seen[value] = label
+        variants.append(Variant(value, label, changed, params, params_id(changed)))
+    return variants
 
 
 def collect_refs(pages: Iterable[tuple[str, str, str, int]], specs: SpecCache) -> tuple[list[FigureRef], list[Problem]]:

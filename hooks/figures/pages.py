@@ -7,6 +7,7 @@ messages are shown as written.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,6 +19,11 @@ from hooks.urls import page_url, relative_url
 
 RUNS_PAGE = "demo-runs.md"
 Href = Callable[[str], str]  # a path in the site ("demos/x/a.svg") -> URL relative to the page being written
+
+
+def figure_id(raw: str) -> str:
+    """The HTML id of the figure a directive line draws (a page's gallery and previews link to it)."""
+    return "kb-fig-" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
 
 
 def site_folder(demo: str, params_id: str) -> str:
@@ -83,31 +89,99 @@ def _placeholder(ref: FigureRef, why: str) -> str:
     )
 
 
-def render_figure(ref: FigureRef, result: Result | None, href: Href) -> str:
-    """The HTML block that replaces one directive line."""
-    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+def _unavailable(ref: FigureRef, result: Result | None) -> str | None:
+    """Why ``result`` shows no figure for ``ref`` (None when it does)."""
     if result is None:
-        return _placeholder(ref, "the demo did not run")
+        return "the demo did not run"
     entry = result.shown
     if result.status == "needs-gpu" and entry is None:
-        return _placeholder(ref, f"{result.error} (this machine has none, and no cached run was found)")
+        return f"{result.error} (this machine has none, and no cached run was found)"
     if entry is None:
-        return _placeholder(ref, f"it has no successful run yet: {result.error}")
+        return f"it has no successful run yet: {result.error}"
     if not entry.has(f"{ref.figure}-light.svg"):
-        return _placeholder(ref, f"the latest run failed ({result.error}) and no earlier run made this figure")
-    folder = site_folder(ref.demo, ref.params_id)
-    imgs = "\n".join(
-        f'<img src="{esc(href(f"{folder}/{ref.figure}-{theme}.svg"))}#only-{theme}" alt="{caption}" loading="lazy">'
-        for theme in THEMES
+        return f"the latest run failed ({result.error}) and no earlier run made this figure"
+    return None
+
+
+def figure_paths(demo: str, params_id: str, figure: str) -> dict[str, str]:
+    """Site path of each palette's variant of one figure of one run."""
+    return {theme: f"{site_folder(demo, params_id)}/{figure}-{theme}.svg" for theme in THEMES}
+
+
+def _frame(ref: FigureRef, params_id: str, href: Href, alt: str, extra: str = "") -> str:
+    """Both palettes' variants of one figure, each a link to the full-size SVG."""
+    links = "\n".join(
+        f'<a class="kb-figure-open kb-only-{theme}" href="{esc(href(path))}">'
+        f'<img src="{esc(href(path))}#only-{theme}" alt="{alt}" loading="lazy">'
+        '<span class="kb-sr-only"> (open full size)</span></a>'
+        for theme, path in figure_paths(ref.demo, params_id, ref.figure).items()
     )
-    stale = ""
-    if result.status in ("failed", "needs-gpu"):
-        why = f"the latest run of this demo failed ({esc(result.error)})" if result.status == "failed" else esc(result.error)
-        stale = f'<br><span class="kb-stale">Stale: {why}; this figure is from the run of {_date(entry.manifest)}.</span>'
+    return f'<div class="kb-figure-frame"{extra}>\n{links}\n</div>'
+
+
+def _stale(result: Result) -> str:
+    if result.status not in ("failed", "needs-gpu") or result.shown is None:
+        return ""
+    why = f"the latest run of this demo failed ({esc(result.error)})" if result.status == "failed" else esc(result.error)
+    return f'<span class="kb-stale">Stale: {why}; this figure is from the run of {_date(result.shown.manifest)}.</span>'
+
+
+def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: str = "") -> str:
+    """The HTML block that replaces one directive line."""
+    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+    why = _unavailable(ref, result)
+    if why is not None:
+        return _placeholder(ref, why)
+    assert result is not None
+    stale = _stale(result)
+    ident = f' id="{esc(figure_id)}"' if figure_id else ""
     return (
-        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}">\n{imgs}\n'
-        f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{stale}</figcaption>\n'
+        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, ref.params_id, href, caption)}\n'
+        f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{"<br>" + stale if stale else ""}</figcaption>\n'
         "</figure>"
+    )
+
+
+def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figure_id: str) -> str:
+    """An explorable figure: one frame per value of the swept parameter, a slider that picks one.
+
+    Without JavaScript the first value's figure shows (the other frames and the slider are hidden);
+    docs/assets/demos.js shows the slider and swaps the frame, provenance and stale notice.
+    """
+    assert ref.sweep is not None and len(results) == len(ref.variants)
+    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+    name = esc(ref.sweep)
+    frames, notes = [], []
+    any_stale = False
+    for i, (variant, result) in enumerate(zip(ref.variants, results)):
+        hidden = " hidden" if i else ""
+        label = esc(variant.label)
+        data = f' data-kb-index="{i}" data-kb-value="{label}"{hidden}'
+        why = _unavailable(ref, result)
+        if why is not None:
+            frames.append(f'<div class="kb-figure-frame kb-demo-missing" role="note"{data}><p><strong>Figure unavailable for '
+                          f'{name} = {label}.</strong> {esc(why)}</p></div>')
+            notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{name} = {label}: no run</span>')
+            continue
+        assert result is not None
+        frames.append(_frame(ref, variant.params_id, href, f"{caption} ({name} = {label})", data))
+        stale = _stale(result)
+        any_stale = any_stale or bool(stale)
+        notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{provenance(result, href)}'
+                     f'{"<br>" + stale if stale else ""}</span>')
+    first, last = esc(ref.variants[0].label), esc(ref.variants[-1].label)
+    control = (
+        f'<div class="kb-sweep-control" hidden>\n'
+        f'<label for="{esc(figure_id)}-input"><code>{name}</code> = <output for="{esc(figure_id)}-input">{first}</output></label>\n'
+        f'<span class="kb-sweep-range"><span class="kb-sweep-end" aria-hidden="true">{first}</span>'
+        f'<input type="range" class="kb-sweep-input" id="{esc(figure_id)}-input" min="0" max="{len(ref.variants) - 1}" step="1" value="0" '
+        f'aria-valuetext="{name} = {first}" data-kb-name="{name}">'
+        f'<span class="kb-sweep-end" aria-hidden="true">{last}</span></span>\n</div>'
+    )
+    return (
+        f'<figure class="kb-demo kb-sweep{" kb-demo-stale" if any_stale else ""}" id="{esc(figure_id)}">\n'
+        + "\n".join(frames) + "\n" + control + "\n"
+        f'<figcaption>{caption}<br>' + "".join(notes) + "</figcaption>\n</figure>"
     )
 
 
@@ -152,6 +226,8 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
             status = "ok"
         versions = m.get("versions") or {}
         made = [esc(m.get("device_name") or m.get("device") or "–")]
+        if m.get("worker"):
+            made.append(f"on {esc(m.get('host', '?'))}, worker {esc(m['worker'])}")
         made += [f"{esc(k)} {esc(versions[k])}" for k in ("torch", "numpy", "matplotlib") if k in versions]
         used = ", ".join(
             f'<a href="{esc(href(pages[p].src_uri))}">{esc(pages[p].title)}</a>' if p in pages else esc(p) for p in r.job.pages
@@ -160,9 +236,14 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
         demo = f'<a href="{esc(href(source_path(r.job.name, r.job.params_id)))}"><code>{name}</code></a>' if entry else f"<code>{name}</code>"
         seconds = f"{float(m['seconds']):.1f}" if m else "–"
         key = esc(entry.key if entry else r.job.key)
+        made_lines = "".join(f'<span class="kb-made">{line}</span><br>' for line in made)[: -len("<br>")]
         lines.append(
-            f'<tr><td>{demo}<br><code class="kb-key" title="cache key">{key}</code></td><td>{params}</td><td>{status}</td>'
-            f'<td class="kb-num">{seconds}</td><td>{_date(m) if m else "–"}</td><td>{"<br>".join(made)}</td><td>{used}</td></tr>'
+            f'<tr><td data-label="Demo"><div>{demo}<br><code class="kb-key" title="cache key">{key}</code></div></td>'
+            f'<td data-label="Parameters"><div class="kb-params">{params}</div></td>'
+            f'<td data-label="Status"><div class="kb-status">{status}</div></td>'
+            f'<td class="kb-num" data-label="Seconds"><div>{seconds}</div></td>'
+            f'<td data-label="Last run"><div class="kb-made">{_date(m) if m else "–"}</div></td>'
+            f'<td data-label="Made with"><div>{made_lines}</div></td><td data-label="Used by"><div>{used}</div></td></tr>'
         )
     lines += ["</tbody>", "</table>", "</div>", ""]
     return "\n".join(lines)

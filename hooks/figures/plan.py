@@ -310,7 +310,8 @@ def plan_jobs(
                 add(spec, spec.defaults(), {}, None)
     for ref in refs:
         if wanted is None or ref.demo in wanted:
-            add(specs.get(ref.demo), ref.params, ref.overrides, ref.display_path)
+            for params, overrides, _ in ref.runs:  # a swept figure: one run per value
+                add(specs.get(ref.demo), params, overrides, ref.display_path)
     for name, raw in extra_runs:
         try:
             spec = specs.get(name)

@@ -340,6 +340,10 @@ def build_knowledge_base(
 
 # --- the concept map -------------------------------------------------------------------------------
 
+MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
+MAP_LABEL_CHARS = 32  # a longer note title is cut on the map (the node's link carries the full title)
+
+
 @dataclass(frozen=True)
 class MapNode:
     src_uri: str
@@ -348,6 +352,8 @@ class MapNode:
     x: float
     y: float
     degree: int
+    label: str = ""  # the text drawn under the node ("" for none)
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # x0, y0, x1, y1: shape, label and target
 
 
 @dataclass(frozen=True)
@@ -356,6 +362,8 @@ class ConceptMap:
     edges: list[tuple[int, int]]  # indices into nodes
     width: int
     height: int
+    font: float = 15.0  # label size in user units
+    narrow: "ConceptMap | None" = None  # the same map laid out for a phone's width, labels as large on screen
 
 
 def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
@@ -363,10 +371,90 @@ def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
     return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[: max(map_notes, 0)]]
 
 
-def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: int = 640, seed: int = 1) -> ConceptMap:
-    """Every concept and the newest ``map_notes`` notes, laid out by a seeded spring layout.
+def concept_radius(degree: int) -> float:
+    return round(6 + min(degree, 12) * 0.75, 1)
 
-    Positions are rounded to one decimal, so the same graph gives the same bytes on every build.
+
+def _boxes(kinds: list[str], degrees: list[int], labels: list[str], font: float, target: float):
+    """Each node's box relative to its centre (x0, y0, x1, y1): its shape, its label under it, and a
+    target at least ``target`` units high and wide."""
+    import numpy as np
+
+    out = []
+    for kind, degree, label in zip(kinds, degrees, labels):
+        r = concept_radius(degree) if kind == "concept" else 7.0
+        half = max(target / 2, r, len(label) * 0.3 * font)  # 0.6 em per character, generous for titles
+        top = -max(r, target / 2)
+        bottom = max(r + font + 6, target / 2) if label else max(r, target / 2)
+        out.append((-half, top, half, bottom))
+    return np.array(out, dtype=float).reshape(len(out), 4)
+
+
+def _separate(xy, boxes, *, pad: float, width: float | None) -> None:
+    """Move nodes (in place) until no two boxes overlap; a given ``width`` is kept by moving only vertically.
+
+    Deterministic: each round pushes every overlapping pair apart by half its overlap along the
+    shorter axis (vertically when the width is fixed), and a crowded layout is spread out between rounds.
+    """
+    import numpy as np
+
+    n = len(xy)
+    if n < 2:
+        return
+    order = np.arange(n) * 1e-6  # breaks ties between nodes at the same place
+    for attempt in range(40):
+        for _ in range(200):
+            lo, hi = xy + boxes[:, :2], xy + boxes[:, 2:]
+            over_x = np.minimum(hi[:, None, 0], hi[None, :, 0]) - np.maximum(lo[:, None, 0], lo[None, :, 0]) + pad
+            over_y = np.minimum(hi[:, None, 1], hi[None, :, 1]) - np.maximum(lo[:, None, 1], lo[None, :, 1]) + pad
+            clash = (over_x > 0) & (over_y > 0)
+            np.fill_diagonal(clash, False)
+            if not clash.any():
+                return
+            centre = (lo + hi) / 2
+            dx = centre[:, None, 0] - centre[None, :, 0] + (order[:, None] - order[None, :])
+            dy = centre[:, None, 1] - centre[None, :, 1] + (order[:, None] - order[None, :])
+            along_x = clash & (over_x < over_y) if width is None else np.zeros_like(clash)
+            along_y = clash & ~along_x
+            xy[:, 0] += np.where(along_x, np.sign(dx) * over_x / 2, 0).sum(1) * 0.5
+            xy[:, 1] += np.where(along_y, np.sign(dy) * over_y / 2, 0).sum(1) * 0.5
+        centre = xy.mean(0)
+        xy[:] = centre + (xy - centre) * ([1.0, 1.15] if width is not None else 1.15)  # crowded: spread out
+
+
+def _fit(members, kinds, titles, degrees, labels, unit_xy, edges, *, width: int, height: int, font: float, target: float,
+         fixed_width: bool) -> ConceptMap:
+    """Positions in [0, 1]² scaled to a box, boxes separated, everything moved inside a margin."""
+    import numpy as np
+
+    margin = 8.0
+    boxes = _boxes(kinds, degrees, labels, font, target)
+    xy = np.array(unit_xy, dtype=float).reshape(len(members), 2) * [width, height]
+    if fixed_width:  # keep every box inside the width; only vertical moves from here on
+        xy[:, 0] = np.clip(xy[:, 0], margin - boxes[:, 0], width - margin - boxes[:, 2])
+    _separate(xy, boxes, pad=4.0, width=width if fixed_width else None)
+    lo = (xy + boxes[:, :2]).min(0) - margin
+    hi = (xy + boxes[:, 2:]).max(0) + margin
+    if fixed_width:
+        lo[0], hi[0] = 0.0, float(max(width, hi[0]))
+    xy -= lo
+    size = np.ceil(hi - lo)
+    nodes = []
+    for i, uri in enumerate(members):
+        x, y = round(float(xy[i, 0]), 1), round(float(xy[i, 1]), 1)
+        box = tuple(round(float(v), 1) for v in (x + boxes[i, 0], y + boxes[i, 1], x + boxes[i, 2], y + boxes[i, 3]))
+        nodes.append(MapNode(uri, kinds[i], titles[i], x, y, degrees[i], labels[i], box))
+    return ConceptMap(nodes, edges, int(size[0]), int(size[1]), font)
+
+
+def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: int = 640, seed: int = 1,
+                narrow_width: int = 360) -> ConceptMap:
+    """Every concept and the newest ``map_notes`` notes, laid out by a seeded spring layout; boxes around
+    each node and its label are then pushed apart, so no two labels or targets overlap.
+
+    The same layout is fitted twice: to ``width`` (labels at 15 units, targets 36) and, turned upright,
+    to a phone's ``narrow_width`` (labels at 13 units, targets 28), where it grows downwards instead of
+    shrinking. Positions are rounded to one decimal, so the same graph gives the same bytes on every build.
     """
     import networkx as nx
 
@@ -381,25 +469,31 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
     graph = nx.Graph()
     graph.add_nodes_from(range(len(members)))
     graph.add_edges_from(edges)
-    positions = nx.spring_layout(graph, seed=seed, iterations=200) if members else {}
-    margin_x, margin_y = 120, 40
-    xs = [float(p[0]) for p in positions.values()] or [0.0]
-    ys = [float(p[1]) for p in positions.values()] or [0.0]
+    if not members:
+        return ConceptMap([], [], width, height)
+    positions = nx.spring_layout(graph, seed=seed, iterations=200)
+    pts = [(float(positions[i][0]), float(positions[i][1])) for i in range(len(members))]
 
-    def scale(value: float, low: float, high: float, size: int, margin: int) -> float:
-        span = high - low
-        return round(size / 2 if span < 1e-9 else margin + (value - low) / span * (size - 2 * margin), 1)
+    def unit(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if not points:
+            return []
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        sx, sy = max(xs) - min(xs), max(ys) - min(ys)
+        return [((x - min(xs)) / sx if sx > 1e-9 else 0.5, (y - min(ys)) / sy if sy > 1e-9 else 0.5) for x, y in points]
 
-    nodes = []
-    for i, uri in enumerate(members):
-        page = kb.pages[uri]
-        x, y = positions[i]
-        nodes.append(MapNode(
-            src_uri=uri,
-            kind=page.kind,
-            title=page.title,
-            x=scale(float(x), min(xs), max(xs), width, margin_x),
-            y=scale(float(y), min(ys), max(ys), height, margin_y),
-            degree=graph.degree[i],
-        ))
-    return ConceptMap(nodes, edges, width, height)
+    pages = [kb.pages[uri] for uri in members]
+    kinds = [p.kind for p in pages]
+    titles = [p.title for p in pages]
+    degrees = [graph.degree[i] for i in range(len(members))]
+    label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
+    labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
+              for k, t in zip(kinds, titles)]
+    margin_x, margin_y = 120 / width, 40 / height
+    wide_xy = [(margin_x + x * (1 - 2 * margin_x), margin_y + y * (1 - 2 * margin_y)) for x, y in unit(pts)]
+    wide = _fit(members, kinds, titles, degrees, labels, wide_xy, edges, width=width, height=height, font=15.0, target=36.0,
+                fixed_width=False)
+    upright = unit([(y, x) for x, y in pts])  # the layout is wider than tall: turn it
+    tall = max(360, 30 * len([lab for lab in labels if lab]) + 12 * len(members))  # grows where labels need it
+    narrow = _fit(members, kinds, titles, degrees, labels, upright, edges,
+                  width=narrow_width, height=tall, font=13.0, target=28.0, fixed_width=True)
+    return ConceptMap(wide.nodes, edges, wide.width, wide.height, wide.font, narrow)

@@ -13,12 +13,13 @@ import email.utils
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape as xml_escape
 
-from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, map_members
+from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
+from hooks.kb.reading import Figures, gallery_html, gallery_inputs, gallery_items, local_graph_inputs, local_graph_svg, mark_previews, no_figures
 from hooks.kb.wikilinks import render_resolution, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
 from hooks.markdown import apply_edits
@@ -30,10 +31,11 @@ MAP_MARKER = "<!-- kb:concept-map -->"
 LINKED_FROM = "<!-- kb:linked-from -->"
 RELATED = "<!-- kb:related -->"
 PAGER = "<!-- kb:pager -->"
+LOCAL_GRAPH = "<!-- kb:local-graph -->"
+GALLERY = "<!-- kb:gallery -->"
 MONTH_MARKER = "<!-- kb:month {} -->"  # a month of the notes archive, "2024-03"
 MONTH_RE = re.compile(r"<!-- kb:month (\d{4}-\d{2}) -->")
 WORDS_PER_MINUTE = 200
-MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ def reading_minutes(body: str) -> int:
 
 # --- step 1: Markdown ------------------------------------------------------------------------------
 
-def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str, figures: Figures = no_figures) -> str:
     """A page's Markdown with wikilinks resolved and, for notes and concepts, the headings of the
-    generated sections and the markers their lists replace."""
+    generated sections and the markers their lists replace (``figures``: the figures a page shows,
+    for a concept's gallery of its notes' figures)."""
     linker = kb.linker
     markdown = rewrite_wikilinks(markdown, lambda link: render_resolution(linker.resolve(link, src_uri), src_uri))
     page = kb.pages.get(src_uri)
@@ -93,9 +96,11 @@ def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
         return markdown
     sections = ["## Linked from", LINKED_FROM]
     if page.kind == "concept":
-        sections += ["## Related concepts", RELATED]
+        if gallery_items(kb, src_uri, figures):
+            sections[:0] = ["## Figures in linked notes", GALLERY]
+        sections += ["## Related concepts", RELATED, "## Local graph", LOCAL_GRAPH]
     else:
-        sections.append(PAGER)
+        sections += ["## Local graph", LOCAL_GRAPH, PAGER]
     return markdown.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
 
 
@@ -228,36 +233,45 @@ def problems_box(problems: Iterable[Problem]) -> str:
     )
 
 
-def concept_map_svg(kb: KnowledgeBase, cmap: ConceptMap, from_uri: str) -> str:
-    """The map as one inline ``<svg>``; every node is a link, styled by classes in kb.css."""
-    if not cmap.nodes:
-        return "<p>No concepts yet.</p>"
-    concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
-    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+def _map_svg(kb: KnowledgeBase, cmap: ConceptMap, from_uri: str, label: str, variant: str) -> str:
+    """One layout of the map as an inline ``<svg>``: every node is a link (its target covers its label)."""
     out = [
-        '<div class="kb-map">',
-        f'<svg class="kb-map-svg" viewBox="0 0 {cmap.width} {cmap.height}" aria-label="{esc(label)}" role="img" '
-        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
-        '<g class="kb-map-edges">',
+        f'<svg class="kb-map-svg kb-map-{variant}" viewBox="0 0 {cmap.width} {cmap.height}" width="{cmap.width}" '
+        f'role="group" aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
+        '<g class="kb-map-edges" aria-hidden="true">',
     ]
     for a, b in cmap.edges:
         na, nb = cmap.nodes[a], cmap.nodes[b]
         out.append(f'<line class="kb-map-edge" x1="{na.x}" y1="{na.y}" x2="{nb.x}" y2="{nb.y}"/>')
-    out += ["</g>", '<g class="kb-map-nodes">']
-    label_notes = len(cmap.nodes) - concepts <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
+    out += ["</g>", f'<g class="kb-map-nodes" font-size="{cmap.font:g}">']
     for node in cmap.nodes:
         title = esc(node.title)
         link = esc(kb.href(node.src_uri, from_uri))
+        x0, y0, x1, y1 = node.box
+        hit = f'<rect class="kb-map-hit" x="{x0}" y="{y0}" width="{round(x1 - x0, 1)}" height="{round(y1 - y0, 1)}"/>'
         if node.kind == "concept":
-            radius = round(6 + min(node.degree, 12) * 0.75, 1)
+            radius = concept_radius(node.degree)
             shape = f'<circle cx="{node.x}" cy="{node.y}" r="{radius}"/>'
-            text = f'<text x="{node.x}" y="{round(node.y + radius + 16, 1)}">{title}</text>'
         else:
+            radius = 7.0
             shape = f'<rect x="{round(node.x - 7, 1)}" y="{round(node.y - 7, 1)}" width="14" height="14" rx="2"/>'
-            short = node.title if len(node.title) <= 32 else node.title[:31].rstrip() + "…"
-            text = f'<text x="{node.x}" y="{round(node.y + 22, 1)}">{esc(short)}</text>' if label_notes else ""
-        out.append(f'<a class="kb-map-node kb-map-{node.kind}" xlink:href="{link}"><title>{title}</title>{shape}{text}</a>')
-    out += ["</g>", "</svg>", "</div>"]
+        text = f'<text x="{node.x}" y="{round(node.y + radius + cmap.font + 1, 1)}">{esc(node.label)}</text>' if node.label else ""
+        out.append(f'<a class="kb-map-node kb-map-{node.kind}" xlink:href="{link}"><title>{title}</title>{hit}{shape}{text}</a>')
+    out += ["</g>", "</svg>"]
+    return "\n".join(out)
+
+
+def concept_map_svg(kb: KnowledgeBase, cmap: ConceptMap, from_uri: str) -> str:
+    """The map as inline SVG, every node a link, styled by classes in kb.css: a wide layout, and (shown
+    instead on a narrow screen) the same map laid out upright for a phone."""
+    if not cmap.nodes:
+        return "<p>No concepts yet.</p>"
+    concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
+    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+    out = ['<div class="kb-map">', _map_svg(kb, cmap, from_uri, label, "wide")]
+    if cmap.narrow is not None:
+        out.append(_map_svg(kb, cmap.narrow, from_uri, label, "narrow"))
+    out.append("</div>")
     return "\n".join(out)
 
 
@@ -277,13 +291,20 @@ def page_html(
     settings: Settings,
     concept_map: Callable[[], ConceptMap],
     problems: Iterable[Problem] = (),
+    figures: Figures = no_figures,
+    previews: Callable[[], Mapping[str, str]] | None = None,
 ) -> str:
-    """The rendered HTML of a page with its markers filled, its header line and (under serve) its problems."""
+    """The rendered HTML of a page with its markers filled, its header line and (under serve) its problems.
+
+    ``previews`` gives the preview of every note and concept by URL (hooks.kb.reading.preview_targets):
+    links of the article to them are marked so that hovering or focusing them shows the preview."""
     if "<!-- kb:" in html:
         replacements: dict[str, Callable[[], str]] = {
             LINKED_FROM: lambda: linked_from(kb, src_uri),
             RELATED: lambda: related_concepts(kb, src_uri),
             PAGER: lambda: pager(kb, src_uri),
+            LOCAL_GRAPH: lambda: local_graph_svg(kb, src_uri),
+            GALLERY: lambda: gallery_html(kb, src_uri, figures),
             NEWEST_MARKER: lambda: newest_notes(kb, src_uri, settings.newest_on_home),
             MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),
             TAGS_MARKER: lambda: tags_index(kb, src_uri),
@@ -296,6 +317,8 @@ def page_html(
             for note in kb.notes:
                 by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
             html = MONTH_RE.sub(lambda m: _note_list(kb, by_month.get(m.group(1), []), src_uri), html)
+    if previews is not None:
+        html = mark_previews(kb, src_uri, html, previews())
     header = page_header(kb, src_uri) + problems_box(problems)
     return _after_first_h1(html, header) if header else html
 
@@ -338,6 +361,10 @@ def concepts_index(kb: KnowledgeBase) -> str:
 
 def concept_map_page() -> str:
     return "\n".join([
+        "---",
+        "hide: [toc]  # the map has no sections; it gets the width instead",
+        "---",
+        "",
         "# Concept map",
         "",
         "Every concept and the newest notes, joined where one links to the other. Round nodes are concepts,",
@@ -406,7 +433,7 @@ def map_inputs(kb: KnowledgeBase, settings: Settings) -> tuple:
     return tuple((u, kb.pages[u].kind, kb.pages[u].title, tuple(kb.links.get(u, ()))) for u in members)
 
 
-def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings) -> tuple:
+def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings, figures: Figures = no_figures) -> tuple:
     """Everything this module puts on a page, as a comparable value: when it is unchanged between two
     builds (and the page's own text is too), the page's HTML is unchanged."""
     parsed = kb.parsed[src_uri]
@@ -423,6 +450,10 @@ def page_inputs(kb: KnowledgeBase, src_uri: str, settings: Settings) -> tuple:
     ]
     if src_uri in kb.expansions:  # what its embeds show (their text, links and figures' lines)
         inputs.append(kb.expansions[src_uri].text)
+    if page.kind in ("note", "concept"):
+        inputs.append(local_graph_inputs(kb, src_uri))
+    if page.kind == "concept":
+        inputs.append(gallery_inputs(kb, src_uri, figures))
     if NEWEST_MARKER in body:
         inputs.append(tuple(_note_row(kb, n.src_uri) for n in kb.notes[: settings.newest_on_home]))
     if MAP_MARKER in body:

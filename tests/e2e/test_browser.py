@@ -100,7 +100,7 @@ def test_home_shows_the_newest_note_first_and_a_concept_map_whose_nodes_open_the
     dates = newest.locator("time").all_inner_texts()
     assert dates == [n.date.isoformat() for n in notes[:shown]], "newest notes are not the newest first"
 
-    svg = page.locator("article svg.kb-map-svg")
+    svg = page.locator("article svg.kb-map-svg:visible")  # the wide layout (a phone gets the upright one)
     expect(svg).to_be_visible()
     nodes = svg.locator("a.kb-map-node")
     titles = [t.strip() for t in svg.locator("a.kb-map-concept > title").all_text_contents()]
@@ -165,8 +165,9 @@ def _figures_show(page, scheme: str) -> None:
     for i in range(figures.count()):
         figure = figures.nth(i)
         figure.scroll_into_view_if_needed()
-        visible = figure.locator(f'img[src$="{shown}"]')
-        invisible = figure.locator(f'img[src$="{hidden}"]')
+        frame = figure.locator(".kb-figure-frame:not([hidden])")  # an explorable figure shows one value's frame
+        visible = frame.locator(f'img[src$="{shown}"]')
+        invisible = frame.locator(f'img[src$="{hidden}"]')
         expect(visible).to_have_count(1)
         expect(invisible).to_have_count(1)
         expect(visible).to_be_visible()

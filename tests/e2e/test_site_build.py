@@ -43,11 +43,11 @@ def test_the_note_shows_a_figure_beside_its_paragraphs_with_provenance(built_sit
     figures = html.select("article figure.kb-demo")
     assert len(figures) >= 6
     for fig in figures:
-        light, dark = fig.find_all("img")
+        light, dark = fig.select_one(".kb-figure-frame").find_all("img")  # an explorable figure: its first value
         assert light["src"].endswith("-light.svg#only-light") and dark["src"].endswith("-dark.svg#only-dark")
         assert light["alt"] and light["alt"] == dark["alt"]
         prov = fig.select_one(".kb-provenance").get_text(" ", strip=True)
-        assert re.search(r"\.py · seed \d+ · \d+\.\d s · .+ · torch 2\.13\.0\S* · run \d{4}-\d\d-\d\d · data", prov), prov
+        assert re.search(r"\.py · (params [^·]+ · )?seed \d+ · \d+\.\d s · .+ · torch 2\.13\.0\S* · run \d{4}-\d\d-\d\d · data", prov), prov
         for a in fig.select(".kb-provenance a"):
             assert (built_site / "notes" / "2024-01-23-dl-study" / a["href"]).resolve().is_file(), a["href"]
         assert not fig.select(".kb-stale")

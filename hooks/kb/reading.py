@@ -1,0 +1,264 @@
+"""What helps a reader find their way: a local graph per page, a concept's figure gallery, link previews.
+
+All three are written at build time from the knowledge base, so they cost the reader nothing but the
+bytes they show and work offline. They are filled into a page's HTML by :func:`hooks.kb.render.page_html`
+(local graph and gallery at their markers; preview attributes on the article's links), and the preview
+of each note and concept is a small JSON file beside its page (:func:`preview_json`), fetched only when
+a reader hovers or focuses a link to it (docs/assets/kb.js).
+
+Layouts are deterministic and linear in the size of what they draw: a page's local graph is an arc
+diagram (the page, then its neighbours one per row, links drawn as arcs on the left), so labels never
+overlap and no force layout runs per page.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+from urllib.parse import quote, unquote
+
+from hooks.kb.graph import KnowledgeBase
+from hooks.kb.notes import excerpt
+from hooks.markdown import escape_html as esc
+from hooks.urls import relative_url
+
+MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
+MAX_GALLERY = 48  # figures in a concept's gallery (newest notes first)
+PREVIEW_TEXT = 280  # characters of the first paragraph in a preview
+PREVIEW_NAME = "preview.json"
+
+
+@dataclass(frozen=True)
+class PageFigure:
+    """A demo figure a page shows, as other pages may show it again (a thumbnail)."""
+
+    caption: str
+    light: str  # site path of the light-palette variant ("demos/x/fig-light.svg")
+    dark: str
+    anchor: str  # the figure's id on its page
+
+
+Figures = Callable[[str], Sequence[PageFigure]]  # src_uri -> the figures it shows that were published
+
+
+def no_figures(src_uri: str) -> Sequence[PageFigure]:
+    return ()
+
+
+# --- the local graph ---------------------------------------------------------------------------------
+
+ROW = 32  # user units per row: every node's link is at least 28 high (targets of 24 px and more)
+FONT = 14  # label size in user units; the SVG is drawn at its own width, or narrower on a phone
+CHAR = 0.58 * FONT  # average advance of a character, for the width of a label
+MAX_LABEL = 44  # characters of a title shown; the full title is the link's name
+MAX_BULGE = 96  # how far the widest arc reaches left of the nodes
+
+
+def neighbours(kb: KnowledgeBase, src_uri: str) -> list[str]:
+    """Pages this one links to (in the order of their first link), then pages linking here (notes newest first)."""
+    out = dict.fromkeys(kb.links.get(src_uri, ()))
+    for uri in kb.backlinks.get(src_uri, ()):
+        out.setdefault(uri)
+    out.pop(src_uri, None)
+    return [uri for uri in out if uri in kb.pages]
+
+
+def _local_rows(kb: KnowledgeBase, src_uri: str) -> tuple[list[str], int, list[tuple[int, int]]]:
+    """The rows of a local graph (the page first), how many neighbours were left out, the edges among rows."""
+    around = neighbours(kb, src_uri)
+    rows = [src_uri] + around[:MAX_NEIGHBOURS]
+    index = {uri: i for i, uri in enumerate(rows)}
+    edges = sorted({(min(i, index[b]), max(i, index[b])) for i, a in enumerate(rows) for b in kb.links.get(a, ()) if b in index and b != a})
+    return rows, len(around) - (len(rows) - 1), edges
+
+
+def local_graph_inputs(kb: KnowledgeBase, src_uri: str) -> tuple:
+    """What a page's local graph shows, as a comparable value (titles, kinds, dates, edges)."""
+    rows, more, edges = _local_rows(kb, src_uri)
+    return tuple((u, kb.pages[u].title, kb.pages[u].kind, kb.pages[u].date) for u in rows), more, tuple(edges)
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1].rstrip() + "…"
+
+
+def _relation(kb: KnowledgeBase, page: str, other: str) -> str:
+    out, back = other in kb.links.get(page, ()), page in kb.links.get(other, ())
+    return "links both ways" if out and back else "linked from this page" if out else "links to this page"
+
+
+def local_graph_svg(kb: KnowledgeBase, src_uri: str) -> str:
+    """The page, its neighbours and the links among them as an accessible SVG: every neighbour is a link."""
+    rows, more, edges = _local_rows(kb, src_uri)
+    page = kb.pages[src_uri]
+    if len(rows) == 1:
+        return "<p>No note or concept links to or from this page yet.</p>"
+    spans = [(j - i) * ROW / 2 for i, j in edges]
+    x = round(12 + min(max(spans, default=0), MAX_BULGE), 1)
+    labels = []
+    for i, uri in enumerate(rows):
+        p = kb.pages[uri]
+        text = _short(p.title) + (f"  {p.date.isoformat()}" if p.date and p.kind == "note" else "")
+        labels.append(text)
+    width = int(x + 20 + max(len(t) for t in labels) * CHAR + 12)
+    height = ROW * len(rows) + (ROW if more else 0) + 8
+    concepts = sum(1 for u in rows[1:] if kb.pages[u].kind == "concept")
+    summary = (f"Local graph of {page.title}: {concepts} concept{'s' * (concepts != 1)} and "
+               f"{len(rows) - 1 - concepts} note{'s' * (len(rows) - 1 - concepts != 1)} linked to or from it"
+               + (f", {more} more listed under Linked from" if more else ""))
+    out = [
+        f'<svg class="kb-local-svg" width="{width}" viewBox="0 0 {width} {height}" role="group" aria-label="{esc(summary)}" '
+        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
+        '<g class="kb-local-edges" aria-hidden="true">',
+    ]
+
+    def y(i: int) -> float:
+        return ROW * i + ROW / 2 + 4
+
+    for (i, j), span in zip(edges, spans):
+        bulge = round(min(span, MAX_BULGE) * 4 / 3, 1)  # a cubic curve's control points: its widest point is 3/4 of this
+        cls = "kb-local-edge kb-local-edge-page" if i == 0 else "kb-local-edge"
+        out.append(f'<path class="{cls}" d="M{x} {y(i)} C{round(x - bulge, 1)} {y(i)} {round(x - bulge, 1)} {y(j)} {x} {y(j)}"/>')
+    out += ["</g>", '<g class="kb-local-nodes">']
+    for i, uri in enumerate(rows):
+        p = kb.pages[uri]
+        cy = y(i)
+        shape = (f'<circle cx="{x}" cy="{cy}" r="{7 if i == 0 else 6}"/>' if p.kind == "concept" else
+                 f'<rect x="{x - 6}" y="{cy - 6}" width="12" height="12" rx="2"/>')
+        title = _short(p.title)
+        date = f'<tspan class="kb-local-date" dx="8">{p.date.isoformat()}</tspan>' if p.date and p.kind == "note" else ""
+        text = f'<text x="{x + 16}" y="{cy + FONT * 0.35:.1f}">{esc(title)}{date}</text>'
+        if i == 0:
+            out.append(f'<g class="kb-local-node kb-local-{p.kind} kb-local-self">{shape}{text}</g>')
+            continue
+        hit = f'<rect class="kb-local-hit" x="{x - 14}" y="{cy - ROW / 2 + 2}" width="{width - x + 14}" height="{ROW - 4}"/>'
+        name = f"{p.title} ({p.kind}, {_relation(kb, src_uri, uri)})"
+        out.append(f'<a class="kb-local-node kb-local-{p.kind}" xlink:href="{esc(kb.href(uri, src_uri))}">'
+                   f"<title>{esc(name)}</title>{hit}{shape}{text}</a>")
+    if more:
+        out.append(f'<a class="kb-local-more" xlink:href="#linked-from"><text x="{x + 16}" y="{y(len(rows)) + FONT * 0.35:.1f}">'
+                   f"and {more} more: see Linked from</text></a>")
+    out += ["</g>", "</svg>"]
+    legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
+              "arcs join pages where one links to the other.</p>")
+    return '<div class="kb-local-graph">\n' + "\n".join(out) + "\n" + legend + "\n</div>"
+
+
+# --- a concept's gallery -----------------------------------------------------------------------------
+
+def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tuple[str, PageFigure]]:
+    """``(note, figure)`` for every figure on the notes linking to this concept, newest note first."""
+    page = kb.pages.get(src_uri)
+    if page is None or page.kind != "concept":
+        return []
+    items = []
+    for uri in kb.backlinks.get(src_uri, ()):
+        if kb.pages[uri].kind == "note":
+            items += [(uri, f) for f in figures(uri)]
+    return items
+
+
+def gallery_inputs(kb: KnowledgeBase, src_uri: str, figures: Figures) -> tuple:
+    return tuple((uri, kb.pages[uri].title, kb.pages[uri].date, f) for uri, f in gallery_items(kb, src_uri, figures)[:MAX_GALLERY + 1])
+
+
+def gallery_html(kb: KnowledgeBase, src_uri: str, figures: Figures) -> str:
+    """Thumbnails of the figures on the notes that link to a concept, each with its caption and a link to it."""
+    items = gallery_items(kb, src_uri, figures)
+    if not items:
+        return ""
+    here = kb.urls.get(src_uri, "")
+    out = ['<div class="kb-gallery">', '<ul class="kb-gallery-list">']
+    for uri, fig in items[:MAX_GALLERY]:
+        note = kb.pages[uri]
+        target = esc(kb.href(uri, src_uri) + "#" + fig.anchor)
+        thumbs = "".join(  # alt text too, though the thumbnail's link is hidden from screen readers (the caption follows)
+            f'<img src="{esc(relative_url(quote(path), here))}#only-{theme}" alt="{esc(fig.caption)}" loading="lazy">'
+            for theme, path in (("light", fig.light), ("dark", fig.dark))
+        )
+        date = f'<time datetime="{note.date.isoformat()}">{note.date.isoformat()}</time> ' if note.date else ""
+        out.append(
+            '<li class="kb-gallery-item">'
+            f'<a class="kb-gallery-thumb" href="{target}" tabindex="-1" aria-hidden="true">{thumbs}</a>'
+            f'<p class="kb-gallery-caption">{esc(fig.caption)}</p>'
+            f'<p class="kb-gallery-source">{date}<a href="{target}">{esc(note.title)}</a></p></li>'
+        )
+    out.append("</ul>")
+    if len(items) > MAX_GALLERY:
+        out.append(f"<p>And {len(items) - MAX_GALLERY} more figures in older notes listed under Linked from.</p>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+# --- previews ----------------------------------------------------------------------------------------
+
+def preview_path(url: str) -> str:
+    """Where the preview of the page at ``url`` (from the site root) is written: beside the page."""
+    url = unquote(url)
+    if url.endswith("/"):
+        return url + PREVIEW_NAME
+    return posixpath.splitext(url)[0] + "." + PREVIEW_NAME
+
+
+def previewed(kb: KnowledgeBase) -> list[str]:
+    """The pages that have a preview: notes and concepts."""
+    return [uri for uri, p in kb.pages.items() if p.kind in ("note", "concept")]
+
+
+def preview_targets(kb: KnowledgeBase) -> dict[str, str]:
+    """URL of each previewed page (unquoted, from the site root) -> the site path of its preview."""
+    return {unquote(kb.urls[uri]): preview_path(kb.urls[uri]) for uri in previewed(kb)}
+
+
+def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> str:
+    """The preview of one page: title, kind, date, first paragraph and first figure (URLs relative to it)."""
+    page = kb.pages[src_uri]
+    text = page.description or (kb.excerpts.get(src_uri) if page.kind == "note" else None) or excerpt(page.body, PREVIEW_TEXT)
+    url = kb.urls[src_uri]
+    shown = list(figures(src_uri))[:1]
+    figure = None
+    if shown:
+        fig = shown[0]
+        figure = {"alt": fig.caption, "light": relative_url(quote(fig.light), url), "dark": relative_url(quote(fig.dark), url)}
+    data = {"title": page.title, "kind": page.kind, "date": page.date.isoformat() if page.date else None,
+            "text": text, "figure": figure}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+_LINK_RE = re.compile(r"<a\s([^>]*)>")
+_HREF_RE = re.compile(r'(?:^|\s)href="([^"]*)"')
+
+
+def mark_previews(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str, str]) -> str:
+    """The page's HTML with ``data-kb-preview`` (the preview's URL) on every link of its article that
+    leads to another note or concept."""
+    start = html.find("<article")
+    end = html.rfind("</article>")
+    if start == -1 or end == -1 or not targets:
+        return html
+    here = kb.urls.get(src_uri, "")
+    folder = unquote("" if here in ("", ".", "./") else here if here.endswith("/") else posixpath.dirname(here))
+    own = unquote(here)
+
+    def mark(m: re.Match) -> str:
+        attrs = m.group(1)
+        if "data-kb-preview" in attrs:
+            return m.group(0)
+        href = _HREF_RE.search(attrs)
+        if href is None:
+            return m.group(0)
+        path = href.group(1).split("#", 1)[0].split("?", 1)[0]
+        if not path or ":" in path or path.startswith("/"):
+            return m.group(0)
+        target = posixpath.normpath(posixpath.join(folder, unquote(path)))
+        target = "" if target == "." else target
+        if path.endswith("/") and target:
+            target += "/"
+        preview = targets.get(target)
+        if preview is None or target == own:
+            return m.group(0)
+        return f'<a {attrs} data-kb-preview="{esc(relative_url(quote(preview), here))}">'
+
+    return html[:start] + _LINK_RE.sub(mark, html[start:end]) + html[end:]
