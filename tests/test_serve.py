@@ -159,6 +159,13 @@ def test_incremental_rebuilds_equal_full_builds_after_every_kind_of_edit(tmp_pat
          {"must": {"concepts/trainability.md", "notes/2024-02-10-second-note.md"}}),
         ("remove the block id", lambda: edit(root, "docs/concepts/trainability.md", replace=("is of no use. ^useless", "is of no use.")),
          {"must": {"concepts/trainability.md", "notes/2024-02-10-second-note.md"}}),
+        # local graphs show the titles of a page's neighbours; previews (preview.json) their first paragraph
+        ("retitle a concept", lambda: edit(root, "docs/concepts/inductive-bias.md",
+                                           replace=("title: Inductive bias\naliases: [inductive biases]", "title: Inductive biases\naliases: [inductive bias]")),
+         {"must": {"concepts/inductive-bias.md", "notes/2024-01-23-first-note.md", "notes/2024-03-05-third-note.md"}}),
+        ("edit a concept's first paragraph", lambda: edit(root, "docs/concepts/trainability.md",
+                                                         replace=("Whether gradient descent can find", "Whether gradient descent finds")),
+         {"must": {"concepts/trainability.md"}}),
     ]
     for number, (step, change, expect) in enumerate(steps, start=1):
         change()
@@ -239,3 +246,84 @@ def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> 
     text = (tmp_path / "serve.log").read_text()
     assert "docs/notes/2024-01-23-first-note.md:2: malformed YAML front matter" in text
     assert "Traceback" not in text
+
+
+# --- what the demo hook adds to pages: galleries of figures, previews with a figure, sliders --------------
+
+DEMO_FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
+DEMO_SITE = """
+site_name: Tiny
+site_url: https://example.invalid/tiny/
+theme:
+  name: material
+nav:  # titles in the nav, as a dirty build does not read the titles of pages it does not render
+  - Home: index.md
+  - Notes: notes/index.md
+  - Concepts: concepts/index.md
+  - Concept map: concept-map.md
+  - Demo runs: demo-runs.md
+hooks:
+  - {hooks}/mkdocs_site.py
+  - {hooks}/mkdocs_demos.py
+markdown_extensions: [attr_list, md_in_html]
+extra:
+  demos:
+    cache_dir: .cache/demos
+    timeout: 2
+    jobs: 2
+"""
+OLDER = "---\ntitle: Older note\ndate: 2024-01-02\n---\n\n# Older note\n\nOn [[Squares]].\n"
+NEWER = ("---\ntitle: Newer note\ndate: 2024-02-03\n---\n\n# Newer note\n\nSee [[Squares]] and [[Older note]].\n\n"
+         "!demo[Scaled](ok/main?scale=0.5|2)\n")
+SQUARES = "---\ntitle: Squares\n---\n\n# Squares\n\nFour equal sides.\n"
+
+
+def _demo_site(root: Path) -> None:
+    shutil.copytree(DEMO_FIXTURE, root)
+    for name in ("fails", "hangs", "silent"):  # their default runs fail on every build: not what this test is about
+        (root / "demos" / f"{name}.py").unlink()
+    (root / "mkdocs.yml").write_text(DEMO_SITE.format(hooks=Path(__file__).resolve().parents[1] / "hooks"), encoding="utf-8")
+    for rel, text in (("notes/2024-01-02-older-note.md", OLDER), ("notes/2024-02-03-newer-note.md", NEWER), ("concepts/squares.md", SQUARES)):
+        (root / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "docs" / rel).write_text(text, encoding="utf-8")
+
+
+def _full_demo_build(root: Path, tmp: Path, step: int) -> dict[str, object]:
+    copy = tmp / f"reference-{step}"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site"))
+    session = ServeSession(copy / "mkdocs.yml", copy / "site")
+    session.build()
+    return site_files(copy / "site")
+
+
+def test_incremental_rebuilds_equal_full_builds_for_galleries_previews_and_sliders(tmp_path: Path, serve_mode) -> None:
+    root = tmp_path / "site-src"
+    _demo_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    serve.build()  # runs made by the first build are reused from now on ("ran" becomes "cached" on their pages)
+    older, newer, squares = "notes/2024-01-02-older-note.md", "notes/2024-02-03-newer-note.md", "concepts/squares.md"
+    steps = [
+        ("add a figure to a note that links the concept", lambda: edit(root, f"docs/{older}", append="\n!demo[Big](ok/main?scale=3)\n"),
+         {"must": {older, squares}, "not": {newer}}),
+        ("change a figure's caption", lambda: edit(root, f"docs/{older}", replace=("!demo[Big]", "!demo[Bigger]")),
+         {"must": {older, squares}, "not": {newer}}),
+        ("add a value to a slider", lambda: edit(root, f"docs/{newer}", replace=("scale=0.5|2", "scale=0.5|2|4")),
+         {"must": {newer}, "not": {older}}),
+        ("sweep from another first value", lambda: edit(root, f"docs/{newer}", replace=("scale=0.5|2|4", "scale=4|0.5|2")),
+         {"must": {newer, squares}}),  # the gallery and the preview show the first value
+        ("unlink the concept", lambda: edit(root, f"docs/{older}", replace=("On [[Squares]].", "On squares.")),
+         {"must": {older, squares}}),
+        ("retitle a note", lambda: edit(root, f"docs/{newer}", replace=("title: Newer note", "title: The newest note")),
+         {"must": {newer, squares, older}}),  # the gallery's link and both local graphs show the title
+    ]
+    for number, (step, change, expect) in enumerate(steps, start=1):
+        change()
+        rendered = serve.build()
+        assert expect["must"] <= rendered, f"{step}: not rebuilt: {sorted(expect['must'] - rendered)}"
+        assert not (expect.get("not", set()) & rendered), f"{step}: rebuilt without need: {sorted(expect['not'] & rendered)}"
+        assert_same_site(root / "site", _full_demo_build(root, tmp_path, number), step)
+    page = BeautifulSoup((root / "site/concepts/squares/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert [c.get_text() for c in page.select(".kb-gallery-caption")] == ["Scaled"]
+    preview = json.loads((root / "site/notes/2024-02-03-newer-note/preview.json").read_text(encoding="utf-8"))
+    assert preview["title"] == "The newest note" and "scale-4.0" in preview["figure"]["light"]
