@@ -41,6 +41,7 @@ from hooks.problems import failing  # noqa: E402
 
 log = get_plugin_logger("notes")
 
+EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps MkDocs from reading the body's first lines as metadata
 REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
 # Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
 # hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
@@ -386,7 +387,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for file in files.documentation_pages():
         parsed = kb.parsed.get(file.src_uri)
         if parsed is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
-            file.content_string = parsed.source.front + (kb.body_of(file.src_uri) if file.src_uri in kb.pages else parsed.source.body)
+            # Front matter that could not be read (too deep, an alias bomb, broken YAML; shown as a problem
+            # under serve) is not handed on: MkDocs would parse it again.
+            front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
+            file.content_string = front + (kb.body_of(file.src_uri) if file.src_uri in kb.pages else parsed.source.body)
         page = kb.pages.get(file.src_uri)
         if page is not None and page.kind in ("note", "concept") and file.inclusion is InclusionLevel.INCLUDED:
             file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through the indexes, not the sidebar

@@ -25,11 +25,25 @@ def page_url(src_uri: str, use_directory_urls: bool = True) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
+def _folder_of(from_url: str) -> tuple[str, ...]:
+    """The folders of the page at ``from_url`` (a file name, one with a '.', is not a folder)."""
+    if from_url == ".":
+        return ()
+    parts = [p for p in from_url.split("/") if p and p != "."]
+    if parts and not from_url.endswith("/") and "." in parts[-1]:
+        parts.pop()
+    return tuple(parts)
+
+
 def relative_url(url: str, from_url: str) -> str:
-    """``url`` (from the site root) relative to the page at ``from_url``, as MkDocs' get_relative_url does."""
-    other = from_url
-    if other != ".":
-        head, tail = posixpath.split(other)
-        other = head if "." in tail else other
-    rel = posixpath.relpath("/" + url, "/" + other)
+    """``url`` (from the site root) relative to the page at ``from_url``, as MkDocs' get_relative_url does.
+
+    Both are paths MkDocs made (no '..'), so this is string work: drop the common folders, climb the rest.
+    """
+    here = _folder_of(from_url)
+    target = [p for p in url.split("/") if p and p != "."]
+    common = 0
+    while common < len(here) and common < len(target) and here[common] == target[common]:
+        common += 1
+    rel = "/".join([".."] * (len(here) - common) + target[common:]) or "."
     return rel + "/" if url.endswith("/") else rel

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
 from hooks.kb.reading import Figures, gallery_html, gallery_inputs, gallery_items, local_graph_inputs, local_graph_svg, mark_previews, no_figures
-from hooks.kb.wikilinks import render_resolution, rewrite_wikilinks
+from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
 from hooks.markdown import apply_edits
 from hooks.markdown import escape_html as esc
@@ -88,8 +88,17 @@ def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str, figures: Figur
     generated sections and the markers their lists replace (``figures``: the figures a page shows,
     for a concept's gallery of its notes' figures)."""
     linker = kb.linker
-    markdown = rewrite_wikilinks(markdown, lambda link: render_resolution(linker.resolve(link, src_uri), src_uri))
     page = kb.pages.get(src_uri)
+
+    def replace(link: WikiLink) -> str:
+        return render_resolution(linker.resolve(link, src_uri), src_uri)
+
+    body = page.body if page is not None else None
+    if body is not None and len(markdown) <= len(body) and body.endswith(markdown) and not body[: len(body) - len(markdown)].strip("\n"):
+        # MkDocs hands over the body as read, less its leading blank lines: reuse the links found in it
+        markdown = replace_found(markdown, kb.parsed[src_uri].links, replace, body.count("\n", 0, len(body) - len(markdown)))
+    else:  # a plugin changed the text (callouts), or embeds were expanded: find the links again
+        markdown = rewrite_wikilinks(markdown, replace)
     if page is not None:
         markdown = obsidian_markdown(kb, src_uri, markdown)
     if page is None or page.kind not in ("note", "concept"):

@@ -34,6 +34,7 @@ class WikiLink:
     label: str | None = None  # text after '|', None when none
     embed: bool = False
     line: int = 0  # 0-based line index in the text that was scanned
+    column: int = 0  # where it starts in its line
 
     @property
     def display_text(self) -> str:
@@ -45,7 +46,7 @@ class WikiLink:
         return self.target or self.heading
 
 
-def parse_wikilink(inner: str, embed: bool = False, line: int = 0) -> WikiLink:
+def parse_wikilink(inner: str, embed: bool = False, line: int = 0, column: int = 0) -> WikiLink:
     """Split the text between ``[[`` and ``]]``; ``\\|`` (the escaped pipe used in tables) splits too."""
     parts = LABEL_SPLIT_RE.split(inner, maxsplit=1)
     label = parts[1].strip() if len(parts) > 1 else None
@@ -53,7 +54,7 @@ def parse_wikilink(inner: str, embed: bool = False, line: int = 0) -> WikiLink:
     if heading:
         heading = heading.split("#")[-1]  # [[page#section#subsection]] links to the subsection
     raw = f"{'!' if embed else ''}[[{inner}]]"
-    return WikiLink(raw=raw, target=page.strip(), heading=heading.strip(), label=label, embed=embed, line=line)
+    return WikiLink(raw=raw, target=page.strip(), heading=heading.strip(), label=label, embed=embed, line=line, column=column)
 
 
 # --- finding wikilinks outside code ----------------------------------------------------------------
@@ -62,14 +63,32 @@ def find_wikilinks(text: str) -> list[WikiLink]:
     """Every wikilink of ``text`` outside code and math (as the scanner of hooks.markdown sees it), in order."""
     if "[[" not in text:
         return []
-    return [parse_wikilink(m.group("inner"), bool(m.group("embed")), index) for index, m in scan(text).finditer(WIKILINK_RE)]
+    return [parse_wikilink(m.group("inner"), bool(m.group("embed")), index, m.start()) for index, m in scan(text).finditer(WIKILINK_RE)]
 
 
 def rewrite_wikilinks(text: str, replace: Callable[[WikiLink], str]) -> str:
     """``text`` with each wikilink outside code replaced by ``replace(link)``; lines keep their numbers."""
     if "[[" not in text:
         return text
-    return rewrite(text, WIKILINK_RE, lambda index, m: replace(parse_wikilink(m.group("inner"), bool(m.group("embed")), index)))
+    return rewrite(text, WIKILINK_RE, lambda index, m: replace(parse_wikilink(m.group("inner"), bool(m.group("embed")), index, m.start())))
+
+
+def replace_found(text: str, links: list[WikiLink], replace: Callable[[WikiLink], str], first_line: int = 0) -> str:
+    """``text`` with the already found ``links`` replaced (they were found in the same text, whose
+    line ``first_line`` is ``text``'s first line); the same result as rewrite_wikilinks, without a scan."""
+    if not links:
+        return text
+    lines = text.split("\n")
+    by_line: dict[int, list[WikiLink]] = {}
+    for link in links:
+        by_line.setdefault(link.line - first_line, []).append(link)
+    for index, found in by_line.items():
+        line, pieces, last = lines[index], [], 0
+        for link in found:
+            pieces += [line[last : link.column], replace(link)]
+            last = link.column + len(link.raw)
+        lines[index] = "".join(pieces) + line[last:]
+    return "\n".join(lines)
 
 
 # --- names and headings ----------------------------------------------------------------------------
