@@ -95,8 +95,8 @@ RUN_TIME_FILES = {
 RUN_TIME_PATTERNS = [
     (re.compile(r"(?<![\w.])\d+\.\d s\b"), "#.# s"),  # provenance: seconds
     (re.compile(r"\brun \d{4}-\d{2}-\d{2}\b"), "run YYYY-MM-DD"),  # provenance: date of the run
-    (re.compile(r'(<td class="kb-num">)\d+\.\d(</td>)'), r"\1#.#\2"),  # runs table: Seconds
-    (re.compile(r"(<td>)\d{4}-\d{2}-\d{2}(</td>)"), r"\1YYYY-MM-DD\2"),  # runs table: Last run
+    (re.compile(r'(<td class="kb-num"[^>]*>(?:<div>)?)\d+\.\d((?:</div>)?</td>)'), r"\1#.#\2"),  # runs table: Seconds
+    (re.compile(r"(<td[^>]*>(?:<div[^>]*>)?)\d{4}-\d{2}-\d{2}((?:</div>)?</td>)"), r"\1YYYY-MM-DD\2"),  # runs table: Last run
 ]
 
 
