@@ -3,8 +3,10 @@
 on_pre_build lists the files with MkDocs' own ``get_files`` (so ``exclude_docs``, ``draft_docs`` and
 ``not_in_nav`` mean what MkDocs says), reads and checks every source once through hooks.site and
 stops a failing build before MkDocs touches ``site/``; on_files hands MkDocs the sources already read,
-drops drafts and refused files and adds the generated pages and the feed; on_page_markdown resolves
-wikilinks; on_post_page fills the generated lists into the rendered HTML.
+drops drafts and refused files and adds every file :func:`hooks.site.site_files` lists (generated
+pages, feed, previews, KaTeX and mermaid, and, once the demo hook has run the demos, their outputs
+and the Demo runs page); on_page_markdown resolves wikilinks; on_post_page fills the generated lists
+into the rendered HTML. ``notes export`` calls the same functions (hooks/cli/export.py).
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
@@ -41,18 +43,6 @@ from hooks.problems import failing  # noqa: E402
 
 log = get_plugin_logger("notes")
 
-EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps MkDocs from reading the body's first lines as metadata
-REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
-# Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
-# hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
-OBSIDIAN_EXTENSIONS = {
-    "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"],  # TeX kept as Obsidian writes it,
-                            "tex_inline_wrap": ["$", "$"], "tex_block_wrap": ["$$", "$$"]},  # also in search and previews
-    "hooks.kb.display_math": {},  # $$...$$ inside text and list items, displayed as Obsidian does
-    "pymdownx.mark": {},
-    "pymdownx.tilde": {"subscript": False},
-    "pymdownx.tasklist": {"custom_checkbox": True},
-}
 DEMO_HOOK = "mkdocs_demos.py"
 _STATUS = {
     InclusionLevel.EXCLUDED: "excluded",
@@ -327,29 +317,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         _templates = _templates or _TemplateCache()
         _templates.install(config.theme)
     site.forget_plan(config.config_file_path)
-    for extension in REQUIRED_EXTENSIONS:
-        if not any(isinstance(e, str) and e.endswith(extension) for e in config.markdown_extensions):
-            config.markdown_extensions.append(extension)
-    _obsidian_markdown(config)
+    site.markdown_setup(config.markdown_extensions, config.mdx_configs)  # what the pages need (hooks.site)
+    site.scripts(config.extra_javascript)
     return config
-
-
-def _obsidian_markdown(config: MkDocsConfig) -> None:
-    """The Markdown extensions Obsidian's syntax needs (added when missing, with the settings the pages
-    rely on), a ```mermaid fence Material renders, and the script that renders math and diagrams."""
-    from pymdownx.superfences import fence_code_format
-
-    for name, settings in OBSIDIAN_EXTENSIONS.items():
-        if name not in config.markdown_extensions:
-            config.markdown_extensions.append(name)
-        config.mdx_configs.setdefault(name, {}).update(settings)
-    if "pymdownx.superfences" not in config.markdown_extensions:
-        config.markdown_extensions.append("pymdownx.superfences")
-    fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
-    if not any(fence.get("name") == "mermaid" for fence in fences):
-        fences.append({"name": "mermaid", "class": "mermaid", "format": fence_code_format})
-    if assets.SCRIPT not in [str(script) for script in config.extra_javascript]:
-        config.extra_javascript.append(assets.SCRIPT)
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
@@ -385,34 +355,23 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if file is not None:
             files.remove(file)
     for file in files.documentation_pages():
-        parsed = kb.parsed.get(file.src_uri)
-        if parsed is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
-            # Front matter that could not be read (too deep, an alias bomb, broken YAML; shown as a problem
-            # under serve) is not handed on: MkDocs would parse it again.
-            front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
-            file.content_string = front + (kb.body_of(file.src_uri) if file.src_uri in kb.pages else parsed.source.body)
+        text = site.page_source(plan, file.src_uri)
+        if text is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
+            file.content_string = text
         page = kb.pages.get(file.src_uri)
         if page is not None and page.kind in ("note", "concept") and file.inclusion is InclusionLevel.INCLUDED:
             file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through the indexes, not the sidebar
-    for uri, content in render.generated_pages(kb).items():
-        if uri not in plan.refused:
-            files.append(File.generated(config, uri, content=content))
     if not config.site_url:
         log.info("site_url is not set, so the links in feed.xml are not absolute")
-    feed = render.feed_xml(kb, title=config.site_name, site_url=config.site_url or "", description=config.site_description or "",
-                           items=plan.project.notes.feed_items)
-    if FEED not in plan.refused:
-        files.append(File.generated(config, FEED, content=feed))
-    try:  # KaTeX, mermaid and the script that loads them where a page needs them, served by the site itself
-        for dest, source in assets.site_assets().items():
-            if files.get_file_from_path(dest) is None:
-                files.append(File.generated(config, dest, abs_src_path=str(source)))
+    try:  # generated pages, feed, KaTeX/mermaid and their script, previews, demo outputs and the Demo runs page
+        added = site.site_files(plan, taken=lambda path: files.get_file_from_path(path) is not None)
     except assets.AssetsMissing as exc:
         raise PluginError(str(exc)) from None
-    for uri in reading.previewed(kb):  # what a link to a note or concept shows on hover and focus
-        path = reading.preview_path(kb.urls[uri])
-        if files.get_file_from_path(path) is None:
-            files.append(File.generated(config, path, content=reading.preview_json(kb, uri, plan.figures_on)))
+    for path, content in added.items():
+        if isinstance(content, str):
+            files.append(File.generated(config, path, content=content))
+        else:
+            files.append(File.generated(config, path, abs_src_path=str(content)))
     if _serving["serve"]:
         key = str(config.config_file_path or config.docs_dir)
         state = _incremental.setdefault(key, _Incremental())

@@ -5,10 +5,16 @@ check``, ``notes demos``, ``notes export`` and the benchmarks all call it with t
 generator lists, so none of them can pass what another fails. A :class:`Session` keeps what was
 read between builds (``mkdocs serve``), so a rebuild reads only the files that changed, and
 :func:`fingerprints` tells which pages a change affects.
+
+What the generator is told and given is decided here too, for the hooks and ``notes export`` alike:
+the Markdown extensions and scripts the pages need (:func:`markdown_setup`, :func:`scripts`), each
+page's source (:func:`page_source`), every file the build adds (:func:`site_files`), and, for the
+export, each page's finished Markdown (:func:`exported_page`).
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -17,10 +23,12 @@ from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.config import Section
 from hooks.figures.directive import FigureRef, SpecCache, collect_refs
-from hooks.figures.pages import RUNS_PAGE, figure_id, figure_paths, site_folder
+from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
+                                 relative_href, render_runs_page, site_folder)
 from hooks.figures.plan import Job, Settings, plan_jobs
-from hooks.kb import render
-from hooks.kb.graph import GENERATED, KnowledgeBase, ParseCache, build_knowledge_base
+from hooks.figures.runner import Result
+from hooks.kb import assets, reading, render
+from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
 from hooks.kb.wikilinks import IMAGE_SUFFIXES, Slugify
@@ -43,6 +51,8 @@ class Project:
     slugify: Slugify = toc_slugify
     separator: str = "-"
     config_path: Path | None = None
+    markdown_extensions: list[str] = field(default_factory=list)  # as the generator read them (not yet completed by markdown_setup)
+    mdx_configs: dict[str, Any] = field(default_factory=dict)
 
     def display(self, path: str | os.PathLike[str]) -> str:
         """A path as messages show it: relative to the project root, POSIX separators.
@@ -91,6 +101,8 @@ def project_from_config(config: Mapping[str, Any], *, with_demos: bool, jobs: in
         slugify=toc.get("slugify", toc_slugify),
         separator=toc.get("separator", "-"),
         config_path=config_path,
+        markdown_extensions=[str(name) for name in config.get("markdown_extensions") or []],
+        mdx_configs={name: dict(value or {}) for name, value in (config.get("mdx_configs") or {}).items()},
     )
 
 
@@ -109,6 +121,8 @@ class SitePlan:
 
     page_extras: dict[str, Callable[[str], Any]] = field(default_factory=dict)  # more of what a page shows, by provider
     published: set[str] = field(default_factory=set)  # site paths of the demo files the demo hook publishes
+    results: list[Result] = field(default_factory=list)  # this build's demo runs (set by show_runs)
+    runs: dict[tuple[str, str], Result] = field(default_factory=dict)  # the same by (demo, params_id)
 
     def __post_init__(self) -> None:
         self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
@@ -134,6 +148,28 @@ class SitePlan:
 
     def problems_of(self, src_uri: str) -> list[Problem]:
         return self._problems_by_page.get(src_uri, [])
+
+    # --- the demo runs of this build, once they ran ---
+
+    def show_runs(self, results: list[Result]) -> None:
+        """Take this build's demo runs: what the pages' figures, galleries and previews show."""
+        self.results = list(results)
+        self.runs = {(r.job.name, r.job.params_id): r for r in self.results}
+        self.published = set(published_files(self.results))
+
+    def figures_markdown(self, src_uri: str, markdown: str) -> str:
+        """The page's Markdown with its figure directives replaced by their figures' HTML."""
+        href = relative_href(src_uri, self.project.use_directory_urls)
+        return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href)
+
+    def runs_page(self) -> str:
+        """The Markdown of the "Demo runs" page."""
+        pages = {p.display_path: PageLink(p.title, uri) for uri, p in self.kb.pages.items()}
+        return render_runs_page(self.results, pages, relative_href(RUNS_PAGE, self.project.use_directory_urls))
+
+    def demo_files(self) -> dict[str, Path]:
+        """Site path -> cached file of every published demo output (figures, data.json, source)."""
+        return published_files(self.results)
 
     def page_inputs(self, src_uri: str) -> tuple:
         """What the other providers (the demo hook's figures) put on a page, as a comparable value."""
@@ -217,6 +253,126 @@ def plan_site(
         jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
         problems += ref_problems + job_problems
     return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated)
+
+
+# --- what the generator is told: Markdown extensions and scripts ------------------------------------
+
+REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
+# Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
+# hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
+OBSIDIAN_EXTENSIONS = {
+    "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"],  # TeX kept as Obsidian writes it,
+                            "tex_inline_wrap": ["$", "$"], "tex_block_wrap": ["$$", "$$"]},  # also in search and previews
+    "hooks.kb.display_math": {},  # $$...$$ inside text and list items, displayed as Obsidian does
+    "pymdownx.mark": {},
+    "pymdownx.tilde": {"subscript": False},
+    "pymdownx.tasklist": {"custom_checkbox": True},
+}
+
+
+def markdown_setup(extensions: list[Any], configs: dict[str, Any]) -> None:
+    """Complete the generator's Markdown extensions (in place) with those the pages need, with the
+    settings they rely on, and a ```mermaid fence Material renders."""
+    from pymdownx.superfences import fence_code_format
+
+    for extension in REQUIRED_EXTENSIONS:
+        if not any(isinstance(e, str) and e.endswith(extension) for e in extensions):
+            extensions.append(extension)
+    for name, settings in OBSIDIAN_EXTENSIONS.items():
+        if name not in extensions:
+            extensions.append(name)
+        configs.setdefault(name, {}).update(settings)
+    if "pymdownx.superfences" not in extensions:
+        extensions.append("pymdownx.superfences")
+    fences = configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    if not any(fence.get("name") == "mermaid" for fence in fences):
+        fences.append({"name": "mermaid", "class": "mermaid", "format": fence_code_format})
+
+
+def scripts(extra_javascript: list[Any]) -> list[Any]:
+    """The site's scripts with the one that renders math and diagrams where a page has some."""
+    if assets.SCRIPT not in [str(script) for script in extra_javascript]:
+        extra_javascript.append(assets.SCRIPT)
+    return extra_javascript
+
+
+# --- what the generator is given: each page's source, the files the build adds --------------------------
+
+EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps a generator from reading the body's first lines as metadata
+FRONT_MATTER_RE = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)  # what MkDocs takes for front matter
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """``(front matter with its lines, Markdown)`` as MkDocs splits a page's text: the Markdown the
+    hooks are handed starts at its first non-blank line."""
+    m = FRONT_MATTER_RE.match(text)
+    if m is None:
+        return "", text.lstrip("\n")
+    return text[: m.end()], text[m.end():].lstrip("\n")
+
+
+def page_source(plan: SitePlan, src_uri: str) -> str | None:
+    """The text a page is handed to the generator as: its front matter and its body without private
+    comments, embeds expanded (None for a file the plan did not read). Front matter that could not be
+    read (too deep, an alias bomb, broken YAML) is not handed on: the generator would parse it again."""
+    parsed = plan.kb.parsed.get(src_uri)
+    if parsed is None:
+        return None
+    front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
+    return front + (plan.kb.body_of(src_uri) if src_uri in plan.kb.pages else parsed.source.body)
+
+
+def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: False) -> dict[str, str | Path]:
+    """Every file the build adds to the site, by its path: the generated pages, the feed, the Demo runs
+    page and the demo outputs (when the site runs demos and :meth:`SitePlan.show_runs` was called), the
+    front-end assets and each note's and concept's preview. A value is the file's text, or the path it
+    is copied from. ``taken(path)``: a file of the site's own at that path, kept instead of an asset or
+    a preview. Raises :class:`hooks.kb.assets.AssetsMissing` when node_modules lacks an asset."""
+    project, kb = plan.project, plan.kb
+    out: dict[str, str | Path] = {}
+    for uri, content in render.generated_pages(kb).items():
+        if uri not in plan.refused:
+            out[uri] = content
+    if FEED not in plan.refused:
+        out[FEED] = render.feed_xml(kb, title=project.site_name, site_url=project.site_url, description=project.site_description,
+                                    items=project.notes.feed_items)
+    for dest, source in assets.site_assets().items():  # KaTeX, mermaid and the script that loads them, served by the site itself
+        if not taken(dest):
+            out[dest] = source
+    for uri in reading.previewed(kb):  # what a link to a note or concept shows on hover and focus
+        path = reading.preview_path(kb.urls[uri])
+        if not taken(path):
+            out[path] = reading.preview_json(kb, uri, plan.figures_on)
+    if project.demos is not None:
+        out.update(plan.demo_files())
+        out[RUNS_PAGE] = plan.runs_page()
+    return out
+
+
+def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap], previews: Mapping[str, str]) -> str:
+    """A page's Markdown as ``notes export`` writes it: what the hooks do to it during a build, done
+    by the same functions on the Markdown (wikilinks resolved, Obsidian's syntax settled, figures
+    as HTML, generated lists as raw HTML blocks, the header line under the title). Links to notes
+    and concepts carry their preview (``previews``: hooks.kb.reading.preview_targets), as the
+    build marks them in the HTML."""
+    kb = plan.kb
+    markdown = render.page_markdown(kb, src_uri, markdown, plan.figures_on)
+    markdown = reading.mark_markdown_links(kb, src_uri, markdown)
+    markdown = plan.figures_markdown(src_uri, markdown)
+    return render.finished_markdown(kb, src_uri, markdown, settings=plan.project.notes, concept_map=layout,
+                                    figures=plan.figures_on, previews=previews)
+
+
+def concept_map_of(plan: SitePlan) -> Callable[[], ConceptMap]:
+    """The concept map of the plan's site, laid out once when first asked for."""
+    layout: list[ConceptMap] = []
+
+    def get() -> ConceptMap:
+        if not layout:
+            layout.append(concept_map(plan.kb, plan.project.notes.map_notes))
+        return layout[0]
+
+    return get
 
 
 # --- what changed between two builds ---------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from urllib.parse import quote
 
 
@@ -47,3 +48,25 @@ def relative_url(url: str, from_url: str) -> str:
         common += 1
     rel = "/".join([".."] * (len(here) - common) + target[common:]) or "."
     return rel + "/" if url.endswith("/") else rel
+
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def rebase_url(url: str, from_url: str, to_path: str) -> str:
+    """``url``, relative to the page at ``from_url``, made relative to ``to_path`` instead (a file's path
+    from the site root, e.g. the page's source ``notes/x.md``). Absolute URLs, same-page anchors and
+    URLs that leave the site are returned unchanged."""
+    if not url or url.startswith(("#", "/", "?")) or _SCHEME_RE.match(url):
+        return url
+    cut = min((i for i in (url.find("#"), url.find("?")) if i != -1), default=len(url))
+    path, rest = url[:cut], url[cut:]
+    if not path:
+        return url
+    target = posixpath.normpath(posixpath.join("/".join(_folder_of(from_url)), path))
+    if target == ".." or target.startswith("../"):  # above the site's root: not ours to move
+        return url
+    target = "" if target == "." else target
+    if path.endswith("/") and target:
+        target += "/"
+    return relative_url(target or "./", quote(to_path)) + rest

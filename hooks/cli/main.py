@@ -1,4 +1,4 @@
-"""The ``notes`` command: scaffold and check notes, run demos. Same core as the build (hooks.site)."""
+"""The ``notes`` command: scaffold and check notes, run demos, export the site. Same core as the build (hooks.site)."""
 from __future__ import annotations
 
 import argparse
@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_demos.add_argument("--device", default=None, help="auto, cpu or cuda")
     p_demos.add_argument("--pull", action="store_true", help="fetch the planned runs missing here from the remote cache (runs nothing)")
     p_demos.add_argument("--push", action="store_true", help="upload the planned runs the remote cache lacks (runs nothing)")
+
+    p_export = sub.add_parser("export", help="write the whole site as plain Markdown and files into DIR, for any generator")
+    p_export.add_argument("dir", type=Path, metavar="DIR", help="the folder to write (created; only its own files are ever replaced)")
+    p_export.add_argument("--strict", action="store_true", help="stop on warnings and failed demo runs, as mkdocs build --strict")
+    p_export.add_argument("--for", dest="flavour", choices=("mkdocs", "zensical"), default="mkdocs",
+                          help="the generator that will read DIR: mkdocs (also ProperDocs; the default) or zensical, "
+                               "which reads relative URLs in raw HTML as relative to the Markdown file")
     return parser
 
 
@@ -73,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             from hooks.cli.check import cmd_check
 
             return cmd_check(root)
+        if args.command == "export":
+            from hooks.cli.export import cmd_export
+
+            return cmd_export(root, Path.cwd() / args.dir, strict=args.strict, flavour=args.flavour)
     except LocatedError as exc:  # a bad setting: one line naming the file and line
         print(f"notes {args.command}: {exc}", file=sys.stderr)
         return 2

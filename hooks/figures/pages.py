@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
-from hooks.figures.directive import FigureRef
+from hooks.figures.directive import PREFIX, FigureRef, directive_lines
 from hooks.figures.runner import THEMES, Result
 from hooks.markdown import escape_html as esc
 from hooks.urls import page_url, relative_url
@@ -183,6 +183,34 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
         + "\n".join(frames) + "\n" + control + "\n"
         f'<figcaption>{caption}<br>' + "".join(notes) + "</figcaption>\n</figure>"
     )
+
+
+Runs = Mapping[tuple[str, str], Result]  # (demo, params_id) -> the result of this build's run
+
+
+def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, href: Href) -> str:
+    """A page's Markdown with every figure directive line replaced by its figure's HTML, a block of
+    its own (the same line twice on a page gets a second id). ``refs``: the page's directives by
+    their line (stripped); a line without one had a problem, reported elsewhere, and shows a note."""
+    if PREFIX not in markdown:
+        return markdown
+    lines = markdown.split("\n")
+    used: dict[str, int] = {}
+    for index, line in directive_lines(markdown):
+        ref = refs.get(line.strip())
+        if ref is None:  # a directive with an error: the build stopped on it, or (serve) the page lists it
+            html = ('<div class="kb-demo-missing" role="note"><p><strong>Figure unavailable:</strong> '
+                    f"<code>{esc(line.strip())}</code> has a problem (see the list at the top of the page).</p></div>")
+        else:
+            ident = figure_id(ref.raw)
+            used[ident] = used.get(ident, 0) + 1
+            ident += f"-{used[ident]}" if used[ident] > 1 else ""  # the same line twice on a page
+            if ref.variants:
+                html = render_sweep(ref, [runs.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident)
+            else:
+                html = render_figure(ref, runs.get((ref.demo, ref.params_id)), href, ident)
+        lines[index] = "\n" + html + "\n"
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

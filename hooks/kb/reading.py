@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote
 from hooks.kb.graph import KnowledgeBase
 from hooks.kb.notes import excerpt
 from hooks.markdown import escape_html as esc
+from hooks.markdown import scan
 from hooks.urls import relative_url
 
 MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
@@ -238,6 +239,14 @@ def mark_previews(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[s
     end = html.rfind("</article>")
     if start == -1 or end == -1 or not targets:
         return html
+    return html[:start] + mark_links(kb, src_uri, html[start:end], targets) + html[end:]
+
+
+def mark_links(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str, str]) -> str:
+    """``data-kb-preview`` on every link of an HTML fragment of the page ``src_uri`` that leads to
+    another note or concept (``targets``: :func:`preview_targets`)."""
+    if not targets:
+        return html
     here = kb.urls.get(src_uri, "")
     folder = unquote("" if here in ("", ".", "./") else here if here.endswith("/") else posixpath.dirname(here))
     own = unquote(here)
@@ -261,4 +270,42 @@ def mark_previews(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[s
             return m.group(0)
         return f'<a {attrs} data-kb-preview="{esc(relative_url(quote(preview), here))}">'
 
-    return html[:start] + _LINK_RE.sub(mark, html[start:end]) + html[end:]
+    return _LINK_RE.sub(mark, html)
+
+
+def preview_href(kb: KnowledgeBase, src_uri: str, target: str) -> str | None:
+    """The URL (relative to the page ``src_uri``) of the preview of the page ``target``, or None when
+    it has none or is the page itself: what :func:`mark_links` puts on a link from one to the other."""
+    page = kb.pages.get(target)
+    if page is None or page.kind not in ("note", "concept") or target == src_uri:
+        return None
+    return relative_url(quote(preview_path(kb.urls[target])), kb.urls.get(src_uri, ""))
+
+
+# An inline Markdown link to a relative path, not an image, and the attribute list that may follow it.
+_MD_LINK_RE = re.compile(r"(?<!!)\[(?:\\.|[^\\\[\]\n])*\]\((?P<path>[^()\s#?]*)(?P<rest>[#?][^()\s]*)?\)(?P<attrs>\{[^}\n]*\})?")
+
+
+def mark_markdown_links(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+    """:func:`mark_links` for Markdown (``notes export``, where another generator renders the page):
+    every inline link of the text (not in code or math) to another note or concept gets an
+    attribute list ``{ data-kb-preview='...' }`` (attr_list), which renders as the attribute the
+    build puts on the link."""
+    if "](" not in markdown:
+        return markdown
+    folder = posixpath.dirname(src_uri)
+    found = scan(markdown)
+    lines = list(found.lines)
+    for index, m in reversed(list(found.finditer(_MD_LINK_RE))):
+        path = unquote(m.group("path"))
+        if not path or ":" in path or path.startswith("/"):
+            continue
+        href = preview_href(kb, src_uri, posixpath.normpath(posixpath.join(folder, path)))
+        if href is not None and "data-kb-preview" not in (m.group("attrs") or ""):
+            line = lines[index]
+            if m.group("attrs"):  # one attribute list per link: add to the one it has
+                cut = m.end("attrs") - 1
+                lines[index] = line[:cut].rstrip() + " data-kb-preview='" + href + "' " + line[cut:]
+            else:
+                lines[index] = line[: m.end()] + "{ data-kb-preview='" + href + "' }" + line[m.end():]
+    return "\n".join(lines)

@@ -3,8 +3,10 @@
 Two steps per page. :func:`page_markdown` works on the Markdown before it is rendered: it resolves
 wikilinks into ordinary relative links (so the generator checks them) and leaves a marker comment
 where a generated list goes. :func:`page_html` fills those markers with HTML after the Markdown was
-rendered, so that long lists (backlinks, the archive) never go through the Markdown parser. Every
-text taken from a source is escaped where it is printed.
+rendered, so that long lists (backlinks, the archive) never go through the Markdown parser. For
+``notes export``, :func:`finished_markdown` fills them (:func:`fill_markers`, the same HTML) into the
+Markdown instead, as raw HTML blocks another generator passes through. Every text taken from a
+source is escaped where it is printed.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
-from hooks.kb.reading import Figures, gallery_html, gallery_inputs, gallery_items, local_graph_inputs, local_graph_svg, mark_previews, no_figures
+from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_inputs, local_graph_svg, mark_links, mark_previews,
+                             no_figures)
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
-from hooks.markdown import apply_edits
+from hooks.markdown import ATX_RE, SETEXT_RE, apply_edits, scan
 from hooks.markdown import escape_html as esc
 from hooks.problems import Problem
 
@@ -292,6 +295,79 @@ def _after_first_h1(html: str, insert: str) -> str:
     return html[:end] + "\n" + insert + html[end:]
 
 
+def _after_first_h1_line(markdown: str, insert: str) -> str:
+    """``insert`` (a block of HTML) as a block of its own under the first level-1 heading of the
+    Markdown (ATX or setext, as the scanner sees it), or first when the page has none."""
+    found = next((h for h in scan(markdown).headings if h.level == 1), None)
+    lines = markdown.split("\n")
+    if found is None:
+        return insert + "\n\n" + markdown
+    end = found.line + 1
+    if end < len(lines) and SETEXT_RE.match(lines[end]) and not ATX_RE.match(lines[found.line]):
+        end += 1  # a setext heading's underline
+    after = lines[end:] if end < len(lines) and not lines[end].strip() else [""] + lines[end:]
+    return "\n".join(lines[:end] + ["", insert] + after)
+
+
+Replace = Callable[[str, str, Callable[[], str]], str]  # (text, marker, make the HTML) -> text with the marker filled
+
+
+def _replace_in_html(text: str, marker: str, make: Callable[[], str]) -> str:
+    return text.replace(marker, make())
+
+
+def _replace_marker_lines(markdown: str, marker: str, make: Callable[[], str]) -> str:
+    """The Markdown with ``marker`` filled where it stands alone on a line of text (never in code), as
+    a raw HTML block between blank lines, which Python-Markdown passes through untouched."""
+    found = scan(markdown)
+    lines = list(found.lines)
+    html = None
+    for i in found.text_lines():
+        if lines[i].strip() == marker:
+            html = make() if html is None else html
+            lines[i] = "\n" + html + "\n" if html else ""
+    return "\n".join(lines)
+
+
+def fill_markers(
+    kb: KnowledgeBase,
+    src_uri: str,
+    text: str,
+    *,
+    settings: Settings,
+    concept_map: Callable[[], ConceptMap],
+    figures: Figures = no_figures,
+    replace: Replace = _replace_in_html,
+) -> str:
+    """``text`` with every generated list in place of its marker: backlinks, related concepts, the
+    pager, the local graph, a concept's gallery, the newest notes, the concept map, the tags and the
+    archive's months. ``replace`` does the replacing: every occurrence (rendered HTML), or
+    :func:`_replace_marker_lines` (Markdown)."""
+    if "<!-- kb:" not in text:
+        return text
+    replacements: dict[str, Callable[[], str]] = {
+        LINKED_FROM: lambda: linked_from(kb, src_uri),
+        RELATED: lambda: related_concepts(kb, src_uri),
+        PAGER: lambda: pager(kb, src_uri),
+        LOCAL_GRAPH: lambda: local_graph_svg(kb, src_uri),
+        GALLERY: lambda: gallery_html(kb, src_uri, figures),
+        NEWEST_MARKER: lambda: newest_notes(kb, src_uri, settings.newest_on_home),
+        MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),
+        TAGS_MARKER: lambda: tags_index(kb, src_uri),
+    }
+    for marker, make in replacements.items():
+        if marker in text:
+            text = replace(text, marker, make)
+    months = list(dict.fromkeys(MONTH_RE.findall(text)))
+    if months:
+        by_month: dict[str, list[PageInfo]] = {}
+        for note in kb.notes:
+            by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
+        for key in months:
+            text = replace(text, MONTH_MARKER.format(key), lambda key=key: _note_list(kb, by_month.get(key, []), src_uri))
+    return text
+
+
 def page_html(
     kb: KnowledgeBase,
     src_uri: str,
@@ -307,29 +383,35 @@ def page_html(
 
     ``previews`` gives the preview of every note and concept by URL (hooks.kb.reading.preview_targets):
     links of the article to them are marked so that hovering or focusing them shows the preview."""
-    if "<!-- kb:" in html:
-        replacements: dict[str, Callable[[], str]] = {
-            LINKED_FROM: lambda: linked_from(kb, src_uri),
-            RELATED: lambda: related_concepts(kb, src_uri),
-            PAGER: lambda: pager(kb, src_uri),
-            LOCAL_GRAPH: lambda: local_graph_svg(kb, src_uri),
-            GALLERY: lambda: gallery_html(kb, src_uri, figures),
-            NEWEST_MARKER: lambda: newest_notes(kb, src_uri, settings.newest_on_home),
-            MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),
-            TAGS_MARKER: lambda: tags_index(kb, src_uri),
-        }
-        for marker, make in replacements.items():
-            if marker in html:
-                html = html.replace(marker, make())
-        if "<!-- kb:month " in html:
-            by_month: dict[str, list[PageInfo]] = {}
-            for note in kb.notes:
-                by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
-            html = MONTH_RE.sub(lambda m: _note_list(kb, by_month.get(m.group(1), []), src_uri), html)
+    html = fill_markers(kb, src_uri, html, settings=settings, concept_map=concept_map, figures=figures)
     if previews is not None:
         html = mark_previews(kb, src_uri, html, previews())
     header = page_header(kb, src_uri) + problems_box(problems)
     return _after_first_h1(html, header) if header else html
+
+
+def finished_markdown(
+    kb: KnowledgeBase,
+    src_uri: str,
+    markdown: str,
+    *,
+    settings: Settings,
+    concept_map: Callable[[], ConceptMap],
+    figures: Figures = no_figures,
+    previews: Mapping[str, str] | None = None,
+) -> str:
+    """What :func:`page_html` does, done on the Markdown instead (for ``notes export``, where another
+    generator renders it): markers filled with the same HTML where they stand on their own lines
+    (their links to notes and concepts marked with their ``previews``), and the header line under
+    the first ``# `` heading. Any generator that passes raw HTML blocks through, as Python-Markdown
+    does, gives the page's article the HTML the hooked build gives it."""
+    def replace(text: str, marker: str, make: Callable[[], str]) -> str:
+        marked = (lambda: mark_links(kb, src_uri, make(), previews)) if previews else make
+        return _replace_marker_lines(text, marker, marked)
+
+    markdown = fill_markers(kb, src_uri, markdown, settings=settings, concept_map=concept_map, figures=figures, replace=replace)
+    header = page_header(kb, src_uri)
+    return _after_first_h1_line(markdown, header) if header else markdown
 
 
 # --- generated pages -------------------------------------------------------------------------------
