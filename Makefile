@@ -3,9 +3,10 @@ PY      := .venv/bin/python
 PIP     := .venv/bin/pip
 STAMP   := .venv/.installed
 ASSETS  := node_modules/.installed
+ZENSICAL := build/zensical
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site serve test bench science demos check clean
+.PHONY: site site-zensical serve test bench science demos check clean
 
 $(PY):
 	python3 -m venv .venv
@@ -24,6 +25,13 @@ $(ASSETS): package.json package-lock.json
 
 site: $(STAMP)
 	$(PY) -m mkdocs build --strict --site-dir site
+
+# The same site built by Zensical, which runs no hooks: `notes export` writes the finished Markdown
+# and files into $(ZENSICAL), Zensical builds $(ZENSICAL)/site from it (see README, Other generators).
+site-zensical: $(STAMP)
+	$(PIP) install -q -e '.[zensical]'
+	.venv/bin/notes export $(ZENSICAL) --for zensical
+	cd $(ZENSICAL) && $(CURDIR)/.venv/bin/zensical build --clean
 
 serve: $(STAMP)
 	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
@@ -46,4 +54,4 @@ science: $(STAMP)
 	$(PY) -m bench.science
 
 clean:
-	rm -rf site .cache .demos-cache
+	rm -rf site .cache .demos-cache $(ZENSICAL)
