@@ -112,7 +112,9 @@ class Tree:
 def exported_config(plan: site.SitePlan, raw: Mapping[str, Any], kept_plugins: list[tuple[str, dict]]) -> str:
     """DIR/mkdocs.yml: the project's settings for the exported tree, with no hooks."""
     project = plan.project
-    out: dict[str, Any] = {key: copy.deepcopy(value) for key, value in raw.items() if key not in NOT_COPIED}
+    # A setting left empty means the generator's default (Zensical fails on `nav: null`), and so does one
+    # whose YAML tag the plain reading cannot run (!ENV): MkDocs and Zensical both fall back to their defaults.
+    out: dict[str, Any] = {key: copy.deepcopy(value) for key, value in raw.items() if key not in NOT_COPIED and value is not None}
     out.update(site_name=project.site_name, docs_dir=DOCS, site_dir="site", use_directory_urls=project.use_directory_urls)
     if project.site_url:
         out["site_url"] = project.site_url

@@ -79,3 +79,19 @@ def test_math_reaches_the_page_as_tex_with_the_script_that_draws_it(built_site: 
         assert html.count('class="arithmatex"') == (built_site / page).read_text(encoding="utf-8").count('class="arithmatex"'), page
         assert "assets/kb/obsidian.js" in html, page
     assert view(zensical_site, pages[0], ZENSICAL_ADDS) == view(built_site, pages[0])
+
+
+def test_the_obsidian_vault_on_zensical(tmp_path: Path) -> None:
+    """Callouts, embeds, block ids, inline tags, highlights, tasks, math and mermaid (tests/fixtures/obsidian)."""
+    pytest.importorskip("zensical", reason="Zensical is not installed here: pip install -e '.[zensical]' (see README)")
+    from hooks.cli.export import export_tree, write_tree
+    from hooks.config import read_config
+    from tests.conftest import FIXTURES, build_site, plan_of, write_site
+
+    root = tmp_path / "vault"
+    hooked = build_site(write_site(root, FIXTURES / "obsidian" / "docs", nav=None))
+    out = tmp_path / "export"
+    write_tree(export_tree(plan_of(root), read_config(root / "mkdocs.yml"), flavour="zensical").files, out)
+    proc = subprocess.run([sys.executable, "-m", "zensical", "build", "--clean"], cwd=out, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert differences(hooked, out / "site", drop=ZENSICAL_ADDS) == []
