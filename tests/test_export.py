@@ -14,6 +14,7 @@ from hooks.cli.export import MANIFEST, export_tree, source_relative_html, write_
 from hooks.cli.main import main
 from hooks.config import read_config
 from hooks.kb import render
+from hooks.kb.reading import mark_markdown_links
 from hooks.kb.graph import concept_map
 from hooks.problems import errors
 from hooks.urls import rebase_url
@@ -211,3 +212,21 @@ def test_the_exported_config_keeps_the_project_settings_and_lists_no_hooks(tmp_p
     assert "assets/kb/obsidian.js" in config["extra_javascript"]
     assert "/notes/2024-02-10-second-note.md" in config["not_in_nav"].split()
     assert os.path.isfile(out / "docs" / "index.md")
+
+
+def test_links_to_notes_and_concepts_carry_their_preview_in_markdown(tmp_path):
+    root = tmp_path / "project"
+    write_site(root)
+    kb = plan_of(root).kb
+    note = "notes/2024-02-10-second-note.md"
+    preview = "{ data-kb-preview='../../concepts/trainability/preview.json' }"
+    lines = [
+        "See [Trainability](../concepts/trainability.md#why-it-matters) and [it](../concepts/trainability.md){ .cls }.",
+        "An image ![x](../img/figure.png), the archive [notes](index.md), a site [page](https://example.org/a.md).",
+        "In code: `[Trainability](../concepts/trainability.md)`.",
+        "Here: [this note](2024-02-10-second-note.md#results).",
+    ]
+    out = mark_markdown_links(kb, note, "\n".join(lines)).split("\n")
+    assert out[0] == ("See [Trainability](../concepts/trainability.md#why-it-matters)" + preview + " and "
+                      "[it](../concepts/trainability.md){ .cls data-kb-preview='../../concepts/trainability/preview.json' }.")
+    assert out[1:] == lines[1:]  # images, pages without a preview, other sites, code and the page itself: as written
