@@ -292,3 +292,13 @@ def test_runs_fan_out_over_dask_workers_and_come_back_through_the_remote(tmp_pat
     do_build(root)
     runs = soup(root, "demo-runs/index.html").get_text(" ")
     assert "tcp://127.0.0.1:" in runs
+
+
+def test_a_folder_of_the_project_as_a_read_only_remote(tmp_path) -> None:
+    """`remote: some/folder` is a file:// remote relative to the project; `remote_readonly: true` never pushes."""
+    reader = project(tmp_path / "b", "committed", remote_readonly=True)
+    writer = project(tmp_path / "a", (tmp_path / "b" / "committed").as_uri())
+    assert notes(writer, "demos", "standalone").returncode == 0
+    out = notes(reader, "demos", "ok", "standalone")
+    assert "1 pulled" in out.stdout and "2 ran" in out.stdout, out.stdout + out.stderr
+    assert len(list((tmp_path / "b" / "committed" / "entries").rglob("*.json"))) == 1  # what the reader ran stayed local

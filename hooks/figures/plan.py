@@ -113,6 +113,8 @@ class Settings:
         if foreign:  # refused before anything runs, so `notes check` says what the build would
             raise refuse(f"({cache_dir}) {foreign}")
         remote = os.environ.get("DEMOS_REMOTE") or section.text("remote", None) or None
+        if remote and "://" not in remote:  # a folder, relative to the project: a file:// remote
+            remote = (root / remote).resolve().as_uri()
         remote_options = section.mapping("remote_options")
         executor = os.environ.get("DEMOS_EXECUTOR") or section.text("executor", "local") or "local"
         executor_source = "DEMOS_EXECUTOR" if os.environ.get("DEMOS_EXECUTOR") else None
@@ -134,7 +136,7 @@ class Settings:
             docs_dir=docs,
             remote=remote,
             remote_options=dict(remote_options),
-            remote_readonly=os.environ.get("DEMOS_REMOTE_READONLY", "") not in ("", "0"),
+            remote_readonly=os.environ.get("DEMOS_REMOTE_READONLY", "") not in ("", "0") or section.flag("remote_readonly", False),
             executor=executor,
         )
 
