@@ -258,8 +258,8 @@ def _spawn(root: Path, target: str) -> subprocess.Popen:
 def test_two_builds_at_once_both_succeed_and_leave_one_entry(project: Path) -> None:
     procs = [_spawn(project, "standalone/main?sleep=1.0") for _ in range(2)]
     outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 and o for p, (o, _) in zip(procs, outs)), outs
     statuses = sorted(json.loads(o.splitlines()[0])[0][0] for o, _ in outs)
-    assert all(p.returncode == 0 for p in procs), outs
     assert statuses == ["cached", "ran"]  # the second waited on the lock, then reused
     entries = list((project / ".cache" / "entries" / "standalone").iterdir())
     assert len(entries) == 1
