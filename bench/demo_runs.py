@@ -29,13 +29,15 @@ def _quick_project(tmp: Path) -> Path:
     return root
 
 
-def _runner(root: Path, cache: Path, jobs: int, names: list[str], timeout_s: float) -> tuple[dict, object]:
-    """One ``bench._run_demos`` process; returns its JSON report and the measured run (wall, peak RSS)."""
+def _runner(root: Path, cache: Path, jobs: int, names: list[str], timeout_s: float, force: bool = True,
+            remote: str | None = None, executor: str | None = None) -> tuple[dict, object]:
+    """One ``bench._run_demos`` process with an empty cache; returns its JSON report and the measured run (wall, peak RSS)."""
     if cache.exists():
         shutil.rmtree(cache)
+    extra = (["--force"] if force else []) + (["--remote", remote] if remote else []) + (["--executor", executor] if executor else [])
     r = run_measured(
         [PYTHON, "-m", "bench._run_demos", "--root", str(root), "--cache", str(cache), "--jobs", str(jobs),
-         "--force", "--device", "cpu", *names],
+         *extra, "--device", "cpu", *names],
         cwd=PROJECT_ROOT, env=env_for(**DEMO_ENV), timeout_s=timeout_s, check=False,
     )
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import PROJECT_ROOT, PYTHON, BenchError, env_for, run_measured
 
-REAL_CACHE = PROJECT_ROOT / ".cache" / "demos"
+REAL_CACHE = PROJECT_ROOT / ".demos-cache"  # extra.demos.cache_dir of mkdocs.yml
 NOTES = Path(PYTHON).parent / "notes"
 
 
@@ -115,6 +115,9 @@ def make_copy(dest: Path, timeout_s: float = 420) -> RealSite:
         shutil.copytree(entries, site.cache / "entries")
     else:
         (site.cache / "entries").mkdir(parents=True)
+    from hooks.figures.cache import mark_as_cache
+
+    mark_as_cache(site.cache)  # the copy is a cache folder too (the cache refuses a folder it did not make)
     return site
 
 
@@ -130,7 +133,7 @@ def _fill_real_cache(copy_root: Path, timeout_s: float, missing: list[str]) -> s
                       timeout_s=timeout_s, check=False)
     return (
         f"{what}; `notes demos` in the project stopped at once (exit {r.returncode}: pages with errors), so "
-        f"`notes demos` ran on the cleaned copy with DEMOS_CACHE_DIR=.cache/demos and filled it in {r2.seconds:.0f} s "
+        f"`notes demos` ran on the cleaned copy with DEMOS_CACHE_DIR=.demos-cache and filled it in {r2.seconds:.0f} s "
         f"(exit {r2.returncode})"
     )
 

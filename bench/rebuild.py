@@ -119,7 +119,7 @@ def run(tmp: Path, quick: bool, budget: Budget, runs: int = 3) -> Section:
     off_cfg = _without_demo_hook(site, tmp / "real" / "site-src-nodemos")
     sec.add(
         "The real site (`docs/`, `demos/`, `mkdocs.yml`, `hooks` linked) copied to a temporary folder; the demo cache is "
-        "a copy of `.cache/demos/` given through `DEMOS_CACHE_DIR`. **with demo hook**: the project's mkdocs.yml as it "
+        "a copy of `.demos-cache/` given through `DEMOS_CACHE_DIR`. **with demo hook**: the project's mkdocs.yml as it "
         "is, every demo run served from the cache. **without demo hook**: the same copy with the `hooks/mkdocs_demos.py` "
         "line and the 'Demo runs' nav entry removed from mkdocs.yml and the `!demo[...]` lines **stripped** from the pages "
         "(kept, they would render as text and links to missing pages). Both builds with the site hook. "

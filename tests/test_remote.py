@@ -7,15 +7,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
+from tests import services
 from tests.test_demo_hooks import FIXTURE, REPO, do_build, soup
 
 pytest.importorskip("fsspec")
@@ -23,51 +22,13 @@ pytest.importorskip("fsspec")
 BUCKET = "demo-cache"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, what: str, seconds: float = 60) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"{what} exited at start with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{what} did not listen on 127.0.0.1:{port} within {seconds} s")
-
-
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's standalone S3 server on 127.0.0.1, with credentials in the environment as a user sets them."""
     pytest.importorskip("s3fs")
     pytest.importorskip("moto")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_port(port, proc, "moto_server")
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    import s3fs
-
-    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(BUCKET)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with services.s3_server(BUCKET) as endpoint:
+        yield endpoint
 
 
 def project(root: Path, remote: str, **demos) -> Path:
@@ -256,24 +217,8 @@ def test_an_executor_without_a_remote_is_a_clear_error(tmp_path) -> None:
 def dask_cluster():
     """A Dask scheduler and two single-thread workers, each its own process, on 127.0.0.1."""
     pytest.importorskip("distributed")
-    port = _free_port()
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                  "--dashboard-address", ":0", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _wait_port(port, scheduler, "dask scheduler")
-    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}", "--nthreads", "1",
-                                 "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard", "--name", f"w{i}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
-    from distributed import Client
-
-    with Client(f"127.0.0.1:{port}", timeout="30s") as client:
-        client.wait_for_workers(2, timeout=60)
-    try:
-        yield f"dask://127.0.0.1:{port}"
-    finally:
-        for p in workers + [scheduler]:
-            p.terminate()
-        for p in workers + [scheduler]:
-            p.wait(timeout=30)
+    with services.dask_cluster(2) as url:
+        yield url
 
 
 def test_runs_fan_out_over_dask_workers_and_come_back_through_the_remote(tmp_path, dask_cluster) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tests import services
 from tests.conftest import write_site
 from tests.generator import COMMAND
 
@@ -195,12 +195,6 @@ def test_a_broken_note_shows_its_problem_on_the_page_and_the_next_save_recovers(
     assert page.select_one(".kb-problems") is None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -213,7 +207,7 @@ def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> 
     root = tmp_path / "site-src"
     root.mkdir()
     write_site(root)
-    port = _free_port()
+    port = services.free_port()
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen(
         [sys.executable, *COMMAND, "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
