@@ -158,7 +158,7 @@ def run(tmp: Path, quick: bool, budget: Budget, runs: int = 3) -> Section:
         )
         hk_cfg = _one_page_site(
             tmp / "hookpage", HOOK_PAGE.format(demo=demo, figure=figure), ["search", "tags"],
-            [str(PROJECT_ROOT / "hooks" / "mkdocs_demos.py")], demo,
+            [str(PROJECT_ROOT / "hooks" / "mkdocs_site.py"), str(PROJECT_ROOT / "hooks" / "mkdocs_demos.py")], demo,  # the demo hook plans through the site hook
         )
         pl_cfg = _one_page_site(tmp / "plainpage", PLAIN_PAGE.format(demo=demo, figure=figure), ["search", "tags"], [], demo)
         realsite.warm_build(site, tmp / "hookpage" / "site-warmup", config=hk_cfg)

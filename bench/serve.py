@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,6 +23,7 @@ from bench import synth
 from bench.budget import Budget
 from bench.common import PYTHON, Sample, env_for, fmt_s, table
 from bench.report import Section
+from tests import services
 
 START_TIMEOUT_S = 180
 CHANGE_TIMEOUT_S = 60
@@ -62,12 +62,6 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     (out_dir / "data.json").write_text(json.dumps(data, sort_keys=True) + "\\n", encoding="utf-8")
     return data
 '''
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str) -> str | None:
@@ -136,7 +130,7 @@ def run(tmp: Path, quick: bool, budget: Budget, runs: int = 3) -> Section:
     root = tmp / "serve"
     cfg, newest = _write_site(root, n_notes)
     site_url = yaml.safe_load(cfg.read_text(encoding="utf-8")).get("site_url") or "/"
-    port = _free_port()
+    port = services.free_port()
     base = f"http://127.0.0.1:{port}{urlparse(site_url).path or '/'}"
     log_path = tmp / "serve.log"
     note_edit, link_edit, demo_edit = Sample(), Sample(), Sample()

@@ -132,6 +132,7 @@ class _Incremental:
         self.index: list[dict] = []  # the previous build's full search index entries
         self.config_stamp: Any = None
         self.rendered: set[str] = set()
+        self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
 
     def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
         stamp = _config_stamp(config)
@@ -146,6 +147,16 @@ class _Incremental:
             if changed:
                 self.rendered.add(file.src_uri)
         self.prints = prints
+        # Files the hooks generate from memory (a preview per page, the feed, ...): MkDocs writes them on
+        # every build; written again only when their text changed (a thousand files at 1,000 notes).
+        contents = {}
+        for file in files.static_pages() + files.media_files():
+            if file.generated_by is None or file.abs_src_path is not None:
+                continue
+            contents[file.src_uri] = digest = hash(file.content_bytes)
+            if not full and self.contents.get(file.src_uri) == digest and os.path.isfile(file.abs_dest_path):
+                file.is_modified = lambda: False
+        self.contents = contents
 
     def finish(self, files: Files, config: MkDocsConfig) -> None:
         site_dir = Path(config.site_dir)
@@ -284,9 +295,17 @@ def _watch_with_inotify(server) -> None:
             if event.event_type in ("created", "deleted", "modified", "moved"):
                 self.handler.on_any_event(event)
 
+    schedule = new.schedule
+
+    def filtered(handler, path, recursive=False, **options):
+        return schedule(Changes(handler), path, recursive=recursive, **options)
+
+    # MkDocs schedules the `watch:` folders of mkdocs.yml after on_serve: they are filtered too, or a
+    # build that reads a demo's source (an "opened" event) would start the next build, forever.
+    new.schedule = filtered
     for watch, handlers in list(old._handlers.items()):
         for handler in handlers:
-            new.schedule(Changes(handler), watch.path, recursive=watch.is_recursive)
+            new.schedule(handler, watch.path, recursive=watch.is_recursive)
     server.observer = new
 
 

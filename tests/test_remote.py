@@ -239,6 +239,18 @@ def test_runs_fan_out_over_dask_workers_and_come_back_through_the_remote(tmp_pat
     assert "tcp://127.0.0.1:" in runs
 
 
+def test_a_gpu_demo_on_workers_without_a_gpu_needs_a_gpu_run_and_is_not_a_failure(tmp_path, dask_cluster) -> None:
+    shared = tmp_path / "shared"
+    root = project(tmp_path / "a", shared.as_uri(), executor=dask_cluster)
+    source = (root / "demos" / "standalone.py").read_text()
+    (root / "demos" / "gpu_only.py").write_text(source.replace('"""Imports no', '"""Needs a GPU; imports no') + '\nDEVICE = "cuda"\n')
+    out = notes(root, "demos", "gpu_only", "ok")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "skipped gpu_only [default]: needs a GPU run: worker tcp://127.0.0.1:" in out.stdout
+    assert "3 demo runs: 2 ran, 0 cached, 0 failed, 1 need a GPU" in out.stdout  # ok: its default run and the page's
+    assert not (root / ".demos-cache" / "entries" / "gpu_only").exists()
+
+
 def test_a_folder_of_the_project_as_a_read_only_remote(tmp_path) -> None:
     """`remote: some/folder` is a file:// remote relative to the project; `remote_readonly: true` never pushes."""
     reader = project(tmp_path / "b", "committed", remote_readonly=True)

@@ -6,6 +6,7 @@ copy of the same files. One test drives a real `mkdocs serve` over HTTP.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from bs4 import BeautifulSoup
@@ -203,27 +205,37 @@ def _get(url: str) -> str:
         return ""
 
 
+@contextlib.contextmanager
+def serving(root: Path, log_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`mkdocs serve` of the site at ``root`` on a free port, its output in ``log_path``; stopped on exit."""
+    port = services.free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *COMMAND, "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
+            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), cwd=root,
+        )
+        try:
+            yield port, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def wait(check, seconds: float = 60) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> None:
     root = tmp_path / "site-src"
     root.mkdir()
     write_site(root)
-    port = services.free_port()
-    log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, *COMMAND, "serve", "--dev-addr", f"127.0.0.1:{port}", "-f", str(root / "mkdocs.yml")],
-        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), cwd=root,
-    )
-    base = f"http://127.0.0.1:{port}/kb/"
-
-    def wait(check, seconds: float = 60) -> bool:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if check():
-                return True
-            time.sleep(0.05)
-        return False
-
-    try:
+    with serving(root, tmp_path / "serve.log") as (port, proc):
+        base = f"http://127.0.0.1:{port}/kb/"
         assert wait(lambda: "Third note" in _get(base)), (tmp_path / "serve.log").read_text()[-3000:]
         edit(root, "docs/notes/2024-01-23-first-note.md", append="\nA sentence saved under serve.\n")
         assert wait(lambda: "A sentence saved under serve." in _get(base + "notes/2024-01-23-first-note/"))
@@ -233,10 +245,6 @@ def test_mkdocs_serve_serves_a_saved_note_and_a_new_backlink(tmp_path: Path) -> 
         edit(root, "docs/notes/2024-01-23-first-note.md", replace=("title: First note", "title: [unclosed"))
         assert wait(lambda: "malformed YAML front matter" in _get(base + "notes/2024-01-23-first-note/"))
         assert proc.poll() is None, "the server stopped on a broken note"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
     text = (tmp_path / "serve.log").read_text()
     assert "docs/notes/2024-01-23-first-note.md:2: malformed YAML front matter" in text
     assert "Traceback" not in text
@@ -280,6 +288,29 @@ def _demo_site(root: Path) -> None:
     for rel, text in (("notes/2024-01-02-older-note.md", OLDER), ("notes/2024-02-03-newer-note.md", NEWER), ("concepts/squares.md", SQUARES)):
         (root / "docs" / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / "docs" / rel).write_text(text, encoding="utf-8")
+
+
+def test_a_save_under_serve_builds_once_though_builds_read_the_watched_demos(tmp_path: Path) -> None:
+    """`watch: [demos]` in mkdocs.yml: each build reads the demos' sources there, which must not count as a change."""
+    root = tmp_path / "site-src"
+    _demo_site(root)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "watch:\n  - demos\n", encoding="utf-8")
+    log_path = tmp_path / "serve.log"
+
+    def builds() -> int:
+        return log_path.read_text().count("Building documentation")
+
+    with serving(root, log_path) as (port, proc):
+        page = f"http://127.0.0.1:{port}/tiny/notes/2024-02-03-newer-note/"
+        assert wait(lambda: "Newer note" in _get(page), 120), log_path.read_text()[-3000:]
+        time.sleep(2)
+        assert builds() == 1, "builds without a change:\n" + log_path.read_text()[-3000:]
+        edit(root, "docs/notes/2024-02-03-newer-note.md", append="\nSaved once.\n")
+        assert wait(lambda: "Saved once." in _get(page))
+        time.sleep(3)  # a build that triggered the next one would show here
+        assert builds() == 2, f"one save, {builds() - 1} rebuilds:\n" + log_path.read_text()[-3000:]
+        assert proc.poll() is None
 
 
 def _full_demo_build(root: Path, tmp: Path, step: int) -> dict[str, object]:

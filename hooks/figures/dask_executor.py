@@ -47,6 +47,14 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
         worker = get_worker().address
     except (ImportError, ValueError):
         worker = ""
+    if payload["device"] == "cuda":
+        from hooks.figures.plan import cuda_missing
+
+        why = cuda_missing()
+        if why is not None:  # as a local run on a machine without a GPU: not a failure, a run still to make
+            return {"status": "needs-gpu", "error": f"needs a GPU run: worker {worker or socket.gethostname()} has none ({why}); "
+                    f"notes demos {payload['name']} --device cuda on a GPU machine", "detail": "", "seconds": 0.0,
+                    "host": socket.gethostname(), "worker": worker, "remote_problems": []}
     root = Path(tempfile.mkdtemp(prefix="demo-project-"))
     try:
         for rel, text in payload["sources"].items():
@@ -118,6 +126,9 @@ def run_on_dask(
                 done(Result(job, "failed", error=f"the Dask task failed on its worker: {type(exc).__name__}: {exc}", remote_problems=problems))
                 continue
             problems = problems + list(out.get("remote_problems", []))
+            if out["status"] == "needs-gpu":
+                done(Result(job, "needs-gpu", stale=cache.last_good(job.name, job.params_id), error=out["error"], remote_problems=problems))
+                continue
             if out["status"] != "ran":
                 stale = cache.last_good(job.name, job.params_id, exclude_key=job.key)
                 done(Result(job, "failed", stale=stale, error=out["error"], detail=out["detail"], seconds=out["seconds"], remote_problems=problems))
