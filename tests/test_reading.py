@@ -18,9 +18,9 @@ from hooks.figures.spec import DemoError
 from hooks.kb import reading, render
 from hooks.kb.graph import concept_map
 from tests.generator import Abort, build, load_config
+from tests.test_demo_hooks import MKDOCS_YML
 from tests.test_graph import concept, kb_of, note
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
 DEMOS = FIXTURE / "demos"
 
@@ -87,22 +87,7 @@ def test_twelve_values_are_allowed_and_each_is_one_job(specs: SpecCache, tmp_pat
 
 # --- the hooks on a tiny site with demos ---------------------------------------------------------------
 
-MKDOCS_YML = f"""
-site_name: Tiny
-site_url: https://example.invalid/tiny/
-theme:
-  name: material
-  font: false
-hooks:
-  - {REPO / "hooks" / "mkdocs_site.py"}
-  - {REPO / "hooks" / "mkdocs_demos.py"}
-markdown_extensions: [attr_list, md_in_html]
-extra:
-  demos:
-    cache_dir: .cache/demos
-    timeout: 60
-    jobs: 2
-"""
+# MKDOCS_YML: the tiny site with both hooks of tests/test_demo_hooks.py
 
 NOTE_OLD = """---
 title: Older note
