@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Iterator
 
 import pytest
@@ -122,3 +123,28 @@ def browser():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def offline(browser, request):
+    """A browser page that refuses every request that does not go to 127.0.0.1, and lists them."""
+    context = browser.new_context(color_scheme=getattr(request, "param", "light"))
+    refused: list[str] = []
+    fetched: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            fetched.append(r.request.url)
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    # Material draws a diagram in a closed shadow root; open it so the test can see the <svg>
+    context.add_init_script("const attach = Element.prototype.attachShadow;"
+                            "Element.prototype.attachShadow = function (o) { return attach.call(this, {...o, mode: 'open'}); };")
+    tab = context.new_page()
+    tab.refused, tab.fetched = refused, fetched
+    yield tab
+    context.close()

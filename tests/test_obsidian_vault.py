@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -208,31 +207,6 @@ def test_feed_and_search_index_get_readable_text(vault):
 def vault_url(vault: Path):
     with serve_folder(QuietHandler, vault) as port:
         yield f"http://127.0.0.1:{port}/"
-
-
-@pytest.fixture
-def offline(browser, request):
-    """A browser page that refuses every request that does not go to 127.0.0.1, and lists them."""
-    context = browser.new_context(color_scheme=getattr(request, "param", "light"))
-    refused: list[str] = []
-    fetched: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            fetched.append(r.request.url)
-            r.continue_()
-        else:
-            refused.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    # Material draws a diagram in a closed shadow root; open it so the test can see the <svg>
-    context.add_init_script("const attach = Element.prototype.attachShadow;"
-                            "Element.prototype.attachShadow = function (o) { return attach.call(this, {...o, mode: 'open'}); };")
-    tab = context.new_page()
-    tab.refused, tab.fetched = refused, fetched
-    yield tab
-    context.close()
 
 
 def test_math_renders_offline_in_chromium(offline, vault_url):

@@ -3,7 +3,6 @@ copy, with every request that leaves 127.0.0.1 refused; pages without math fetch
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -20,28 +19,8 @@ def pages_with_math(site: Path) -> list[str]:
     return found
 
 
-@pytest.fixture
-def offline(browser):
-    context = browser.new_context()
-    refused: list[str] = []
-    fetched: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            fetched.append(r.request.url)
-            r.continue_()
-        else:
-            refused.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    tab = context.new_page()
-    yield tab, refused, fetched
-    context.close()
-
-
 def test_every_formula_of_the_site_renders_offline(built_site, site_url, offline):
-    tab, refused, fetched = offline
+    tab = offline
     pages = pages_with_math(built_site)
     assert any(p.startswith("concepts/") for p in pages), "the concept pages write their formulas in TeX"
     for path in pages:
@@ -50,13 +29,13 @@ def test_every_formula_of_the_site_renders_offline(built_site, site_url, offline
         errors = tab.locator("article .katex-error").all_text_contents()
         assert errors == [], f"{path}: KaTeX could not read {errors}"
         assert "$$" not in tab.inner_text("article"), path
-    assert refused == []
-    assert any(url.endswith("/assets/vendor/katex/katex.min.js") for url in fetched)
+    assert tab.refused == []
+    assert any(url.endswith("/assets/vendor/katex/katex.min.js") for url in tab.fetched)
 
 
 def test_a_page_without_math_fetches_no_math(built_site, site_url, offline):
-    tab, refused, fetched = offline
+    tab = offline
     tab.goto(site_url + "notes/")
     tab.wait_for_load_state("networkidle")
-    assert not [url for url in fetched if "/assets/vendor/" in url]
-    assert refused == []
+    assert not [url for url in tab.fetched if "/assets/vendor/" in url]
+    assert tab.refused == []
