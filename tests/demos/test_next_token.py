@@ -13,7 +13,7 @@ from demos.next_token import FIGURES, Config, clean_split, kneser_ney_probs, phe
 torch.set_num_threads(1)
 
 # Addition needs as many steps as by default (its jump comes after a plateau of ~150 steps) and the
-# character model needs its default 800 steps to pass the trigram, so the savings are one sweep
+# character model needs its default 600 steps to pass the trigram, so the savings are one sweep
 # model instead of three, a shorter context (16 characters, in batches of 48: 3/4 of the default's
 # characters per step), fewer measurements and a shorter validation text.
 SMALL = Config(add_sweep="0.02", add_eval_every=100, add_eval_n=500, lm_context=16, lm_batch=48,
