@@ -5,8 +5,9 @@ on_pre_build lists the files with MkDocs' own ``get_files`` (so ``exclude_docs``
 stops a failing build before MkDocs touches ``site/``; on_files hands MkDocs the sources already read,
 drops drafts and refused files and adds every file :func:`hooks.site.site_files` lists (generated
 pages, feed, previews, KaTeX and mermaid, and, once the demo hook has run the demos, their outputs
-and the Demo runs page); on_page_markdown resolves wikilinks; on_post_page fills the generated lists
-into the rendered HTML. ``notes export`` calls the same functions (hooks/cli/export.py).
+and the Demo runs page); on_page_markdown resolves wikilinks; on_page_content appends a note's or
+concept's generated sections to its HTML (and its table of contents); on_post_page fills the
+generated lists into the rendered HTML. ``notes export`` calls the same functions (hooks/cli/export.py).
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
@@ -31,6 +32,7 @@ from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
+from mkdocs.structure.toc import AnchorLink  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
 
 from hooks import site  # noqa: E402
@@ -95,6 +97,7 @@ class _Build:
     layout: ConceptMap | None = None
     files: Files | None = None
     targets: dict[str, str] | None = None
+    headings: render.SectionHeadings | None = None
 
     def previews(self) -> dict[str, str]:
         """The preview of every note and concept by its URL (marks the links that show one)."""
@@ -405,7 +408,25 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
     if page.meta.get("title"):
         page.title = page.meta["title"]
-    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown, _build.plan.figures_on)
+    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """A note's or concept's generated sections after its content (in its table of contents too)."""
+    if _build is None:
+        return html
+    if _build.headings is None:
+        _build.headings = render.SectionHeadings(config.markdown_extensions, config.mdx_configs)
+    added, headings = render.sections_html(_build.plan.kb, page.file.src_uri, html, _build.headings, _build.plan.figures_on)
+    for title, anchor in headings:
+        if anchor is None:
+            continue
+        items = page.toc.items
+        while items and items[-1].level < 2:  # under the page's title, as a `## ` heading would be
+            items = items[-1].children
+        items.append(AnchorLink(title, anchor, 2))
+        page.present_anchor_ids.add(anchor)  # links to them are valid
+    return html + added
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:

@@ -267,6 +267,7 @@ OBSIDIAN_EXTENSIONS = {
     "pymdownx.mark": {},
     "pymdownx.tilde": {"subscript": False},
     "pymdownx.tasklist": {"custom_checkbox": True},
+    "hooks.kb.unused_syntax": {},  # a page without formulas or highlights is converted without their patterns
 }
 
 
@@ -356,7 +357,10 @@ def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[
     and concepts carry their preview (``previews``: hooks.kb.reading.preview_targets), as the
     build marks them in the HTML."""
     kb = plan.kb
-    markdown = render.page_markdown(kb, src_uri, markdown, plan.figures_on)
+    markdown = render.page_markdown(kb, src_uri, markdown)
+    sections = render.sections_markdown(kb, src_uri, plan.figures_on)
+    if sections:
+        markdown = markdown.rstrip("\n") + "\n\n" + sections + "\n"
     markdown = reading.mark_markdown_links(kb, src_uri, markdown)
     markdown = plan.figures_markdown(src_uri, markdown)
     return render.finished_markdown(kb, src_uri, markdown, settings=plan.project.notes, concept_map=layout,

@@ -125,10 +125,18 @@ def rendered(kb, src_uri: str, markdown_text: str, **kw) -> BeautifulSoup:
     """A page as the build makes it: page_markdown, Python-Markdown, then page_html."""
     import markdown
 
-    html = markdown.markdown(render.page_markdown(kb, src_uri, markdown_text), extensions=["attr_list", "md_in_html", "toc"])
+    extensions = ["attr_list", "md_in_html", "toc"]
+    html = markdown.markdown(render.page_markdown(kb, src_uri, markdown_text), extensions=extensions)
+    html += render.sections_html(kb, src_uri, html, render.SectionHeadings(extensions, {}))[0]
     out = render.page_html(kb, src_uri, html, settings=render.Settings(newest_on_home=kw.pop("newest", 2)),
                            concept_map=kw.pop("cmap", lambda: concept_map(kb, 2)))
     return BeautifulSoup(out, "html.parser")
+
+
+def test_a_generated_heading_gets_an_id_of_its_own_where_the_page_has_one_like_it(kb):
+    soup = rendered(kb, "concepts/b.md", "# Beta\n\n## Linked from\n\nThe author's own section.\n")
+    assert [h["id"] for h in soup.find_all("h2")] == ["linked-from", "linked-from_1", "related-concepts", "local-graph"]
+    assert soup.find("h2", id="linked-from_1").find_next("div")["class"] == ["kb-backlinks"]
 
 
 def test_notes_index_groups_by_year_and_month(kb):

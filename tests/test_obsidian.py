@@ -206,3 +206,31 @@ def test_a_block_embed_shows_the_block_without_its_marker():
     text = kb.body_of("concepts/a.md")
     content = text.split("{ .kb-embed-source }")[1]
     assert "- the key point\n  - its detail" in content and "another" not in content and "^key" not in content
+
+
+# --- the syntax a page does not use is left out of its conversion ------------------------------------
+
+DOCUMENTS = [
+    "Plain text with a [link](x.md), *emphasis* and `code`.",
+    "Inline $a_b^2$ and \\(x\\) and display\n\n$$\n\\sum_i x_i\n$$\n\nand \\[y\\] after.",
+    "==marked== and ~~struck~~, a = b ~ c",
+    "- [ ] task\n- [x] done with $$e^{i\\pi}$$ inside",
+    '<div markdown>\nMath $x$ inside a block of HTML, ==and a mark==\n</div>',
+    "A price of 5 dollars, a lone = sign and a tilde ~ only.",
+    "```\n$not math$ in code\n```\n\nplain after",
+    "Costs $5 and $6 (two dollars, no formula)",
+]
+
+
+def test_leaving_out_unused_syntax_changes_no_output_over_a_sequence_of_documents():
+    """One Markdown instance converting documents in turn (as a generator reusing it would) gives, for
+    each, exactly what a fresh instance without the extension gives; and it does leave patterns out."""
+    with_gate = markdown.Markdown(extensions=EXTENSIONS + ["hooks.kb.unused_syntax"], extension_configs=CONFIGS)
+    left_out = set()
+    for text in DOCUMENTS + DOCUMENTS[::-1]:
+        expected = markdown.markdown(text, extensions=EXTENSIONS, extension_configs=CONFIGS)
+        assert with_gate.reset().convert(text) == expected, text
+        left_out |= {name for name in ("arithmatex-inline", "kb-display-math", "delimiter") if name not in with_gate.inlinePatterns}
+        if "$" in text:
+            assert "arithmatex-inline" in with_gate.inlinePatterns
+    assert left_out == {"arithmatex-inline", "kb-display-math", "delimiter"}

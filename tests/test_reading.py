@@ -6,6 +6,7 @@ Pure functions first, then the hooks on a tiny site with the fake demos of tests
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -214,20 +215,22 @@ def test_previews_are_small_json_beside_each_page_and_article_links_point_to_the
     assert not home.select("a[data-kb-preview]")  # the home page links to no note
 
 
+def local_graph(html: BeautifulSoup) -> dict:
+    """The rows and links a page's local graph shows (the JSON docs/assets/kb.js draws)."""
+    return json.loads(html.select_one(".kb-local-graph")["data-kb-graph"])
+
+
 def test_every_note_and_concept_has_a_local_graph_of_links(built: Path) -> None:
     page = soup(built, "concepts/squares/index.html")
-    svg = page.select_one(".kb-local-graph svg")
-    assert svg["role"] == "group" and "Local graph of Squares" in svg["aria-label"]
-    links = svg.find_all("a")
-    assert [a.find("title").get_text() for a in links] == [
-        "Newer note (note, links both ways)", "Older note (note, links to this page)"]
-    for a in links:
-        target = (built / "concepts/squares" / a["xlink:href"] / "index.html").resolve()
-        assert target.is_file()
-        hit = a.select_one(".kb-local-hit")
-        assert float(hit["height"]) >= 24 and float(hit["width"]) >= 24
-    assert svg.select_one(".kb-local-self").find("a") is None  # the page itself is not a link
-    assert soup(built, "notes/2024-01-02-older-note/index.html").select_one(".kb-local-graph a")
+    graph = local_graph(page)
+    assert "Local graph of Squares" in graph["label"]
+    assert graph["rows"][0] == {"title": "Squares", "kind": "concept"}  # the page itself, not a link
+    assert [r["name"] for r in graph["rows"][1:]] == ["Newer note (note, links both ways)", "Older note (note, links to this page)"]
+    for row in graph["rows"][1:]:
+        assert (built / "concepts/squares" / row["href"] / "index.html").resolve().is_file()
+    pairs = list(zip(graph["edges"][::2], graph["edges"][1::2]))
+    assert (0, 1) in pairs and all(0 <= i < j < len(graph["rows"]) for i, j in pairs)
+    assert local_graph(soup(built, "notes/2024-01-02-older-note/index.html"))["rows"][1:]
 
 
 # --- local graphs, previews and the map without a build ----------------------------------------------
@@ -252,14 +255,23 @@ def test_local_graph_rows_and_edges(kb) -> None:
     assert more == 0
     assert (1, 3) in edges and (0, 1) in edges and (0, 2) in edges  # one -> Alpha among the neighbours
     lonely = kb_of(concept("z", "Zeta"))
-    assert "No note or concept links" in reading.local_graph_svg(lonely, "concepts/z.md")
+    assert "No note or concept links" in reading.local_graph_html(lonely, "concepts/z.md")
 
 
 def test_a_local_graph_is_capped_and_says_how_many_more() -> None:
     many = kb_of(concept("a", "Alpha"), *[note(f"2024-01-{d:02d}", f"n{d}", "[[Alpha]]") for d in range(1, 29)])
-    svg = BeautifulSoup(reading.local_graph_svg(many, "concepts/a.md"), "html.parser")
-    assert len(svg.select("a.kb-local-node")) == reading.MAX_NEIGHBOURS
-    assert "and 4 more" in svg.select_one("a.kb-local-more").get_text()
+    graph = local_graph(BeautifulSoup(reading.local_graph_html(many, "concepts/a.md"), "html.parser"))
+    assert len(graph["rows"]) == 1 + reading.MAX_NEIGHBOURS and graph["more"] == 4
+    assert graph["label"].endswith("4 more listed under Linked from")
+
+
+def test_local_graph_data_cannot_leave_its_attribute() -> None:
+    hostile = kb_of(concept("a", "'</div><script>alert(1)</script> & <!-- [[x]]'"), note("2024-01-01", "n", "[[a]]"))
+    html = reading.local_graph_html(hostile, "notes/2024-01-01-n.md")
+    raw = re.search(r"data-kb-graph='([^']*)'", html).group(1)
+    assert not set(raw) & set("<>&'") and "[[" not in raw
+    graph = local_graph(BeautifulSoup(html, "html.parser"))
+    assert graph == json.loads(raw) and graph["rows"][1]["title"].startswith("</div><script>alert(1)")
 
 
 def test_local_graph_and_gallery_enter_what_a_page_shows(kb) -> None:

@@ -139,6 +139,14 @@ def test_concept_backlinks_newest_first_then_concepts(site):
         follow(site, "concepts/inductive-bias/index.html", li.a["href"])
 
 
+def test_generated_sections_are_in_the_table_of_contents_as_headings_of_the_page(site):
+    page = soup(site, "concepts/inductive-bias/index.html")
+    toc = [(a.get_text(strip=True), a["href"]) for a in page.select("nav.md-nav--secondary a.md-nav__link")]
+    assert toc[-3:] == [("Linked from", "#linked-from"), ("Related concepts", "#related-concepts"), ("Local graph", "#local-graph")]
+    for anchor in ("linked-from", "related-concepts", "local-graph"):
+        assert page.find("article").find("h2", id=anchor) is not None
+
+
 def test_related_concepts_most_co_mentions_first(site):
     related = article(site, "concepts/inductive-bias/index.html").select(".kb-related li")
     assert [(li.a.get_text(), li.select_one(".kb-count").get_text()) for li in related] == [

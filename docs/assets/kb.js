@@ -1,4 +1,5 @@
-/* Link previews: hovering (with a mouse) or keyboard-focusing a link to a note or concept shows a card
+/* The local graph of a note or concept, drawn from the rows and links the build writes into the page.
+   Link previews: hovering (with a mouse) or keyboard-focusing a link to a note or concept shows a card
    with its title, date, first paragraph and first figure. The build marks such links with
    data-kb-preview (the URL of a small JSON file written beside the page); only that file is fetched.
    A tap on a touch screen opens the page, as without this script. Escape closes the card. */
@@ -139,8 +140,90 @@
     if (e.key === "Escape" && card && !card.hidden) hide();
   });
 
-  // Material's instant navigation replaces the page's content: close a card left from the last page.
+  // --- the local graph: the page's rows and links (JSON written by the build) drawn as an arc diagram ---
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  var ROW = 32; // user units per row: every neighbour's link is at least 28 high (targets of 24 px and more)
+  var FONT = 14; // label size in user units
+  var CHAR = 0.58 * FONT; // average advance of a character, for the width of a label
+  var MAX_BULGE = 96; // how far the widest arc reaches left of the nodes
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function r1(v) { return Math.round(v * 10) / 10; }
+
+  function drawLocalGraph(box) {
+    var source = box.getAttribute("data-kb-graph");
+    if (!source || box.querySelector("svg")) return;
+    var data;
+    try { data = JSON.parse(source); } catch (e) { return; }
+    var rows = data.rows, edges = [];
+    for (var k = 0; k + 1 < data.edges.length; k += 2) edges.push([data.edges[k], data.edges[k + 1]]);
+    var spans = edges.map(function (e) { return (e[1] - e[0]) * ROW / 2; });
+    var x = r1(12 + Math.min(Math.max.apply(null, [0].concat(spans)), MAX_BULGE));
+    var longest = Math.max.apply(null, rows.map(function (r) {
+      return Array.from(r.title + (r.date ? "  " + r.date : "")).length;
+    }));
+    var width = Math.floor(x + 20 + longest * CHAR + 12);
+    var height = ROW * rows.length + (data.more ? ROW : 0) + 8;
+    var y = function (i) { return ROW * i + ROW / 2 + 4; };
+    var root = svg("svg", { "class": "kb-local-svg", width: width, viewBox: "0 0 " + width + " " + height,
+                            role: "group", "aria-label": data.label });
+    var arcs = svg("g", { "class": "kb-local-edges", "aria-hidden": "true" });
+    edges.forEach(function (e, k) {
+      var bulge = r1(Math.min(spans[k], MAX_BULGE) * 4 / 3); // a cubic curve reaches 3/4 of its control points
+      var d = "M" + x + " " + y(e[0]) + " C" + r1(x - bulge) + " " + y(e[0]) + " " + r1(x - bulge) + " " + y(e[1]) +
+              " " + x + " " + y(e[1]);
+      arcs.appendChild(svg("path", { "class": "kb-local-edge" + (e[0] === 0 ? " kb-local-edge-page" : ""), d: d }));
+    });
+    root.appendChild(arcs);
+    var nodes = svg("g", { "class": "kb-local-nodes" });
+    rows.forEach(function (r, i) {
+      var cy = y(i);
+      var shape = r.kind === "concept" ? svg("circle", { cx: x, cy: cy, r: i === 0 ? 7 : 6 })
+        : svg("rect", { x: x - 6, y: cy - 6, width: 12, height: 12, rx: 2 });
+      var label = svg("text", { x: x + 16, y: (cy + FONT * 0.35).toFixed(1) }, r.title);
+      if (r.date) label.appendChild(svg("tspan", { "class": "kb-local-date", dx: 8 }, r.date));
+      if (i === 0) {
+        var self = svg("g", { "class": "kb-local-node kb-local-" + r.kind + " kb-local-self" });
+        self.appendChild(shape);
+        self.appendChild(label);
+        nodes.appendChild(self);
+        return;
+      }
+      var link = svg("a", { "class": "kb-local-node kb-local-" + r.kind, href: r.href });
+      link.appendChild(svg("title", {}, r.name));
+      link.appendChild(svg("rect", { "class": "kb-local-hit", x: x - 14, y: cy - ROW / 2 + 2, width: width - x + 14, height: ROW - 4 }));
+      link.appendChild(shape);
+      link.appendChild(label);
+      nodes.appendChild(link);
+    });
+    if (data.more) {
+      var more = svg("a", { "class": "kb-local-more", href: "#linked-from" });
+      more.appendChild(svg("text", { x: x + 16, y: (y(rows.length) + FONT * 0.35).toFixed(1) },
+                           "and " + data.more + " more: see Linked from"));
+      nodes.appendChild(more);
+    }
+    root.appendChild(nodes);
+    box.insertBefore(root, box.firstChild);
+  }
+
+  function drawLocalGraphs() {
+    document.querySelectorAll(".kb-local-graph").forEach(drawLocalGraph);
+  }
+
+  // Material's instant navigation replaces the page's content: close a card left from the last page
+  // and draw the new page's graph.
   if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
-    window.document$.subscribe(hide);
+    window.document$.subscribe(function () { hide(); drawLocalGraphs(); });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawLocalGraphs);
+  } else {
+    drawLocalGraphs();
   }
 })();

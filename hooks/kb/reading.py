@@ -1,14 +1,14 @@
 """What helps a reader find their way: a local graph per page, a concept's figure gallery, link previews.
 
-All three are written at build time from the knowledge base, so they cost the reader nothing but the
-bytes they show and work offline. They are filled into a page's HTML by :func:`hooks.kb.render.page_html`
-(local graph and gallery at their markers; preview attributes on the article's links), and the preview
-of each note and concept is a small JSON file beside its page (:func:`preview_json`), fetched only when
-a reader hovers or focuses a link to it (docs/assets/kb.js).
+All three are written at build time from the knowledge base and work offline. They are filled into a
+page's HTML by :func:`hooks.kb.render.page_html` (local graph and gallery at their markers; preview
+attributes on the article's links), and the preview of each note and concept is a small JSON file
+beside its page (:func:`preview_json`), fetched only when a reader hovers or focuses a link to it
+(docs/assets/kb.js).
 
-Layouts are deterministic and linear in the size of what they draw: a page's local graph is an arc
-diagram (the page, then its neighbours one per row, links drawn as arcs on the left), so labels never
-overlap and no force layout runs per page.
+A page's local graph is an arc diagram (the page, then its neighbours one per row, links drawn as
+arcs on the left), so labels never overlap and no force layout runs: the page carries its rows and
+links as JSON and docs/assets/kb.js draws it, deterministically, in the reader's browser.
 """
 from __future__ import annotations
 
@@ -50,11 +50,7 @@ def no_figures(src_uri: str) -> Sequence[PageFigure]:
 
 # --- the local graph ---------------------------------------------------------------------------------
 
-ROW = 32  # user units per row: every node's link is at least 28 high (targets of 24 px and more)
-FONT = 14  # label size in user units; the SVG is drawn at its own width, or narrower on a phone
-CHAR = 0.58 * FONT  # average advance of a character, for the width of a label
-MAX_LABEL = 44  # characters of a title shown; the full title is the link's name
-MAX_BULGE = 96  # how far the widest arc reaches left of the nodes
+MAX_LABEL = 44  # characters of a title shown; the full title is the link's name (the layout: docs/assets/kb.js)
 
 
 def neighbours(kb: KnowledgeBase, src_uri: str) -> list[str]:
@@ -90,61 +86,50 @@ def _relation(kb: KnowledgeBase, page: str, other: str) -> str:
     return "links both ways" if out and back else "linked from this page" if out else "links to this page"
 
 
-def local_graph_svg(kb: KnowledgeBase, src_uri: str) -> str:
-    """The page, its neighbours and the links among them as an accessible SVG: every neighbour is a link."""
+def local_graph_data(kb: KnowledgeBase, src_uri: str) -> dict | None:
+    """What the page's local graph shows, for docs/assets/kb.js to draw: its accessible name, a row per
+    page (the page itself first; each a short title, a kind, a note's date and, but for the page
+    itself, a link relative to the page and the link's name), the links among the rows (row numbers,
+    two by two) and how many neighbours were left out. None when nothing links to or from the page."""
     rows, more, edges = _local_rows(kb, src_uri)
-    page = kb.pages[src_uri]
     if len(rows) == 1:
-        return "<p>No note or concept links to or from this page yet.</p>"
-    spans = [(j - i) * ROW / 2 for i, j in edges]
-    x = round(12 + min(max(spans, default=0), MAX_BULGE), 1)
-    labels = []
-    for i, uri in enumerate(rows):
-        p = kb.pages[uri]
-        text = _short(p.title) + (f"  {p.date.isoformat()}" if p.date and p.kind == "note" else "")
-        labels.append(text)
-    width = int(x + 20 + max(len(t) for t in labels) * CHAR + 12)
-    height = ROW * len(rows) + (ROW if more else 0) + 8
+        return None
+    page = kb.pages[src_uri]
     concepts = sum(1 for u in rows[1:] if kb.pages[u].kind == "concept")
+    notes = len(rows) - 1 - concepts
     summary = (f"Local graph of {page.title}: {concepts} concept{'s' * (concepts != 1)} and "
-               f"{len(rows) - 1 - concepts} note{'s' * (len(rows) - 1 - concepts != 1)} linked to or from it"
+               f"{notes} note{'s' * (notes != 1)} linked to or from it"
                + (f", {more} more listed under Linked from" if more else ""))
-    out = [
-        f'<svg class="kb-local-svg" width="{width}" viewBox="0 0 {width} {height}" role="group" aria-label="{esc(summary)}" '
-        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
-        '<g class="kb-local-edges" aria-hidden="true">',
-    ]
-
-    def y(i: int) -> float:
-        return ROW * i + ROW / 2 + 4
-
-    for (i, j), span in zip(edges, spans):
-        bulge = round(min(span, MAX_BULGE) * 4 / 3, 1)  # a cubic curve's control points: its widest point is 3/4 of this
-        cls = "kb-local-edge kb-local-edge-page" if i == 0 else "kb-local-edge"
-        out.append(f'<path class="{cls}" d="M{x} {y(i)} C{round(x - bulge, 1)} {y(i)} {round(x - bulge, 1)} {y(j)} {x} {y(j)}"/>')
-    out += ["</g>", '<g class="kb-local-nodes">']
+    out = []
     for i, uri in enumerate(rows):
         p = kb.pages[uri]
-        cy = y(i)
-        shape = (f'<circle cx="{x}" cy="{cy}" r="{7 if i == 0 else 6}"/>' if p.kind == "concept" else
-                 f'<rect x="{x - 6}" y="{cy - 6}" width="12" height="12" rx="2"/>')
-        title = _short(p.title)
-        date = f'<tspan class="kb-local-date" dx="8">{p.date.isoformat()}</tspan>' if p.date and p.kind == "note" else ""
-        text = f'<text x="{x + 16}" y="{cy + FONT * 0.35:.1f}">{esc(title)}{date}</text>'
-        if i == 0:
-            out.append(f'<g class="kb-local-node kb-local-{p.kind} kb-local-self">{shape}{text}</g>')
-            continue
-        hit = f'<rect class="kb-local-hit" x="{x - 14}" y="{cy - ROW / 2 + 2}" width="{width - x + 14}" height="{ROW - 4}"/>'
-        name = f"{p.title} ({p.kind}, {_relation(kb, src_uri, uri)})"
-        out.append(f'<a class="kb-local-node kb-local-{p.kind}" xlink:href="{esc(kb.href(uri, src_uri))}">'
-                   f"<title>{esc(name)}</title>{hit}{shape}{text}</a>")
-    if more:
-        out.append(f'<a class="kb-local-more" xlink:href="#linked-from"><text x="{x + 16}" y="{y(len(rows)) + FONT * 0.35:.1f}">'
-                   f"and {more} more: see Linked from</text></a>")
-    out += ["</g>", "</svg>"]
+        row = {"title": _short(p.title), "kind": p.kind}
+        if p.date and p.kind == "note":
+            row["date"] = p.date.isoformat()
+        if i:
+            row.update(href=kb.href(uri, src_uri), name=f"{p.title} ({p.kind}, {_relation(kb, src_uri, uri)})")
+        out.append(row)
+    return {"label": summary, "rows": out, "edges": [n for edge in edges for n in edge], "more": more}
+
+
+def local_graph_html(kb: KnowledgeBase, src_uri: str) -> str:
+    """The page's local graph: its data, which docs/assets/kb.js draws as an SVG arc diagram in the
+    reader's browser (every neighbour a link), and its legend.
+
+    Drawn in the browser rather than written into every page: an inline SVG was about 7 KB a page
+    and, at 1,000 notes, a fifth of the work the build did after Python-Markdown."""
+    data = local_graph_data(kb, src_uri)
+    if data is None:
+        return "<p>No note or concept links to or from this page yet.</p>"
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Inert in a single-quoted attribute with no HTML escaping needed (those characters occur only in
+    # strings, where JSON's escapes stand for them), and never read as a wikilink (no arrays nest here).
+    for char in "&<>'":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    text = text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
     legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
               "arcs join pages where one links to the other.</p>")
-    return '<div class="kb-local-graph">\n' + "\n".join(out) + "\n" + legend + "\n</div>"
+    return f"<div class=\"kb-local-graph\" data-kb-graph='{text}'>\n{legend}\n</div>"
 
 
 # --- a concept's gallery -----------------------------------------------------------------------------

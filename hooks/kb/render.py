@@ -1,11 +1,13 @@
 """Pages written from the knowledge base: wikilinks resolved, indexes, backlinks, neighbours, tags, the map and the feed.
 
 Two steps per page. :func:`page_markdown` works on the Markdown before it is rendered: it resolves
-wikilinks into ordinary relative links (so the generator checks them) and leaves a marker comment
-where a generated list goes. :func:`page_html` fills those markers with HTML after the Markdown was
-rendered, so that long lists (backlinks, the archive) never go through the Markdown parser. For
-``notes export``, :func:`finished_markdown` fills them (:func:`fill_markers`, the same HTML) into the
-Markdown instead, as raw HTML blocks another generator passes through. Every text taken from a
+wikilinks into ordinary relative links (so the generator checks them). After the conversion,
+:func:`sections_html` appends the generated sections of a note or concept (headings and a marker
+comment where each list goes), and :func:`page_html` fills the markers (those and the ones a page
+writes itself, such as the home page's newest notes) with HTML, so that long lists (backlinks, the
+archive) never go through the Markdown parser. For ``notes export``, the sections are Markdown
+(:func:`sections_markdown`) and :func:`finished_markdown` fills the markers (:func:`fill_markers`,
+the same HTML) into the Markdown, as raw HTML blocks another generator passes through. Every text taken from a
 source is escaped where it is printed.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
-from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_inputs, local_graph_svg, mark_links, mark_previews,
+from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs, mark_links, mark_previews,
                              no_figures)
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
@@ -86,15 +88,16 @@ def reading_minutes(body: str) -> int:
 
 # --- step 1: Markdown ------------------------------------------------------------------------------
 
-def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str, figures: Figures = no_figures) -> str:
-    """A page's Markdown with wikilinks resolved and, for notes and concepts, the headings of the
-    generated sections and the markers their lists replace (``figures``: the figures a page shows,
-    for a concept's gallery of its notes' figures)."""
+def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+    """A page's Markdown with wikilinks resolved and Obsidian's syntax settled (inline tags, block
+    ids, escapes). The generated sections come after the conversion (:func:`sections_html`)."""
     linker = kb.linker
     page = kb.pages.get(src_uri)
+    known = {id(r.link): r for r in kb.resolutions.get(src_uri, ())}  # resolved when the knowledge base was built
 
     def replace(link: WikiLink) -> str:
-        return render_resolution(linker.resolve(link, src_uri), src_uri)
+        resolution = known.get(id(link))
+        return render_resolution(resolution if resolution is not None else linker.resolve(link, src_uri), src_uri)
 
     body = page.body if page is not None else None
     if body is not None and len(markdown) <= len(body) and body.endswith(markdown) and not body[: len(body) - len(markdown)].strip("\n"):
@@ -104,16 +107,83 @@ def page_markdown(kb: KnowledgeBase, src_uri: str, markdown: str, figures: Figur
         markdown = rewrite_wikilinks(markdown, replace)
     if page is not None:
         markdown = obsidian_markdown(kb, src_uri, markdown)
+    return markdown
+
+
+# --- the generated sections at the end of a note's or concept's page ---------------------------------
+
+SECTION_TITLES = ("Figures in linked notes", "Linked from", "Related concepts", "Local graph")
+
+
+def page_sections(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> list[tuple[str | None, str]]:
+    """The sections the build adds at the end of a note or a concept: ``(heading, marker of its list)``
+    (the pager has no heading)."""
+    page = kb.pages.get(src_uri)
     if page is None or page.kind not in ("note", "concept"):
-        return markdown
-    sections = ["## Linked from", LINKED_FROM]
+        return []
+    sections: list[tuple[str | None, str]] = [("Linked from", LINKED_FROM)]
     if page.kind == "concept":
         if gallery_items(kb, src_uri, figures):
-            sections[:0] = ["## Figures in linked notes", GALLERY]
-        sections += ["## Related concepts", RELATED, "## Local graph", LOCAL_GRAPH]
+            sections.insert(0, ("Figures in linked notes", GALLERY))
+        sections += [("Related concepts", RELATED), ("Local graph", LOCAL_GRAPH)]
     else:
-        sections += ["## Local graph", LOCAL_GRAPH, PAGER]
-    return markdown.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
+        sections += [("Local graph", LOCAL_GRAPH), (None, PAGER)]
+    return sections
+
+
+def sections_markdown(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> str:
+    """The sections as Markdown, ``## `` headings and markers, for a generator that renders the page
+    itself (``notes export``); empty for other pages."""
+    parts = []
+    for title, marker in page_sections(kb, src_uri, figures):
+        parts += ([f"## {title}"] if title else []) + [marker]
+    return "\n\n".join(parts)
+
+
+class SectionHeadings:
+    """The sections' headings as the site's own Markdown configuration renders a ``## `` heading (its
+    ids, its permalinks), converted once per build.
+
+    The build appends the sections to a page's HTML after Python-Markdown: as Markdown, two headings
+    and three markers a page were a fifth of Python-Markdown's work at 1,000 notes (counted in calls).
+    """
+
+    def __init__(self, extensions: list, configs: dict):
+        import markdown
+
+        html = markdown.Markdown(extensions=extensions, extension_configs=configs).convert(
+            "\n\n".join(f"## {title}" for title in SECTION_TITLES))
+        found = re.findall(r"<h2\b.*?</h2>", html, re.DOTALL)
+        if len(found) != len(SECTION_TITLES):  # an extension renders headings in some other way: plain ones
+            found = [f"<h2>{esc(title)}</h2>" for title in SECTION_TITLES]
+        self.html = dict(zip(SECTION_TITLES, found))
+        self.ids = {title: (m.group(1) if (m := re.search(r'\sid="([^"]+)"', h)) else None) for title, h in self.html.items()}
+
+    def heading(self, title: str, taken: Callable[[str], bool]) -> tuple[str, str | None]:
+        """The heading's HTML and its id, made unique (as Python-Markdown's toc does: ``_1``, ``_2``)
+        where the page already uses it."""
+        html, anchor = self.html[title], self.ids[title]
+        if anchor is None or not taken(anchor):
+            return html, anchor
+        n = 1
+        while taken(f"{anchor}_{n}"):
+            n += 1
+        unique = f"{anchor}_{n}"
+        return html.replace(f'"{anchor}"', f'"{unique}"').replace(f'"#{anchor}"', f'"#{unique}"'), unique
+
+
+def sections_html(kb: KnowledgeBase, src_uri: str, content: str, headings: SectionHeadings,
+                  figures: Figures = no_figures) -> tuple[str, list[tuple[str, str | None]]]:
+    """What to append to a page's rendered content: the sections' headings and the markers
+    :func:`page_html` fills; and each heading's ``(title, id)`` for the table of contents."""
+    html, toc = [], []
+    for title, marker in page_sections(kb, src_uri, figures):
+        if title:
+            heading, anchor = headings.heading(title, lambda a: f'id="{a}"' in content or any(a == t for _, t in toc))
+            html.append(heading)
+            toc.append((title, anchor))
+        html.append(marker)
+    return ("\n" + "\n".join(html) + "\n" if html else ""), toc
 
 
 def obsidian_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
@@ -349,7 +419,7 @@ def fill_markers(
         LINKED_FROM: lambda: linked_from(kb, src_uri),
         RELATED: lambda: related_concepts(kb, src_uri),
         PAGER: lambda: pager(kb, src_uri),
-        LOCAL_GRAPH: lambda: local_graph_svg(kb, src_uri),
+        LOCAL_GRAPH: lambda: local_graph_html(kb, src_uri),
         GALLERY: lambda: gallery_html(kb, src_uri, figures),
         NEWEST_MARKER: lambda: newest_notes(kb, src_uri, settings.newest_on_home),
         MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),

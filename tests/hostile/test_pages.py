@@ -164,6 +164,11 @@ def injected(page: BeautifulSoup) -> list[str]:
     found = [tag for tag in page.find_all(True) if any(attr.lower().startswith("on") for attr in tag.attrs)]
     found += page.find_all("img", src="x")
     found += [s for s in page.find_all("script") if "alert(" in (s.string or "")]
+    for graph in page.select("[data-kb-graph]"):  # a local graph's data: whole (nothing broke out of it)
+        try:
+            json.loads(graph["data-kb-graph"])
+        except ValueError:
+            found.append(graph)
     return [str(tag)[:100] for tag in found]
 
 
