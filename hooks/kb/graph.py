@@ -447,6 +447,38 @@ def _fit(members, kinds, titles, degrees, labels, unit_xy, edges, *, width: int,
     return ConceptMap(nodes, edges, int(size[0]), int(size[1]), font)
 
 
+def spring_layout(n: int, edges: list[tuple[int, int]], *, seed: int, iterations: int = 200, threshold: float = 1e-4):
+    """Positions (n, 2) of a force-directed layout (Fruchterman & Reingold 1991, "Graph drawing by
+    force-directed placement"): nodes start at seeded random places in the unit square; each step,
+    every pair repels with force k²/d, every edge attracts with d²/k (k = √(1/n)), and each node
+    moves along its net force by at most a temperature that cools linearly from a tenth of the
+    layout's extent; it stops when the mean move falls under ``threshold``. Dense numpy, O(n²) a step.
+    """
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    pos = rng.rand(n, 2)
+    if n < 2:
+        return pos
+    adjacency = np.zeros((n, n))
+    for a, b in edges:
+        adjacency[a, b] = adjacency[b, a] = 1.0
+    k = np.sqrt(1.0 / n)
+    t = max(np.ptp(pos[:, 0]), np.ptp(pos[:, 1])) * 0.1
+    dt = t / (iterations + 1)
+    for _ in range(iterations):
+        delta = pos[:, None, :] - pos[None, :, :]  # (n, n, 2): from each node to each other
+        distance = np.clip(np.linalg.norm(delta, axis=-1), 0.01, None)
+        force = np.einsum("ijk,ij->ik", delta, k * k / distance**2 - adjacency * distance / k)
+        length = np.clip(np.linalg.norm(force, axis=-1), 0.01, None)
+        step = force * (t / length)[:, None]
+        pos += step
+        t -= dt
+        if np.linalg.norm(step) / n < threshold:
+            break
+    return pos
+
+
 def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: int = 640, seed: int = 1,
                 narrow_width: int = 360) -> ConceptMap:
     """Every concept and the newest ``map_notes`` notes, laid out by a seeded spring layout; boxes around
@@ -456,8 +488,6 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
     to a phone's ``narrow_width`` (labels at 13 units, targets 28), where it grows downwards instead of
     shrinking. Positions are rounded to one decimal, so the same graph gives the same bytes on every build.
     """
-    import networkx as nx
-
     members = map_members(kb, map_notes)
     index = {uri: i for i, uri in enumerate(members)}
     edges = sorted({
@@ -466,13 +496,9 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
         for b in kb.links.get(a, ())
         if b in index and b != a
     })
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(members)))
-    graph.add_edges_from(edges)
     if not members:
         return ConceptMap([], [], width, height)
-    positions = nx.spring_layout(graph, seed=seed, iterations=200)
-    pts = [(float(positions[i][0]), float(positions[i][1])) for i in range(len(members))]
+    pts = [(float(x), float(y)) for x, y in spring_layout(len(members), edges, seed=seed)]
 
     def unit(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         if not points:
@@ -484,7 +510,10 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
     pages = [kb.pages[uri] for uri in members]
     kinds = [p.kind for p in pages]
     titles = [p.title for p in pages]
-    degrees = [graph.degree[i] for i in range(len(members))]
+    degrees = [0] * len(members)
+    for a, b in edges:
+        degrees[a] += 1
+        degrees[b] += 1
     label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
     labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
               for k, t in zip(kinds, titles)]

@@ -253,6 +253,8 @@ def mark_links(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str,
         preview = targets.get(target)
         if preview is None or target == own:
             return m.group(0)
+        if preview == target + PREVIEW_NAME and path.endswith("/"):  # beside the page, as the link leads there
+            return f'<a {attrs} data-kb-preview="{path}{PREVIEW_NAME}">'  # (the link's path is escaped already)
         return f'<a {attrs} data-kb-preview="{esc(relative_url(quote(preview), here))}">'
 
     return _LINK_RE.sub(mark, html)
