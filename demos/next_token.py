@@ -16,7 +16,7 @@ batched program) is trained only to predict the next token, on two kinds of sequ
   table would say nothing about pairs it has never seen. **addition_sweep** trains the same model on
   smaller shares of the pairs at the same time: with 2% of the pairs it memorises them (training
   accuracy 100%) and gets about 90% of unseen pairs wrong; from about a tenth of the pairs on it
-  generalises (default run: held-out 9%, 62%, 99%, 99% at 2%, 5%, 10%, 25% of the pairs).
+  generalises (default run: held-out 9%, 62%, 99%, 98% at 2%, 5%, 10%, 25% of the pairs).
   That is what "learns the procedure" means here: enough examples that memorising is no longer the
   cheaper fit. (The task is the one of minGPT's ``projects/adder``; the code here is written from
   scratch.)
