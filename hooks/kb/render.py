@@ -7,8 +7,8 @@ comment where each list goes), and :func:`page_html` fills the markers (those an
 writes itself, such as the home page's newest notes) with HTML, so that long lists (backlinks, the
 archive) never go through the Markdown parser. For ``notes export``, the sections are Markdown
 (:func:`sections_markdown`) and :func:`finished_markdown` fills the markers (:func:`fill_markers`,
-the same HTML) into the Markdown, as raw HTML blocks another generator passes through. Every text taken from a
-source is escaped where it is printed.
+the same HTML) into the Markdown, as raw HTML blocks another generator passes through. Every text
+taken from a source is escaped where it is printed.
 """
 from __future__ import annotations
 
