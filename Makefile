@@ -54,4 +54,4 @@ science: $(STAMP)
 	$(PY) -m bench.science
 
 clean:
-	rm -rf site .cache .demos-cache $(ZENSICAL)
+	rm -rf site .cache .demos-cache .kb-cache $(ZENSICAL)

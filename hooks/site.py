@@ -28,6 +28,8 @@ from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, f
 from hooks.figures.plan import Job, Settings, plan_jobs
 from hooks.figures.runner import Result
 from hooks.kb import assets, reading, render
+from hooks.kb.archive import FILE as ARCHIVE_FILE
+from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
@@ -177,11 +179,13 @@ class SitePlan:
 
 
 class Session:
-    """What is kept between builds of one site: the sources read, what they say, the demos' specs."""
+    """What is kept between builds of one site: the sources read, what they say, the demos' specs;
+    and on disk, between sessions, what the sources said (hooks.kb.archive)."""
 
     def __init__(self, project_root: Path, demos_dir: Path | None = None):
-        self.store = SourceStore()
-        self.parse_cache = ParseCache()
+        self.archive = Archive(Path(project_root) / ARCHIVE_FILE)
+        self.store = SourceStore(self.archive)
+        self.parse_cache = ParseCache(self.archive)
         self.specs = SpecCache(demos_dir or Path(project_root) / "demos")
 
 
@@ -221,10 +225,11 @@ def plan_site(
     problems = _clashes((f for f in files if f.status != "excluded"), generated, project.demos is not None, project.use_directory_urls)
     clashing = {f.src_uri for f in files if f.src_uri in generated or (project.demos is not None and f.src_uri.startswith("demos/"))}
     refused: set[str] = set(clashing)
+    real_dirs: dict[str, str] = {}
     for file in files:
         if file.status == "excluded" or file.src_uri in clashing:
             continue
-        problem = check_file(file, project.root)
+        problem = check_file(file, project.root, real_dirs)
         if problem is not None:
             problems.append(problem)
             refused.add(file.src_uri)
@@ -243,6 +248,7 @@ def plan_site(
         cache=session.parse_cache,
     )
     problems += kb.problems
+    session.archive.save()
     refs: list[FigureRef] = []
     jobs: list[Job] = []
     if project.demos is not None:

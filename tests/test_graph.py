@@ -113,6 +113,75 @@ def test_what_a_source_says_is_derived_once_per_version():
     assert third.parsed["notes/2024-01-01-one.md"] is not first.parsed["notes/2024-01-01-one.md"]
 
 
+def _session_build(root, files: dict[str, str], drafts: frozenset = frozenset()):
+    """One session's build of ``files`` (src_uri -> text, written under root/docs) with the archive of
+    hooks.kb.archive in root/.kb-cache: (knowledge base, archive) after the archive was saved."""
+    from hooks.kb.archive import FILE, Archive
+    from hooks.kb.graph import ParseCache
+    from hooks.kb.sources import SourceFile, SourceStore
+
+    listed = []
+    for uri, text in files.items():
+        path = root / "docs" / uri
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        listed.append(SourceFile(uri, str(path), "docs/" + uri, "draft" if uri in drafts else "included"))
+    archive = Archive(root / FILE)
+    kb = build_knowledge_base(SourceStore(archive).load(listed), statuses={f.src_uri: f.status for f in listed},
+                              cache=ParseCache(archive))
+    archive.save()
+    return kb, archive
+
+
+def test_a_new_session_takes_unchanged_sources_from_the_archive_and_parses_only_what_changed(tmp_path, monkeypatch):
+    import hooks.kb.archive
+    import hooks.kb.graph
+    import hooks.kb.sources
+
+    reads, parses = [], []
+    real_read, real_parse = hooks.kb.sources.parse_source, hooks.kb.graph.parse
+    monkeypatch.setattr(hooks.kb.sources, "parse_source", lambda uri, *a: reads.append(uri) or real_read(uri, *a))
+    monkeypatch.setattr(hooks.kb.graph, "parse", lambda source, *a: parses.append(source.src_uri) or real_parse(source, *a))
+    files = dict([concept("a", "Alpha", "## Part\n\nSee [[Beta]]."), concept("b", "Beta"),
+                  note("2024-01-01", "one", "[[Alpha#part]] and #tag"), note("2024-01-02", "two", "[[Nowhere]]")])
+    first, archive = _session_build(tmp_path, files)
+    assert len(reads) == len(parses) == 4 and archive.misses == 8 and (tmp_path / ".kb-cache/parsed.pickle").is_file()
+
+    reads.clear(), parses.clear()
+    again, archive = _session_build(tmp_path, files)
+    assert reads == parses == [] and archive.hits == 8
+    assert [(p.title, p.date, p.tags) for p in again.pages.values()] == [(p.title, p.date, p.tags) for p in first.pages.values()]
+    assert again.links == first.links and again.backlinks == first.backlinks and again.problems == first.problems
+    assert again.resolutions["notes/2024-01-01-one.md"][0].anchor == "part"  # headings' ids are made anew, not archived
+
+    edited = dict(files, **dict([note("2024-01-02", "two", "Now [[Beta]].")]))
+    third, _ = _session_build(tmp_path, edited)
+    assert reads == parses == ["notes/2024-01-02-two.md"]
+    assert third.backlinks["concepts/b.md"] == ["notes/2024-01-02-two.md", "concepts/a.md"] and not third.problems
+
+    reads.clear(), parses.clear()
+    fourth, _ = _session_build(tmp_path, edited, drafts=frozenset({"notes/2024-01-01-one.md"}))  # listed as a draft now
+    assert reads == [] and parses == ["notes/2024-01-01-one.md"] and "notes/2024-01-01-one.md" not in fourth.pages
+
+    reads.clear(), parses.clear()
+    monkeypatch.setattr(hooks.kb.archive, "code_version", lambda: "other code")  # another version of the project
+    _session_build(tmp_path, edited)
+    assert len(reads) == len(parses) == 4
+
+
+def test_a_damaged_archive_is_read_as_empty_and_replaced(tmp_path):
+    files = dict([concept("a", "Alpha"), note("2024-01-01", "one", "[[Alpha]]")])
+    _session_build(tmp_path, files)
+    pickled = tmp_path / ".kb-cache/parsed.pickle"
+    pickled.write_bytes(pickled.read_bytes()[:100])  # cut short, as by a full disk
+    kb, archive = _session_build(tmp_path, files)
+    assert archive.hits == 0 and archive.misses == 4 and kb.backlinks["concepts/a.md"] == ["notes/2024-01-01-one.md"]
+    _, archive = _session_build(tmp_path, files)
+    assert archive.hits == 4 and archive.misses == 0
+    assert sorted(p.name for p in pickled.parent.iterdir()) == ["parsed.pickle"]  # written beside it, then renamed
+
+
 # --- generated pages: Markdown first, lists filled in as HTML after it -------------------------------
 
 def html_of(markdown_text: str) -> BeautifulSoup:

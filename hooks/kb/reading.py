@@ -260,12 +260,16 @@ def mark_links(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str,
     return _LINK_RE.sub(mark, html)
 
 
-def preview_href(kb: KnowledgeBase, src_uri: str, target: str) -> str | None:
+def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None = None) -> str | None:
     """The URL (relative to the page ``src_uri``) of the preview of the page ``target``, or None when
-    it has none or is the page itself: what :func:`mark_links` puts on a link from one to the other."""
+    it has none or is the page itself: what :func:`mark_links` puts on a link from one to the other.
+    ``href``, the link's own URL (:meth:`KnowledgeBase.href`), saves working it out where the
+    preview lies beside the page the link leads to."""
     page = kb.pages.get(target)
     if page is None or page.kind not in ("note", "concept") or target == src_uri:
         return None
+    if href is not None and href.endswith("/"):
+        return href + PREVIEW_NAME
     return relative_url(quote(preview_path(kb.urls[target])), kb.urls.get(src_uri, ""))
 
 

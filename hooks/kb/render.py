@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape as xml_escape
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
 from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs, mark_links, mark_previews,
-                             no_figures)
+                             no_figures, preview_href)
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
 from hooks.markdown import ATX_RE, SETEXT_RE, apply_edits, scan
@@ -61,8 +61,14 @@ def _time(date: datetime.date | None) -> str:
 
 
 def _link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None, cls: str = "") -> str:
+    """A link to a page; one to a note or concept carries its preview (a generated list holds a few
+    thousand links at 1,000 notes: marking them here spares hooks.kb.reading.mark_previews parsing them)."""
+    href = kb.href(target, from_uri)
     attr = f' class="{cls}"' if cls else ""
-    return f'<a href="{esc(kb.href(target, from_uri))}"{attr}>{esc(kb.pages[target].title if text is None else text)}</a>'
+    preview = preview_href(kb, from_uri, target, href)
+    if preview is not None:
+        attr += f' data-kb-preview="{esc(preview)}"'
+    return f'<a href="{esc(href)}"{attr}>{esc(kb.pages[target].title if text is None else text)}</a>'
 
 
 STRUCTURAL_META = frozenset({"hide", "template", "search"})  # read by the theme, never printed

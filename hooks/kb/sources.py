@@ -15,6 +15,7 @@ from typing import Any, Iterable, Literal
 
 import yaml
 
+from hooks.kb.archive import Archive, source_digest
 from hooks.markdown import strip_comments
 from hooks.problems import Problem
 
@@ -51,6 +52,7 @@ class Source:
     body_line: int = 1  # line number (1-based) of the body's first line in the file
     meta_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> line number
     problems: list[Problem] = field(default_factory=list)
+    digest: str = ""  # hash of the path and bytes it was read from (hooks.kb.archive), empty when not read from a file
 
     @property
     def ok(self) -> bool:
@@ -175,26 +177,39 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def check_file(file: SourceFile, project_root: str | os.PathLike[str]) -> Problem | None:
+def check_file(file: SourceFile, project_root: str | os.PathLike[str], real_dirs: dict[str, str] | None = None) -> Problem | None:
     """Why a listed file must not be read or published, or None: a link leaving the project, a
-    dangling link, something that is not a regular file (a FIFO would hang the build)."""
+    dangling link, something that is not a regular file (a FIFO would hang the build).
+
+    ``real_dirs`` (a folder -> its real path, shared by the calls of one build) saves resolving the
+    same folders again for every file in them."""
     path = file.abs_path
     try:
         lst = os.lstat(path)
     except OSError as exc:
         return Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")
+    real_dirs = {} if real_dirs is None else real_dirs
+
+    def realpath(p: str | os.PathLike[str]) -> str:
+        key = os.fspath(p)
+        if key not in real_dirs:
+            real_dirs[key] = os.path.realpath(key)
+        return real_dirs[key]
+
+    root = realpath(project_root)
     if stat.S_ISLNK(lst.st_mode):
         real = os.path.realpath(path)
         if not os.path.exists(real):
             return Problem(file.display_path, 0, f"is a symbolic link to {os.readlink(path)}, which does not exist; remove the link or restore its target")
-        root = os.path.realpath(project_root)
         if not _inside(real, root):
             return Problem(file.display_path, 0, f"is a symbolic link that leaves the project (to {real}); it is not published: copy the file into docs/ or remove the link")
-    real = os.path.realpath(path)
-    if not _inside(real, os.path.realpath(project_root)):  # under a linked folder that points outside
+    else:  # not a link itself: its real path is its folder's, and the folders are shared
+        folder, name = os.path.split(path)
+        real = os.path.join(realpath(folder), name)
+    if not _inside(real, root):  # under a linked folder that points outside
         return Problem(file.display_path, 0, f"lies in a folder linked from outside the project ({real}); it is not published: copy it into docs/")
     try:
-        st = os.stat(path)
+        st = os.stat(path) if stat.S_ISLNK(lst.st_mode) else lst
     except OSError as exc:
         return Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")
     if not stat.S_ISREG(st.st_mode):
@@ -202,9 +217,24 @@ def check_file(file: SourceFile, project_root: str | os.PathLike[str]) -> Proble
     return None
 
 
-def read_source(file: SourceFile) -> Source:
+def read_source(file: SourceFile, archive: Archive | None = None) -> Source:
     """Read and split one listed Markdown file (which :func:`check_file` accepted); every problem is
-    recorded on the result."""
+    recorded on the result. ``archive``: what earlier builds read, by path and bytes."""
+    data = _read_bytes(file)
+    if isinstance(data, Source):
+        return data
+    digest = source_digest(file.src_uri, file.display_path, data)
+    source = archive.get("sources", digest) if archive is not None else None
+    if source is None:
+        source = parse_source(file.src_uri, data, file.display_path)
+        source.digest = digest
+        if archive is not None:
+            archive.put("sources", digest, source)
+    return source
+
+
+def _read_bytes(file: SourceFile) -> bytes | Source:
+    """The file's bytes, or a source that says why they cannot be read."""
     try:
         st = os.stat(file.abs_path)
         size = st.st_size
@@ -214,10 +244,9 @@ def read_source(file: SourceFile) -> Source:
         if size > MAX_SOURCE_BYTES:
             return Source(file.src_uri, file.display_path, problems=[Problem(
                 file.display_path, 0, f"is {size // 1024 // 1024} MiB, too large for a page; split it or move the data out of docs/")])
-        data = Path(file.abs_path).read_bytes()
+        return Path(file.abs_path).read_bytes()
     except OSError as exc:
         return Source(file.src_uri, file.display_path, problems=[Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")])
-    return parse_source(file.src_uri, data, file.display_path)
 
 
 def _stamp(path: str) -> tuple[int, int, int, int] | None:
@@ -235,9 +264,10 @@ class SourceStore:
     from a source can be cached on its identity.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, archive: Archive | None = None) -> None:
         self._entries: dict[str, tuple[SourceFile, tuple | None, Source]] = {}
         self.reads = 0  # files read by the last call of load()
+        self.archive = archive  # what earlier builds read (hooks.kb.archive)
 
     def load(self, files: Iterable[SourceFile]) -> list[Source]:
         """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri."""
@@ -252,7 +282,7 @@ class SourceStore:
             if known is not None and known[0] == file and known[1] == stamp and stamp is not None:
                 out.append(known[2])
                 continue
-            source = read_source(file)
+            source = read_source(file, self.archive)
             self.reads += 1
             self._entries[file.src_uri] = (file, stamp, source)
             out.append(source)

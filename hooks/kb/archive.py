@@ -1,0 +1,116 @@
+"""What the sources said at the last build, kept on disk so that a build reads again only what changed.
+
+Reading a source (decoding it, splitting and loading its YAML front matter) and parsing it (title,
+date, wikilinks, tags, block ids, excerpt, problems) depends on nothing but the file's path and
+bytes, whether it is listed as a draft, and this project's code. At 1,000 notes that work is about
+half a second of every build; a note a day changes one file of the thousand. The archive keeps each
+:class:`~hooks.kb.sources.Source` by a hash of its path and bytes and each
+:class:`~hooks.kb.graph.Parsed` by that hash and the draft flag, in one pickle under the project's
+``.kb-cache/`` (about 7 MB at 1,000 notes). The graph itself (names, wikilink resolution, backlinks) is
+always built anew: it depends on every page at once.
+
+The archive is a cache and nothing more: a missing, unreadable, damaged or outdated file (another
+version of this project's code, of Python or of PyYAML) is read as empty, and a file that cannot be
+written is not written. It is replaced whole (written beside it, then renamed), never deleted, and
+holds only what this build read. It is written at most once per session: a build or ``notes check``
+writes it when it parsed anything anew; ``mkdocs serve``, after its first build (its later rebuilds
+keep their sources in memory and read again only the files saved since).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FILE = Path(".kb-cache") / "parsed.pickle"  # under the project's root
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of everything a parse depends on besides its input: this package's Python files, the
+    Python and PyYAML versions."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{sys.version}|{yaml.__version__}|{pickle.HIGHEST_PROTOCOL}".encode())
+    package = Path(__file__).resolve().parent.parent  # hooks/
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def source_digest(src_uri: str, display_path: str, data: bytes) -> str:
+    """The key of a source read from ``data``: its path, the path shown in messages, its bytes."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(src_uri.encode() + b"\0" + display_path.encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class Archive:
+    """Sources and parses by key, loaded from ``path`` on first use; :meth:`save` keeps what was used."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._loaded: dict[str, dict[Any, Any]] | None = None
+        self._used: dict[str, dict[Any, Any]] = {"sources": {}, "parsed": {}}
+        self.hits = 0  # sources and parses taken from the file since the last save
+        self.misses = 0  # made anew since the last save
+        self.written = False
+
+    def _entries(self) -> dict[str, dict[Any, Any]]:
+        if self._loaded is None:
+            self._loaded = {"sources": {}, "parsed": {}}
+            if self.path is not None:
+                try:
+                    with open(self.path, "rb") as f:
+                        data = pickle.load(f)
+                    if isinstance(data, dict) and data.get("version") == code_version():
+                        self._loaded = {"sources": dict(data["sources"]), "parsed": dict(data["parsed"])}
+                except Exception:  # missing, damaged or written by other code: start empty
+                    pass
+        return self._loaded
+
+    def get(self, kind: str, key: Any) -> Any:
+        """The ``kind`` ("sources" or "parsed") stored under ``key``, or None (always, once saved)."""
+        if not key or self.written:
+            return None
+        found = self._entries()[kind].get(key)
+        if found is not None:
+            self.hits += 1
+            self._used[kind][key] = found
+        return found
+
+    def put(self, kind: str, key: Any, value: Any) -> None:
+        if key and not self.written:
+            self.misses += 1
+            self._used[kind][key] = value
+
+    def save(self) -> None:
+        """Write what this session used, when it made anything anew or left anything out; once."""
+        if self.path is None or self.written:
+            return
+        loaded = self._entries()
+        unchanged = not self.misses and all(self._used[k].keys() == loaded[k].keys() for k in loaded)
+        data = {"version": code_version(), **self._used}
+        self.written = True
+        self._loaded, self._used = {"sources": {}, "parsed": {}}, {"sources": {}, "parsed": {}}  # kept in memory from here on
+        if unchanged:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".parsed-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except (OSError, pickle.PicklingError, RecursionError):  # a cache only: the build goes on without it
+            return
