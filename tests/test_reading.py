@@ -225,7 +225,8 @@ def test_every_note_and_concept_has_a_local_graph_of_links(built: Path) -> None:
     graph = local_graph(page)
     assert "Local graph of Squares" in graph["label"]
     assert graph["rows"][0] == {"title": "Squares", "kind": "concept"}  # the page itself, not a link
-    assert [r["name"] for r in graph["rows"][1:]] == ["Newer note (note, links both ways)", "Older note (note, links to this page)"]
+    assert [(r["title"], r["kind"], reading.RELATIONS[r["rel"]]) for r in graph["rows"][1:]] == [
+        ("Newer note", "note", "links both ways"), ("Older note", "note", "links to this page")]
     for row in graph["rows"][1:]:
         assert (built / "concepts/squares" / row["href"] / "index.html").resolve().is_file()
     pairs = list(zip(graph["edges"][::2], graph["edges"][1::2]))

@@ -157,6 +157,9 @@
 
   function r1(v) { return Math.round(v * 10) / 10; }
 
+  // How a neighbour is linked to the page, by its row's "rel" (hooks.kb.reading.RELATIONS).
+  var RELATIONS = ["links to this page", "linked from this page", "links both ways"];
+
   function drawLocalGraph(box) {
     var source = box.getAttribute("data-kb-graph");
     if (!source || box.querySelector("svg")) return;
@@ -197,14 +200,16 @@
         return;
       }
       var link = svg("a", { "class": "kb-local-node kb-local-" + r.kind, href: r.href });
-      link.appendChild(svg("title", {}, r.name));
+      link.appendChild(svg("title", {}, (r.full || r.title) + " (" + r.kind + ", " + RELATIONS[r.rel] + ")"));
       link.appendChild(svg("rect", { "class": "kb-local-hit", x: x - 14, y: cy - ROW / 2 + 2, width: width - x + 14, height: ROW - 4 }));
       link.appendChild(shape);
       link.appendChild(label);
       nodes.appendChild(link);
     });
-    if (data.more) {
-      var more = svg("a", { "class": "kb-local-more", href: "#linked-from" });
+    if (data.more) {  // to the "Linked from" heading (its id is "linked-from_1" where the author has one too)
+      var list = box.closest("article") && box.closest("article").querySelector(".kb-backlinks");
+      var heading = list && list.previousElementSibling;
+      var more = svg("a", { "class": "kb-local-more", href: "#" + (heading && heading.id ? heading.id : "linked-from") });
       more.appendChild(svg("text", { x: x + 16, y: (y(rows.length) + FONT * 0.35).toFixed(1) },
                            "and " + data.more + " more: see Linked from"));
       nodes.appendChild(more);

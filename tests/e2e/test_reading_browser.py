@@ -275,6 +275,32 @@ def test_previews_work_after_instant_navigation(browser, built_site, note_url) -
 
 # --- the local graph ---------------------------------------------------------------------------------
 
+def test_the_local_graph_names_its_links_and_its_more_link_leads_to_the_generated_linked_from(browser) -> None:
+    """kb.js draws the data hooks.kb.reading writes: each link named "title (kind, relation)", the whole
+    title where the label is cut; "and N more" leads to the build's Linked from heading, which is
+    linked-from_1 on a page whose author wrote a "Linked from" heading too."""
+    from hooks.kb import reading
+
+    long_title = "A note whose title is far too long to be shown whole in a local graph"
+    rows = [{"title": "Here", "kind": "concept"},
+            {"title": "Short", "kind": "note", "date": "2024-01-02", "href": "../short/", "rel": 2},
+            {"title": reading._short(long_title), "full": long_title, "kind": "note", "href": "../long/", "rel": 0}]
+    data = json.dumps({"label": "Local graph of Here", "rows": rows, "edges": [0, 1, 0, 2], "more": 3})
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.set_content(
+            '<article><h2 id="linked-from">Linked from</h2><p>The author\'s own section.</p>'
+            '<h2 id="linked-from_1">Linked from</h2><div class="kb-backlinks"><ul><li>a note</li></ul></div>'
+            f"<h2 id=\"local-graph\">Local graph</h2><div class=\"kb-local-graph\" data-kb-graph='{data}'></div></article>")
+        page.add_script_tag(path=str(REPO / "docs/assets/kb.js"))
+        names = page.locator(".kb-local-graph a.kb-local-node title").all_text_contents()
+        assert names == ["Short (note, links both ways)", f"{long_title} (note, links to this page)"], names
+        expect(page.locator(".kb-local-more")).to_have_attribute("href", "#linked-from_1")
+    finally:
+        context.close()
+
+
 def test_the_local_graphs_nodes_are_links_that_open_their_pages(browser, deployed_url, note_url) -> None:
     context, page = open_page(browser, deployed_url, CONCEPT_URL)
     try:
