@@ -273,6 +273,20 @@ def test_concept_map_members_edges_and_stability(kb):
     assert svg == render.concept_map_svg(kb, concept_map(kb, map_notes=2), "concept-map.md")
 
 
+def test_the_map_laid_out_in_its_own_process_is_the_map_laid_out_here(kb):
+    from hooks.kb.graph import lay_out, map_graph
+    from hooks.kb.map_worker import LayoutWorker
+
+    graph = map_graph(kb, map_notes=2)
+    worker = LayoutWorker(graph)
+    assert worker._proc is not None  # it did start a process
+    assert worker.result() == lay_out(graph) == concept_map(kb, map_notes=2)
+    assert worker.result().narrow is not None and worker._proc is None
+    broken = LayoutWorker(graph)
+    broken._proc.kill()  # a worker that dies: the layout is made here instead
+    assert broken.result() == lay_out(graph)
+
+
 def test_concept_map_svg(kb):
     svg = BeautifulSoup(render.concept_map_svg(kb, concept_map(kb, map_notes=1), "index.md"), "html.parser")
     root = svg.find("svg")

@@ -297,13 +297,14 @@ def test_local_graph_and_gallery_enter_what_a_page_shows(kb) -> None:
 def test_preview_targets_and_marking_links(kb) -> None:
     targets = reading.preview_targets(kb)
     assert targets["concepts/a/"] == "concepts/a/preview.json"
-    html = ('<nav><a href="../../concepts/a/">Alpha</a></nav><article><p><a href="../../concepts/a/#x">Alpha</a> '
+    html = ('<p><a href="../../concepts/a/#x">Alpha</a> '
             '<a class="y" href="../2024-01-01-one/">one</a> <a href="https://example.org/concepts/a/">out</a> '
-            '<a href="#self">here</a> <a href="../../">home</a></p></article>')
-    marked = BeautifulSoup(reading.mark_previews(kb, "notes/2024-02-01-two.md", html, targets), "html.parser")
-    assert [a.get("data-kb-preview") for a in marked.select("article a")] == [
-        "../../concepts/a/preview.json", "../2024-01-01-one/preview.json", None, None, None]
-    assert marked.select_one("nav a").get("data-kb-preview") is None
+            '<a href="#self">here</a> <a href="../../">home</a> <a href="../2024-02-01-two/">itself</a></p>')
+    marked = BeautifulSoup(reading.mark_links(kb, "notes/2024-02-01-two.md", html, targets), "html.parser")
+    assert [a.get("data-kb-preview") for a in marked.select("a")] == [
+        "../../concepts/a/preview.json", "../2024-01-01-one/preview.json", None, None, None, None]
+    # a generated list marks its own links the same way (hooks.kb.render._link)
+    assert reading.preview_href(kb, "notes/2024-02-01-two.md", "concepts/a.md", "../../concepts/a/") == "../../concepts/a/preview.json"
     data = json.loads(reading.preview_json(kb, "notes/2024-02-01-two.md"))
     assert data == {"date": "2024-02-01", "figure": None, "kind": "note", "text": "Alpha, Gamma and one.", "title": "Two"}
 

@@ -492,15 +492,21 @@ def spring_layout(n: int, edges: list[tuple[int, int]], *, seed: int, iterations
     return pos
 
 
-def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: int = 640, seed: int = 1,
-                narrow_width: int = 360) -> ConceptMap:
-    """Every concept and the newest ``map_notes`` notes, laid out by a seeded spring layout; boxes around
-    each node and its label are then pushed apart, so no two labels or targets overlap.
+@dataclass(frozen=True)
+class MapGraph:
+    """What the concept map is laid out from: its nodes (every concept and the newest notes) with their
+    kinds, titles, labels and degrees, and its edges (indices into the nodes)."""
 
-    The same layout is fitted twice: to ``width`` (labels at 15 units, targets 36) and, turned upright,
-    to a phone's ``narrow_width`` (labels at 13 units, targets 28), where it grows downwards instead of
-    shrinking. Positions are rounded to one decimal, so the same graph gives the same bytes on every build.
-    """
+    members: list[str]
+    kinds: list[str]
+    titles: list[str]
+    degrees: list[int]
+    labels: list[str]
+    edges: list[tuple[int, int]]
+
+
+def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
+    """The concept map's nodes and edges: every concept and the newest ``map_notes`` notes."""
     members = map_members(kb, map_notes)
     index = {uri: i for i, uri in enumerate(members)}
     edges = sorted({
@@ -509,6 +515,34 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
         for b in kb.links.get(a, ())
         if b in index and b != a
     })
+    pages = [kb.pages[uri] for uri in members]
+    kinds = [p.kind for p in pages]
+    titles = [p.title for p in pages]
+    degrees = [0] * len(members)
+    for a, b in edges:
+        degrees[a] += 1
+        degrees[b] += 1
+    label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
+    labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
+              for k, t in zip(kinds, titles)]
+    return MapGraph(members, kinds, titles, degrees, labels, edges)
+
+
+def concept_map(kb: KnowledgeBase, map_notes: int, **layout) -> ConceptMap:
+    """The concept map of ``kb`` (:func:`map_graph`), laid out by :func:`lay_out`."""
+    return lay_out(map_graph(kb, map_notes), **layout)
+
+
+def lay_out(graph: MapGraph, *, width: int = 960, height: int = 640, seed: int = 1, narrow_width: int = 360) -> ConceptMap:
+    """The nodes laid out by a seeded spring layout; boxes around each node and its label are then
+    pushed apart, so no two labels or targets overlap.
+
+    The same layout is fitted twice: to ``width`` (labels at 15 units, targets 36) and, turned upright,
+    to a phone's ``narrow_width`` (labels at 13 units, targets 28), where it grows downwards instead of
+    shrinking. Positions are rounded to one decimal, so the same graph gives the same bytes on every build.
+    """
+    members, kinds, titles, degrees, labels, edges = (graph.members, graph.kinds, graph.titles, graph.degrees,
+                                                      graph.labels, graph.edges)
     if not members:
         return ConceptMap([], [], width, height)
     pts = [(float(x), float(y)) for x, y in spring_layout(len(members), edges, seed=seed)]
@@ -520,16 +554,6 @@ def concept_map(kb: KnowledgeBase, map_notes: int, *, width: int = 960, height: 
         sx, sy = max(xs) - min(xs), max(ys) - min(ys)
         return [((x - min(xs)) / sx if sx > 1e-9 else 0.5, (y - min(ys)) / sy if sy > 1e-9 else 0.5) for x, y in points]
 
-    pages = [kb.pages[uri] for uri in members]
-    kinds = [p.kind for p in pages]
-    titles = [p.title for p in pages]
-    degrees = [0] * len(members)
-    for a, b in edges:
-        degrees[a] += 1
-        degrees[b] += 1
-    label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
-    labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
-              for k, t in zip(kinds, titles)]
     margin_x, margin_y = 120 / width, 40 / height
     wide_xy = [(margin_x + x * (1 - 2 * margin_x), margin_y + y * (1 - 2 * margin_y)) for x, y in unit(pts)]
     wide = _fit(members, kinds, titles, degrees, labels, wide_xy, edges, width=width, height=height, font=15.0, target=36.0,

@@ -1,10 +1,11 @@
 """What helps a reader find their way: a local graph per page, a concept's figure gallery, link previews.
 
 All three are written at build time from the knowledge base and work offline. They are filled into a
-page's HTML by :func:`hooks.kb.render.page_html` (local graph and gallery at their markers; preview
-attributes on the article's links), and the preview of each note and concept is a small JSON file
-beside its page (:func:`preview_json`), fetched only when a reader hovers or focuses a link to it
-(docs/assets/kb.js).
+page's HTML by :func:`hooks.kb.render.page_html` (local graph and gallery at their markers); the
+preview attributes go on the links of a page's content (:func:`mark_links`, as the site hook gets the
+content) and on the links of the generated lists as they are written (hooks.kb.render._link). The
+preview of each note and concept is a small JSON file beside its page (:func:`preview_json`),
+fetched only when a reader hovers or focuses a link to it (docs/assets/kb.js).
 
 A page's local graph is an arc diagram (the page, then its neighbours one per row, links drawn as
 arcs on the left), so labels never overlap and no force layout runs: the page carries its rows and
@@ -170,7 +171,10 @@ def gallery_html(kb: KnowledgeBase, src_uri: str, figures: Figures) -> str:
     out = ['<div class="kb-gallery">', '<ul class="kb-gallery-list">']
     for uri, fig in items[:MAX_GALLERY]:
         note = kb.pages[uri]
-        target = esc(kb.href(uri, src_uri) + "#" + fig.anchor)
+        href = kb.href(uri, src_uri)
+        target = esc(href + "#" + fig.anchor)
+        preview = preview_href(kb, src_uri, uri, href)
+        marked = f' data-kb-preview="{esc(preview)}"' if preview else ""
         thumbs = "".join(  # alt text too, though the thumbnail's link is hidden from screen readers (the caption follows)
             f'<img src="{esc(relative_url(quote(path), here))}#only-{theme}" alt="{esc(fig.caption)}" loading="lazy">'
             for theme, path in (("light", fig.light), ("dark", fig.dark))
@@ -178,9 +182,9 @@ def gallery_html(kb: KnowledgeBase, src_uri: str, figures: Figures) -> str:
         date = f'<time datetime="{note.date.isoformat()}">{note.date.isoformat()}</time> ' if note.date else ""
         out.append(
             '<li class="kb-gallery-item">'
-            f'<a class="kb-gallery-thumb" href="{target}" tabindex="-1" aria-hidden="true">{thumbs}</a>'
+            f'<a class="kb-gallery-thumb" href="{target}" tabindex="-1" aria-hidden="true"{marked}>{thumbs}</a>'
             f'<p class="kb-gallery-caption">{esc(fig.caption)}</p>'
-            f'<p class="kb-gallery-source">{date}<a href="{target}">{esc(note.title)}</a></p></li>'
+            f'<p class="kb-gallery-source">{date}<a href="{target}"{marked}>{esc(note.title)}</a></p></li>'
         )
     out.append("</ul>")
     if len(items) > MAX_GALLERY:
@@ -226,16 +230,6 @@ def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures)
 
 _LINK_RE = re.compile(r"<a\s([^>]*)>")
 _HREF_RE = re.compile(r'(?:^|\s)href="([^"]*)"')
-
-
-def mark_previews(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str, str]) -> str:
-    """The page's HTML with ``data-kb-preview`` (the preview's URL) on every link of its article that
-    leads to another note or concept."""
-    start = html.find("<article")
-    end = html.rfind("</article>")
-    if start == -1 or end == -1 or not targets:
-        return html
-    return html[:start] + mark_links(kb, src_uri, html[start:end], targets) + html[end:]
 
 
 def mark_links(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str, str]) -> str:

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
-from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs, mark_links, mark_previews,
+from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs, mark_links,
                              no_figures, preview_href)
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
@@ -62,7 +62,7 @@ def _time(date: datetime.date | None) -> str:
 
 def _link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None, cls: str = "") -> str:
     """A link to a page; one to a note or concept carries its preview (a generated list holds a few
-    thousand links at 1,000 notes: marking them here spares hooks.kb.reading.mark_previews parsing them)."""
+    thousand links at 1,000 notes: marking them here spares hooks.kb.reading.mark_links parsing them)."""
     href = kb.href(target, from_uri)
     attr = f' class="{cls}"' if cls else ""
     preview = preview_href(kb, from_uri, target, href)
@@ -453,15 +453,10 @@ def page_html(
     concept_map: Callable[[], ConceptMap],
     problems: Iterable[Problem] = (),
     figures: Figures = no_figures,
-    previews: Callable[[], Mapping[str, str]] | None = None,
 ) -> str:
-    """The rendered HTML of a page with its markers filled, its header line and (under serve) its problems.
-
-    ``previews`` gives the preview of every note and concept by URL (hooks.kb.reading.preview_targets):
-    links of the article to them are marked so that hovering or focusing them shows the preview."""
+    """The rendered HTML of a page with its markers filled (their links to notes and concepts carry
+    their previews), its header line and (under serve) its problems."""
     html = fill_markers(kb, src_uri, html, settings=settings, concept_map=concept_map, figures=figures)
-    if previews is not None:
-        html = mark_previews(kb, src_uri, html, previews())
     header = page_header(kb, src_uri) + problems_box(problems)
     return _after_first_h1(html, header) if header else html
 
