@@ -186,7 +186,7 @@ class Session:
         self.archive = Archive(Path(project_root) / ARCHIVE_FILE)
         self.store = SourceStore(self.archive)
         self.parse_cache = ParseCache(self.archive)
-        self.specs = SpecCache(demos_dir or Path(project_root) / "demos")
+        self.specs = SpecCache(demos_dir or Path(project_root) / "demos", self.archive)
 
 
 def generated_paths(project: Project) -> dict[str, str]:
@@ -248,7 +248,6 @@ def plan_site(
         cache=session.parse_cache,
     )
     problems += kb.problems
-    session.archive.save()
     refs: list[FigureRef] = []
     jobs: list[Job] = []
     if project.demos is not None:
@@ -258,6 +257,7 @@ def plan_site(
         refs, ref_problems = collect_refs(pages, session.specs)
         jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
         problems += ref_problems + job_problems
+    session.archive.save()
     return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated)
 
 

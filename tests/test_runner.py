@@ -65,6 +65,31 @@ def test_spec_is_read_from_source_without_import(project: Path) -> None:
     assert "demos.ok" not in sys.modules
 
 
+def test_a_new_session_takes_specs_from_the_archive_until_the_demo_or_a_module_it_imports_changes(project: Path, monkeypatch) -> None:
+    import hooks.figures.directive
+    from hooks.kb.archive import FILE, Archive
+
+    parsed = []
+    real = hooks.figures.directive.load_spec
+    monkeypatch.setattr(hooks.figures.directive, "load_spec", lambda d, name: parsed.append(name) or real(d, name))
+
+    def session_spec(name: str):
+        archive = Archive(project / FILE)
+        spec = SpecCache(project / "demos", archive).get(name)
+        archive.save()
+        return spec
+
+    first = session_spec("ok")
+    assert parsed == ["ok"]
+    assert session_spec("ok") == first and parsed == ["ok"]  # a new session: nothing parsed
+    helper = project / "demos" / "_helper.py"
+    helper.write_text(helper.read_text().replace("VERSION = 1", "VERSION = 2"))
+    assert session_spec("ok") == first and parsed == ["ok", "ok"]  # a module it imports changed: parsed again
+    demo = project / "demos" / "ok.py"
+    demo.write_text(demo.read_text().replace("a square", "a blue square"))
+    assert session_spec("ok").figures == {"main": "a blue square"} and parsed == ["ok", "ok", "ok"]
+
+
 @pytest.mark.parametrize(
     "target, message",
     [

@@ -11,6 +11,7 @@ A text value that holds a pipe writes it ``\\|``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
 
+from hooks.kb.archive import Archive
 from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
 from hooks.markdown import DIRECTIVE_RE, scan
 from hooks.problems import Problem
@@ -122,15 +124,43 @@ def _stamps(paths: Iterable[Path]) -> tuple:
     return tuple(out)
 
 
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 class SpecCache:
     """Each demo's spec, parsed once and kept while its source and the modules it imports are unchanged.
 
-    Kept between builds under ``mkdocs serve``; a demo that fails to parse is retried when its file changes.
+    Kept between builds under ``mkdocs serve``; a demo that fails to parse is retried when its file
+    changes. ``archive`` (hooks.kb.archive) keeps the specs between sessions, by the demo's path and
+    the bytes of its file and of every local module it imports: a build or ``notes demos`` with no
+    demo changed parses none of them.
     """
 
-    def __init__(self, demos_dir: Path):
+    def __init__(self, demos_dir: Path, archive: Archive | None = None):
         self.demos_dir = Path(demos_dir)
         self._specs: dict[str, tuple[tuple, DemoSpec | DemoError]] = {}
+        self.archive = archive
+
+    def _load(self, name: str, own: Path) -> DemoSpec:
+        key = None
+        if self.archive is not None:
+            digest = _file_digest(own)
+            key = (str(own.resolve()), digest) if digest else None
+            kept = self.archive.get("specs", key)
+            if kept is not None:
+                spec, digests = kept
+                if all(_file_digest(Path(path)) == d for path, d in digests.items()):
+                    return spec
+        spec = load_spec(self.demos_dir, name)
+        if self.archive is not None and key is not None:
+            digests = {str(path): _file_digest(path) for path in spec.local_modules}
+            if all(digests.values()):
+                self.archive.put("specs", key, (spec, digests))
+        return spec
 
     def get(self, name: str) -> DemoSpec:
         known = self._specs.get(name)
@@ -142,7 +172,7 @@ class SpecCache:
                 known = None
         if known is None:
             try:
-                found = load_spec(self.demos_dir, name)
+                found = self._load(name, own)
                 files = found.local_modules
             except DemoError as exc:
                 found, files = exc, [own]

@@ -7,7 +7,8 @@ half a second of every build; a note a day changes one file of the thousand. The
 :class:`~hooks.kb.sources.Source` by a hash of its path and bytes and each
 :class:`~hooks.kb.graph.Parsed` by that hash and the draft flag, in one pickle under the project's
 ``.kb-cache/`` (about 7 MB at 1,000 notes). The graph itself (names, wikilink resolution, backlinks) is
-always built anew: it depends on every page at once.
+always built anew: it depends on every page at once. Each demo's spec (hooks.figures.directive) is
+kept there too, by the demo's path and bytes, with the bytes of every local module it imports.
 
 The archive is a cache and nothing more: a missing, unreadable, damaged or outdated file (another
 version of this project's code, of Python or of PyYAML) is read as empty, and a file that cannot be
@@ -30,6 +31,7 @@ from typing import Any
 import yaml
 
 FILE = Path(".kb-cache") / "parsed.pickle"  # under the project's root
+KINDS = ("sources", "parsed", "specs")  # what is kept: sources, their parses, demos' specs (hooks.figures.directive)
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,26 +60,26 @@ class Archive:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._loaded: dict[str, dict[Any, Any]] | None = None
-        self._used: dict[str, dict[Any, Any]] = {"sources": {}, "parsed": {}}
+        self._used: dict[str, dict[Any, Any]] = {kind: {} for kind in KINDS}
         self.hits = 0  # sources and parses taken from the file since the last save
         self.misses = 0  # made anew since the last save
         self.written = False
 
     def _entries(self) -> dict[str, dict[Any, Any]]:
         if self._loaded is None:
-            self._loaded = {"sources": {}, "parsed": {}}
+            self._loaded = {kind: {} for kind in KINDS}
             if self.path is not None:
                 try:
                     with open(self.path, "rb") as f:
                         data = pickle.load(f)
                     if isinstance(data, dict) and data.get("version") == code_version():
-                        self._loaded = {"sources": dict(data["sources"]), "parsed": dict(data["parsed"])}
+                        self._loaded = {kind: dict(data[kind]) for kind in KINDS}
                 except Exception:  # missing, damaged or written by other code: start empty
                     pass
         return self._loaded
 
     def get(self, kind: str, key: Any) -> Any:
-        """The ``kind`` ("sources" or "parsed") stored under ``key``, or None (always, once saved)."""
+        """The ``kind`` (one of :data:`KINDS`) stored under ``key``, or None (always, once saved)."""
         if not key or self.written:
             return None
         found = self._entries()[kind].get(key)
@@ -96,10 +98,11 @@ class Archive:
         if self.path is None or self.written:
             return
         loaded = self._entries()
-        unchanged = not self.misses and all(self._used[k].keys() == loaded[k].keys() for k in loaded)
-        data = {"version": code_version(), **self._used}
+        kept = {kind: self._used[kind] or loaded[kind] for kind in KINDS}  # a kind this session never asked for stays
+        unchanged = not self.misses and all(kept[k].keys() == loaded[k].keys() for k in KINDS)
+        data = {"version": code_version(), **kept}
         self.written = True
-        self._loaded, self._used = {"sources": {}, "parsed": {}}, {"sources": {}, "parsed": {}}  # kept in memory from here on
+        self._loaded, self._used = {kind: {} for kind in KINDS}, {kind: {} for kind in KINDS}  # kept in memory from here on
         if unchanged:
             return
         try:
