@@ -100,14 +100,13 @@ class _Build:
     files: Files | None = None
     targets: dict[str, str] | None = None
     headings: render.SectionHeadings | None = None
+    worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
 
     def previews(self) -> dict[str, str]:
         """The preview of every note and concept by its URL (marks the links that show one)."""
         if self.targets is None:
             self.targets = reading.preview_targets(self.plan.kb)
         return self.targets
-
-    worker: LayoutWorker | None = None
 
     def start_layout(self) -> None:
         """Lay out the concept map in a process of its own while the pages are converted (hooks.kb.map_worker)."""
