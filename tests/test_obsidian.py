@@ -219,6 +219,8 @@ DOCUMENTS = [
     "A price of 5 dollars, a lone = sign and a tilde ~ only.",
     "```\n$not math$ in code\n```\n\nplain after",
     "Costs $5 and $6 (two dollars, no formula)",
+    "> - [X] a task in a quote\n>     - [ ] and one nested under it",
+    "A link [x](y.md) and [X] in brackets, no task.",
 ]
 
 
@@ -231,6 +233,9 @@ def test_leaving_out_unused_syntax_changes_no_output_over_a_sequence_of_document
         expected = markdown.markdown(text, extensions=EXTENSIONS, extension_configs=CONFIGS)
         assert with_gate.reset().convert(text) == expected, text
         left_out |= {name for name in ("arithmatex-inline", "kb-display-math", "delimiter") if name not in with_gate.inlinePatterns}
+        left_out |= {"task-list"} if "task-list" not in with_gate.treeprocessors else set()
         if "$" in text:
             assert "arithmatex-inline" in with_gate.inlinePatterns
-    assert left_out == {"arithmatex-inline", "kb-display-math", "delimiter"}
+        if "- [x]" in text:
+            assert "task-list" in with_gate.treeprocessors
+    assert left_out == {"arithmatex-inline", "kb-display-math", "delimiter", "task-list"}
