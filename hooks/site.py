@@ -356,12 +356,11 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
     return out
 
 
-def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap], previews: Mapping[str, str]) -> str:
+def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap]) -> str:
     """A page's Markdown as ``notes export`` writes it: what the hooks do to it during a build, done
     by the same functions on the Markdown (wikilinks resolved, Obsidian's syntax settled, figures
     as HTML, generated lists as raw HTML blocks, the header line under the title). Links to notes
-    and concepts carry their preview (``previews``: hooks.kb.reading.preview_targets), as the
-    build marks them in the HTML."""
+    and concepts carry their preview, as the build marks them in the HTML."""
     kb = plan.kb
     markdown = render.page_markdown(kb, src_uri, markdown)
     sections = render.sections_markdown(kb, src_uri, plan.figures_on)
@@ -370,7 +369,7 @@ def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[
     markdown = reading.mark_markdown_links(kb, src_uri, markdown)
     markdown = plan.figures_markdown(src_uri, markdown)
     return render.finished_markdown(kb, src_uri, markdown, settings=plan.project.notes, concept_map=layout,
-                                    figures=plan.figures_on, previews=previews)
+                                    figures=plan.figures_on)
 
 
 def concept_map_of(plan: SitePlan) -> Callable[[], ConceptMap]:

@@ -39,7 +39,7 @@ from hooks.config import ConfigError, read_config
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
 from hooks.figures.runner import Result, counts, failure_summary, run_jobs
-from hooks.kb import assets, reading, render
+from hooks.kb import assets, render
 from hooks.markdown import scan
 from hooks.problems import Problem, failing
 from hooks.urls import page_url, rebase_url
@@ -177,13 +177,12 @@ def export_tree(plan: site.SitePlan, raw: Mapping[str, Any], *, flavour: str = "
     text_plugins = [TEXT_PLUGINS[name](options) for name, options in plugins if name in TEXT_PLUGINS]
     kept = [(name, options) for name, options in plugins if name not in TEXT_PLUGINS]
     layout = site.concept_map_of(plan)
-    previews = reading.preview_targets(kb)
 
     def page(src_uri: str, text: str) -> str:
         front, markdown = site.split_front_matter(text)
         for convert in text_plugins:  # plugins run before hooks, in the order listed
             markdown = convert(markdown)
-        markdown = site.exported_page(plan, src_uri, markdown, layout, previews)
+        markdown = site.exported_page(plan, src_uri, markdown, layout)
         if flavour == "zensical":
             markdown = source_relative_html(markdown, src_uri, project.use_directory_urls)
         return _front_for_export(plan, src_uri, front) + markdown

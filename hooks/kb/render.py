@@ -17,13 +17,13 @@ import email.utils
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, TAGS_MARKER, ConceptMap, KnowledgeBase, concept_radius, map_members
 from hooks.kb.notes import PageInfo
-from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs, mark_links,
+from hooks.kb.reading import (Figures, gallery_html, gallery_inputs, gallery_items, local_graph_html, local_graph_inputs,
                              no_figures, preview_href)
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.kb.obsidian import page_edits
@@ -469,18 +469,14 @@ def finished_markdown(
     settings: Settings,
     concept_map: Callable[[], ConceptMap],
     figures: Figures = no_figures,
-    previews: Mapping[str, str] | None = None,
 ) -> str:
     """What :func:`page_html` does, done on the Markdown instead (for ``notes export``, where another
     generator renders it): markers filled with the same HTML where they stand on their own lines
-    (their links to notes and concepts marked with their ``previews``), and the header line under
-    the first ``# `` heading. Any generator that passes raw HTML blocks through, as Python-Markdown
-    does, gives the page's article the HTML the hooked build gives it."""
-    def replace(text: str, marker: str, make: Callable[[], str]) -> str:
-        marked = (lambda: mark_links(kb, src_uri, make(), previews)) if previews else make
-        return _replace_marker_lines(text, marker, marked)
-
-    markdown = fill_markers(kb, src_uri, markdown, settings=settings, concept_map=concept_map, figures=figures, replace=replace)
+    (their links to notes and concepts carry their previews, as :func:`_link` writes them), and the
+    header line under the first ``# `` heading. Any generator that passes raw HTML blocks through, as
+    Python-Markdown does, gives the page's article the HTML the hooked build gives it."""
+    markdown = fill_markers(kb, src_uri, markdown, settings=settings, concept_map=concept_map, figures=figures,
+                            replace=_replace_marker_lines)
     header = page_header(kb, src_uri)
     return _after_first_h1_line(markdown, header) if header else markdown
 
