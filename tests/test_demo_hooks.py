@@ -57,6 +57,11 @@ def test_figures_both_palettes_provenance_and_published_data(site: Path) -> None
     imgs = figures[0].find_all("img")
     assert [img["src"] for img in imgs] == ["demos/ok/main-light.svg#only-light", "demos/ok/main-dark.svg#only-dark"]
     assert all(img["alt"] == "The square, at default settings" for img in imgs)
+    for img in imgs:  # each variant's size in CSS pixels, read from its file (pt are 4/3 px), keeps its place before it loads
+        svg = (site / "site" / img["src"].split("#")[0]).read_text()[:2000]
+        size = [float(v) * (4 / 3 if unit == "pt" else 1) for v, unit in re.findall(r'<svg[^>]*?\swidth="([0-9.]+)(pt|px|)"', svg)
+                + re.findall(r'<svg[^>]*?\sheight="([0-9.]+)(pt|px|)"', svg)]
+        assert len(size) == 2 and [int(img["width"]), int(img["height"])] == [round(size[0]), round(size[1])], (img, size)
     prov = figures[0].select_one(".kb-provenance")
     text = prov.get_text(" ", strip=True)
     assert "ok.py" in text and "seed 0" in text and "torch" in text and "run 20" in text

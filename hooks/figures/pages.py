@@ -7,7 +7,9 @@ messages are shown as written.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -108,14 +110,52 @@ def figure_paths(demo: str, params_id: str, figure: str) -> dict[str, str]:
     return {theme: f"{site_folder(demo, params_id)}/{figure}-{theme}.svg" for theme in THEMES}
 
 
-def _frame(ref: FigureRef, params_id: str, href: Href, alt: str, extra: str = "") -> str:
+_SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.S)
+_LENGTH = re.compile(r'\s(width|height)="([0-9.]+)(px|pt)?"')
+_PX_PER = {"px": 1.0, "pt": 4 / 3, "": 1.0}  # CSS: 1pt = 4/3 px
+
+
+@functools.lru_cache(maxsize=4096)
+def _svg_size(path: str, digest: str) -> tuple[int, int] | None:
+    """The width and height in CSS pixels that an SVG file's root element gives, or None."""
+    del digest  # part of the key only: a file rewritten with other bytes is read again
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    tag = _SVG_TAG.search(head)
+    if tag is None:
+        return None
+    sizes = {name: float(number) * _PX_PER[unit] for name, number, unit in _LENGTH.findall(tag.group().decode("utf-8", "replace"))}
+    if sizes.get("width", 0) <= 0 or sizes.get("height", 0) <= 0:
+        return None
+    return round(sizes["width"]), round(sizes["height"])
+
+
+def figure_size(result: Result, name: str) -> tuple[int, int] | None:
+    """The size in CSS pixels of the figure file ``name`` of the run ``result`` shows, or None.
+
+    Written on the ``<img>`` so the browser keeps the figure's place before a lazy image loads:
+    the text below does not jump, and the figure has a box to scroll to.
+    """
+    entry = result.shown
+    digest = (entry.manifest.get("files") or {}).get(name) if entry is not None else None
+    return _svg_size(str(entry.file(name)), digest) if entry is not None and digest else None
+
+
+def _frame(ref: FigureRef, result: Result, params_id: str, href: Href, alt: str, extra: str = "") -> str:
     """Both palettes' variants of one figure, each a link to the full-size SVG."""
-    links = "\n".join(
-        f'<a class="kb-figure-open kb-only-{theme}" href="{esc(href(path))}">'
-        f'<img src="{esc(href(path))}#only-{theme}" alt="{alt}" loading="lazy">'
-        '<span class="kb-sr-only"> (open full size)</span></a>'
-        for theme, path in figure_paths(ref.demo, params_id, ref.figure).items()
-    )
+    links = []
+    for theme, path in figure_paths(ref.demo, params_id, ref.figure).items():
+        size = figure_size(result, f"{ref.figure}-{theme}.svg")
+        box = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        links.append(
+            f'<a class="kb-figure-open kb-only-{theme}" href="{esc(href(path))}">'
+            f'<img src="{esc(href(path))}#only-{theme}" alt="{alt}"{box} loading="lazy">'
+            '<span class="kb-sr-only"> (open full size)</span></a>'
+        )
+    links = "\n".join(links)
     return f'<div class="kb-figure-frame"{extra}>\n{links}\n</div>'
 
 
@@ -136,7 +176,7 @@ def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: 
     stale = _stale(result)
     ident = f' id="{esc(figure_id)}"' if figure_id else ""
     return (
-        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, ref.params_id, href, caption)}\n'
+        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, result, ref.params_id, href, caption)}\n'
         f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{"<br>" + stale if stale else ""}</figcaption>\n'
         "</figure>"
     )
@@ -164,7 +204,7 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
             notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{name} = {label}: no run</span>')
             continue
         assert result is not None
-        frames.append(_frame(ref, variant.params_id, href, f"{caption} ({name} = {label})", data))
+        frames.append(_frame(ref, result, variant.params_id, href, f"{caption} ({name} = {label})", data))
         stale = _stale(result)
         any_stale = any_stale or bool(stale)
         notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{provenance(result, href)}'

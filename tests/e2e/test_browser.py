@@ -35,7 +35,9 @@ LOAD_ALL_IMAGES = """async () => {
     img.addEventListener("error", done, {once: true});
     setTimeout(done, 10000);
   })));
-  return imgs.map(img => ({src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth}));
+  return imgs.map(img => ({src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth,
+    height: img.naturalHeight, box: [img.getAttribute("width"), img.getAttribute("height")],
+    figure: img.closest("figure.kb-demo") !== null}));
 }"""
 
 
@@ -198,14 +200,20 @@ def test_palette_toggle_switches_every_figure_to_its_dark_variant_and_back(reade
 def test_every_page_loads_its_images_and_logs_no_console_error(reader: Reader, built_site: Path) -> None:
     pages = html_pages(built_site)
     assert len(pages) >= 10
-    broken = []
+    broken, unsized, figures = [], [], 0
     for path in pages:
         response = reader.goto(path)
         assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
         for img in reader.load_images():
             if not (img["complete"] and img["width"] > 0):
                 broken.append(f"{path}: {img['src']}")
+            elif img["figure"]:  # a figure keeps its place before it loads: its size is written on it, the file's own
+                figures += 1
+                box = [int(v) if v else 0 for v in img["box"]]
+                if abs(box[0] - img["width"]) > 1 or abs(box[1] - img["height"]) > 1:
+                    unsized.append(f"{path}: {img['src']} says {box}, the file {img['width']}x{img['height']}")
     assert not broken, "images that did not load:\n" + "\n".join(broken)
+    assert figures >= 10 and not unsized, "figures whose width and height are not the file's:\n" + "\n".join(unsized)
     reader.assert_no_errors()
 
 
