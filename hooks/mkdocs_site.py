@@ -38,6 +38,8 @@ from mkdocs.utils import get_relative_url  # noqa: E402
 
 from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
+from hooks.figures.cache import os_error_text  # noqa: E402
+from hooks.file_writer import FileWriter  # noqa: E402
 from hooks.kb import assets, render  # noqa: E402
 from hooks.kb import reading  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
@@ -101,6 +103,7 @@ class _Build:
     targets: dict[str, str] | None = None
     headings: render.SectionHeadings | None = None
     worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
+    writer: FileWriter | None = None  # the files generated from memory being written (hooks.file_writer)
 
     def previews(self) -> dict[str, str]:
         """The preview of every note and concept by its URL (marks the links that show one)."""
@@ -112,10 +115,24 @@ class _Build:
         """Lay out the concept map in a process of its own while the pages are converted (hooks.kb.map_worker)."""
         self.worker = LayoutWorker(map_graph(self.plan.kb, self.plan.project.notes.map_notes))
 
-    def stop_layout(self) -> None:
+    def stop(self) -> None:
+        """Stop what runs beside the build: the layout, and the writer of a build that failed."""
         if self.worker is not None:
             self.worker.cancel()
             self.worker = None
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
+
+    def finish_writing(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        try:
+            writer.finish()
+        except OSError as exc:
+            raise PluginError(f"cannot write {exc.filename or 'the site'}: {os_error_text(exc)}; "
+                              "free some space or make site_dir writable, then build again") from None
 
     def concept_map(self) -> ConceptMap:
         if self.layout is None:
@@ -129,6 +146,14 @@ class _Build:
                 _layouts.clear()
                 _layouts[render.map_inputs(self.plan.kb, self.plan.project.notes)] = self.layout
         return self.layout
+
+
+class _Written(File):
+    """A file the hooks generate from memory (a preview, the feed): listed in MkDocs' files like any
+    other, but written by hooks.file_writer in a process of its own rather than by MkDocs."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        pass
 
 
 _build: _Build | None = None
@@ -351,7 +376,7 @@ def on_serve(server, config: MkDocsConfig, builder):
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build, _templates
     if _build is not None:
-        _build.stop_layout()
+        _build.stop()
     _build = None
     if _serving["serve"]:
         _templates = _templates or _TemplateCache()
@@ -365,7 +390,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_pre_build(config: MkDocsConfig) -> None:
     global _build
     if _build is not None:
-        _build.stop_layout()
+        _build.stop()
     _build = None
     try:
         project = site.project_from_config(config, with_demos=uses_demos(config))
@@ -396,7 +421,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
 def on_build_error(error: Exception) -> None:
     gc.unfreeze()
     if _build is not None:
-        _build.stop_layout()
+        _build.stop()
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
@@ -421,15 +446,21 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         added = site.site_files(plan, taken=lambda path: files.get_file_from_path(path) is not None)
     except assets.AssetsMissing as exc:
         raise PluginError(str(exc)) from None
+    written = []
     for path, content in added.items():
-        if isinstance(content, str):
+        if not isinstance(content, str):
+            files.append(File.generated(config, path, abs_src_path=str(content)))
+        elif path.endswith(".md"):
             files.append(File.generated(config, path, content=content))
         else:
-            files.append(File.generated(config, path, abs_src_path=str(content)))
+            written.append(_Written.generated(config, path, content=content))
+            files.append(written[-1])
     if _serving["serve"]:
         key = str(config.config_file_path or config.docs_dir)
         state = _incremental.setdefault(key, _Incremental())
         state.plan(files, site.fingerprints(plan, plan.page_inputs), config)
+    # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
+    _build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _serving["serve"] or f.is_modified()})
     _build.files = files
     return files
 
@@ -481,7 +512,8 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 def on_post_build(config: MkDocsConfig) -> None:
     gc.unfreeze()
     if _build is not None:
-        _build.stop_layout()
+        _build.finish_writing()
+        _build.stop()
     if _build is None or not _serving["serve"]:
         return
     key = str(config.config_file_path or config.docs_dir)
