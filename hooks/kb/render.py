@@ -385,23 +385,42 @@ def _after_first_h1_line(markdown: str, insert: str) -> str:
     return "\n".join(lines[:end] + ["", insert] + after)
 
 
-Replace = Callable[[str, str, Callable[[], str]], str]  # (text, marker, make the HTML) -> text with the marker filled
+MARKER_OPEN, MARKER_CLOSE = "<!-- kb:", " -->"  # every marker: "<!-- kb:NAME -->"
 
 
-def _replace_in_html(text: str, marker: str, make: Callable[[], str]) -> str:
-    return text.replace(marker, make())
+def _fill_html(html: str, maker: Callable[[str], Callable[[], str] | None]) -> str:
+    """The rendered HTML with every marker it holds filled, in one pass over the text (each list
+    made once however often its marker occurs; what a list holds is never searched for markers)."""
+    parts = html.split(MARKER_OPEN)
+    if len(parts) == 1:
+        return html
+    out, made = [parts[0]], {}
+    for part in parts[1:]:
+        end = part.find(MARKER_CLOSE)
+        name = part[:end] if end != -1 else ""
+        if name not in made:
+            make = maker(name) if end != -1 else None
+            made[name] = make() if make is not None else None
+        out.append(MARKER_OPEN + part if made[name] is None else made[name] + part[end + len(MARKER_CLOSE):])
+    return "".join(out)
 
 
-def _replace_marker_lines(markdown: str, marker: str, make: Callable[[], str]) -> str:
-    """The Markdown with ``marker`` filled where it stands alone on a line of text (never in code), as
-    a raw HTML block between blank lines, which Python-Markdown passes through untouched."""
+def _fill_marker_lines(markdown: str, maker: Callable[[str], Callable[[], str] | None]) -> str:
+    """The Markdown with every marker filled where it stands alone on a line of text (never in code),
+    as a raw HTML block between blank lines, which Python-Markdown passes through untouched."""
     found = scan(markdown)
     lines = list(found.lines)
-    html = None
+    made: dict[str, str | None] = {}
     for i in found.text_lines():
-        if lines[i].strip() == marker:
-            html = make() if html is None else html
-            lines[i] = "\n" + html + "\n" if html else ""
+        line = lines[i].strip()
+        if not (line.startswith(MARKER_OPEN) and line.endswith(MARKER_CLOSE)):
+            continue
+        name = line[len(MARKER_OPEN): -len(MARKER_CLOSE)]
+        if name not in made:
+            make = maker(name)
+            made[name] = make() if make is not None else None
+        if made[name] is not None:
+            lines[i] = "\n" + made[name] + "\n" if made[name] else ""
     return "\n".join(lines)
 
 
@@ -413,15 +432,15 @@ def fill_markers(
     settings: Settings,
     concept_map: Callable[[], ConceptMap],
     figures: Figures = no_figures,
-    replace: Replace = _replace_in_html,
+    markdown: bool = False,
 ) -> str:
     """``text`` with every generated list in place of its marker: backlinks, related concepts, the
     pager, the local graph, a concept's gallery, the newest notes, the concept map, the tags and the
-    archive's months. ``replace`` does the replacing: every occurrence (rendered HTML), or
-    :func:`_replace_marker_lines` (Markdown)."""
-    if "<!-- kb:" not in text:
+    archive's months. In rendered HTML every occurrence is filled; in Markdown (``markdown=True``)
+    those that stand alone on a line of text."""
+    if MARKER_OPEN not in text:
         return text
-    replacements: dict[str, Callable[[], str]] = {
+    makers: dict[str, Callable[[], str]] = {
         LINKED_FROM: lambda: linked_from(kb, src_uri),
         RELATED: lambda: related_concepts(kb, src_uri),
         PAGER: lambda: pager(kb, src_uri),
@@ -431,17 +450,21 @@ def fill_markers(
         MAP_MARKER: lambda: concept_map_svg(kb, concept_map(), src_uri),
         TAGS_MARKER: lambda: tags_index(kb, src_uri),
     }
-    for marker, make in replacements.items():
-        if marker in text:
-            text = replace(text, marker, make)
-    months = list(dict.fromkeys(MONTH_RE.findall(text)))
-    if months:
-        by_month: dict[str, list[PageInfo]] = {}
-        for note in kb.notes:
-            by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
-        for key in months:
-            text = replace(text, MONTH_MARKER.format(key), lambda key=key: _note_list(kb, by_month.get(key, []), src_uri))
-    return text
+    by_month: dict[str, list[PageInfo]] = {}
+
+    def maker(name: str) -> Callable[[], str] | None:
+        marker = MARKER_OPEN + name + MARKER_CLOSE
+        if marker in makers:
+            return makers[marker]
+        month = MONTH_RE.fullmatch(marker)
+        if month is None:
+            return None  # not one of the build's markers: left as it is
+        if not by_month:
+            for note in kb.notes:
+                by_month.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
+        return lambda: _note_list(kb, by_month.get(month.group(1), []), src_uri)
+
+    return (_fill_marker_lines if markdown else _fill_html)(text, maker)
 
 
 def page_html(
@@ -475,8 +498,7 @@ def finished_markdown(
     (their links to notes and concepts carry their previews, as :func:`_link` writes them), and the
     header line under the first ``# `` heading. Any generator that passes raw HTML blocks through, as
     Python-Markdown does, gives the page's article the HTML the hooked build gives it."""
-    markdown = fill_markers(kb, src_uri, markdown, settings=settings, concept_map=concept_map, figures=figures,
-                            replace=_replace_marker_lines)
+    markdown = fill_markers(kb, src_uri, markdown, settings=settings, concept_map=concept_map, figures=figures, markdown=True)
     header = page_header(kb, src_uri)
     return _after_first_h1_line(markdown, header) if header else markdown
 
