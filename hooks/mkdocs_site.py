@@ -30,7 +30,7 @@ if _PROJECT_ROOT not in sys.path:  # MkDocs loads hook files by path; the hooks 
 
 from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
-from mkdocs.plugins import get_plugin_logger  # noqa: E402
+from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.structure.toc import AnchorLink  # noqa: E402
@@ -173,7 +173,7 @@ class _Incremental:
     def __init__(self) -> None:
         self.prints: dict[str, int] = {}
         self.outputs: dict[str, str] = {}  # src_uri -> dest path of every page and file of the previous build
-        self.index: list[dict] = []  # the previous build's full search index entries
+        self.index: dict[str, str] = {}  # the previous build's search index: each page's entries as JSON, by location
         self.config_stamp: Any = None
         self.rendered: set[str] = set()
         self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
@@ -215,21 +215,27 @@ class _Incremental:
         index_path = site_dir / "search" / "search_index.json"
         if not index_path.is_file():
             return
-        data = json.loads(index_path.read_text(encoding="utf-8"))
+        data = json.loads(index_path.read_text(encoding="utf-8"))  # this build's pages only
         fresh: dict[str, list[dict]] = {}
         for entry in data.get("docs", []):
             fresh.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
-        previous: dict[str, list[dict]] = {}
-        for entry in self.index:
-            previous.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
-        merged = []
+        index: dict[str, str] = {}
         for file in files.documentation_pages(inclusion=InclusionLevel.is_in_serve):
             location = file.url if file.url != "./" else ""
-            source = fresh if file.src_uri in self.rendered else previous
-            merged += source.get(location, [])
-        data["docs"] = merged
-        self.index = merged
-        index_path.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+            if file.src_uri in self.rendered:
+                index[location] = ",".join(json.dumps(e, separators=(",", ":"), default=str) for e in fresh.get(location, []))
+            else:
+                index[location] = self.index.get(location, "")
+        self.index = index
+        # Each page's entries are kept as JSON text, so the whole index (megabytes at 1,000 notes) is
+        # joined, not encoded again, after every save.
+        data["docs"] = _DOCS_SLOT
+        text = json.dumps(data, separators=(",", ":"), default=str)
+        docs = "[" + ",".join(t for t in index.values() if t) + "]"
+        index_path.write_text(text.replace(json.dumps(_DOCS_SLOT), docs, 1), encoding="utf-8")
+
+
+_DOCS_SLOT = "\x00docs\x00"  # where the search index's entries go (no setting of the index holds a NUL)
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
@@ -373,6 +379,7 @@ def on_serve(server, config: MkDocsConfig, builder):
     return server
 
 
+@event_priority(100)  # before the search plugin's, which renders the theme's language templates
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build, _templates
     if _build is not None:

@@ -7,8 +7,12 @@ import re
 from urllib.parse import quote
 
 
+@functools.lru_cache(maxsize=65536)
 def page_url(src_uri: str, use_directory_urls: bool = True) -> str:
-    """The URL MkDocs gives a file, relative to the site root ("notes/x/" for "notes/x.md")."""
+    """The URL MkDocs gives a file, relative to the site root ("notes/x/" for "notes/x.md").
+
+    Kept for the process: a generated list links a thousand notes from a page the knowledge base
+    has no URL for (the archive, the tags page), asking for that page's URL each time."""
     folder, name = posixpath.split(src_uri)
     stem, ext = posixpath.splitext(name)
     if ext.lower() not in (".md", ".markdown"):

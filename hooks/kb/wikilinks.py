@@ -102,8 +102,10 @@ def name_key(name: str) -> str:
     return " ".join(re.sub(r"[-_\s]+", " ", name.casefold()).split())
 
 
+@functools.lru_cache(maxsize=65536)
 def heading_key(text: str) -> str:
-    """How Obsidian compares headings: case and punctuation ignored ('-' and '_' count as spaces)."""
+    """How Obsidian compares headings: case and punctuation ignored ('-' and '_' count as spaces).
+    (Kept for the process: every link to a heading asks again on every build.)"""
     text = re.sub(r"[-_]+", " ", text.casefold())
     return " ".join("".join(ch for ch in text if ch.isalnum() or ch.isspace()).split())
 
