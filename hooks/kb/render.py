@@ -202,8 +202,11 @@ def obsidian_markdown(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
 
 # --- step 2: HTML ----------------------------------------------------------------------------------
 
-def note_item(kb: KnowledgeBase, note: PageInfo, from_uri: str, *, details: bool = True) -> str:
-    """One ``<li>``: date, linked title and, with ``details``, the excerpt and the concepts it links."""
+def note_item(kb: KnowledgeBase, note: PageInfo, from_uri: str, *, details: bool = True,
+              concept_links: dict[str, str] | None = None) -> str:
+    """One ``<li>``: date, linked title and, with ``details``, the excerpt and the concepts it links.
+    ``concept_links``: the links to concepts already made for this page (a list of a thousand notes
+    links the same forty concepts again and again)."""
     parts = [p for p in (_time(note.date), _link(kb, note.src_uri, from_uri)) if p]
     item = " ".join(parts)
     if details:
@@ -212,13 +215,17 @@ def note_item(kb: KnowledgeBase, note: PageInfo, from_uri: str, *, details: bool
             item += f'<br>\n<span class="kb-excerpt">{esc(text)}</span>'
         concepts = kb.concepts_of(note.src_uri)
         if concepts:
-            linked = ", ".join(_link(kb, c, from_uri) for c in concepts)
-            item += f'<br>\n<span class="kb-concepts">Concepts: {linked}</span>'
+            made = {} if concept_links is None else concept_links
+            for c in concepts:
+                if c not in made:
+                    made[c] = _link(kb, c, from_uri)
+            item += f'<br>\n<span class="kb-concepts">Concepts: {", ".join(made[c] for c in concepts)}</span>'
     return f"<li>{item}</li>"
 
 
 def _note_list(kb: KnowledgeBase, notes: Iterable[PageInfo], from_uri: str) -> str:
-    items = "\n".join(note_item(kb, n, from_uri) for n in notes)
+    concept_links: dict[str, str] = {}
+    items = "\n".join(note_item(kb, n, from_uri, concept_links=concept_links) for n in notes)
     return f'<div class="kb-note-list">\n<ul>\n{items}\n</ul>\n</div>'
 
 
