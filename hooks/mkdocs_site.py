@@ -111,14 +111,19 @@ class _Build:
             self.targets = reading.preview_targets(self.plan.kb)
         return self.targets
 
-    def start_layout(self) -> None:
-        """Lay out the concept map in a process of its own while the pages are converted (hooks.kb.map_worker)."""
-        self.worker = LayoutWorker(map_graph(self.plan.kb, self.plan.project.notes.map_notes))
+    def start_layout(self, worker: LayoutWorker) -> None:
+        """Lay out the concept map in a process of its own while the pages are converted
+        (hooks.kb.map_worker), unless an earlier build of this process laid out the same map."""
+        if render.map_inputs(self.plan.kb, self.plan.project.notes) not in _layouts:
+            self.worker = worker
+            worker.submit(map_graph(self.plan.kb, self.plan.project.notes.map_notes))
 
     def stop(self) -> None:
-        """Stop what runs beside the build: the layout, and the writer of a build that failed."""
+        """Stop what runs beside the build: the layout (a serve session keeps its worker), and the
+        writer of a build that failed."""
         if self.worker is not None:
-            self.worker.cancel()
+            if self.worker not in _map_workers.values():
+                self.worker.close()
             self.worker = None
         if self.writer is not None:
             self.writer.cancel()
@@ -160,6 +165,7 @@ _build: _Build | None = None
 _serving = {"serve": False, "dirty": False}
 _sessions: dict[str, site.Session] = {}
 _layouts: dict[Any, ConceptMap] = {}
+_map_workers: dict[str, LayoutWorker] = {}  # under serve: the layout process of each site, kept for the session
 
 
 class _Incremental:
@@ -417,8 +423,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
         (log.warning if problem.severity == "warning" or _serving["serve"] else log.error)(str(problem))
     _build = _Build(plan)
     site.remember_plan(config.config_file_path, plan)
-    if not _serving["serve"]:  # (under serve the layout is kept between rebuilds and rarely changes)
-        _build.start_layout()
+    _build.start_layout(_map_workers.setdefault(key, LayoutWorker()) if _serving["serve"] else LayoutWorker())
     # What was read and built so far lives until the build ends: kept out of the cyclic garbage
     # collector's passes while MkDocs renders the pages (at 1,000 notes those passes took 0.78 s of
     # CPU, against 0.54 s frozen and 0.46 s for the same pages without this hook); released after.

@@ -277,14 +277,28 @@ def test_the_map_laid_out_in_its_own_process_is_the_map_laid_out_here(kb):
     from hooks.kb.graph import lay_out, map_graph
     from hooks.kb.map_worker import LayoutWorker
 
-    graph = map_graph(kb, map_notes=2)
-    worker = LayoutWorker(graph)
-    assert worker._proc is not None  # it did start a process
-    assert worker.result() == lay_out(graph) == concept_map(kb, map_notes=2)
-    assert worker.result().narrow is not None and worker._proc is None
-    broken = LayoutWorker(graph)
-    broken._proc.kill()  # a worker that dies: the layout is made here instead
-    assert broken.result() == lay_out(graph)
+    graph, smaller = map_graph(kb, map_notes=2), map_graph(kb, map_notes=1)
+    worker = LayoutWorker()
+    try:
+        worker.submit(graph)
+        process = worker._proc
+        assert process is not None  # it did start a process
+        assert worker.result() == lay_out(graph) == concept_map(kb, map_notes=2)
+        assert worker.result().narrow is not None
+        worker.submit(smaller)  # the same process lays out the next map (as under serve)
+        assert worker.result() == lay_out(smaller) != lay_out(graph) and worker._proc is process
+        worker.submit(graph)
+        worker.submit(smaller)  # an answer nobody took is dropped, not taken for the next one
+        assert worker.result() == lay_out(smaller) and worker._proc is process
+        worker._proc.kill()  # a worker that dies: the layout is made here instead, and the next one has a new process
+        worker.submit(graph)
+        assert worker.result() == lay_out(graph)
+        worker.submit(smaller)
+        assert worker._proc is not None and worker._proc is not process
+        assert worker.result() == lay_out(smaller)
+    finally:
+        worker.close()
+    assert worker._proc is None
 
 
 def test_concept_map_svg(kb):
