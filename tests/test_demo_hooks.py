@@ -152,3 +152,19 @@ def test_an_unwritable_cache_is_one_clear_error(site: Path, caplog: pytest.LogCa
     with pytest.raises(Abort):
         do_build(site)
     assert re.search(r"demo cache folder .*blocked/demos cannot be written \(.*\); fix its permissions", caplog.text)
+
+
+@pytest.mark.parametrize("root, size", [
+    ('<svg width="453.06pt" height="345.4pt" viewBox="0 0 453.06 345.4">', (604, 461)),  # pt are 4/3 px
+    ('<svg height="30" stroke-width="2" width="120px">', (120, 30)),
+    ('<svg width="100%" height="50">', None),  # no size in pixels: the image keeps its own
+    ('<svg width="1.2.3" height="4">', None),
+    ('<svg width="12345678" height="4">', None),
+    ('<svg viewBox="0 0 10 10">', None),
+])
+def test_a_figures_size_is_read_from_its_svg_or_left_out(tmp_path: Path, root: str, size) -> None:
+    from hooks.figures.pages import _svg_size
+
+    path = tmp_path / "figure.svg"
+    path.write_text('<?xml version="1.0"?>\n' + root + "<rect/></svg>\n", encoding="utf-8")
+    assert _svg_size(str(path), root) == size

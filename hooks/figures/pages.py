@@ -111,7 +111,7 @@ def figure_paths(demo: str, params_id: str, figure: str) -> dict[str, str]:
 
 
 _SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.S)
-_LENGTH = re.compile(r'\s(width|height)="([0-9.]+)(px|pt)?"')
+_LENGTH = re.compile(r'\s(width|height)="([0-9]{1,6}(?:\.[0-9]*)?)(px|pt)?"')  # anything else (%, em, 1.2.3): no size
 _PX_PER = {"px": 1.0, "pt": 4 / 3, "": 1.0}  # CSS: 1pt = 4/3 px
 
 
