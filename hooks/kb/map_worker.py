@@ -82,7 +82,7 @@ class LayoutWorker:
         try:
             assert self._proc is not None and self._proc.stdout is not None
             return _map_from_json(json.loads(self._proc.stdout.readline()))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError):
             self.close()
             return None
 
