@@ -11,7 +11,6 @@ A text value that holds a pipe writes it ``\\|``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
 
+from hooks.figures.cache import sha256_file
 from hooks.kb.archive import Archive
 from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
 from hooks.markdown import DIRECTIVE_RE, scan
@@ -126,7 +126,7 @@ def _stamps(paths: Iterable[Path]) -> tuple:
 
 def _file_digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 
