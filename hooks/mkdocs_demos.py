@@ -13,7 +13,6 @@ from mkdocs.plugins import get_plugin_logger
 from hooks import site
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
-from hooks.figures.pages import RUNS_PAGE
 from hooks.figures.runner import Result, counts, failure_summary, run_jobs
 
 log = get_plugin_logger("demos")
@@ -51,21 +50,6 @@ def on_pre_build(config) -> None:
         raise PluginError("demo runs failed (strict mode):\n" + "\n".join(summary))
     plan.show_runs(results)  # what the figures, galleries, previews and the Demo runs page show
     _state.update(plan=plan, results=results, summary=summary)
-    plan.page_extras["figures"] = _figure_inputs
-
-
-def _figure_inputs(src_uri: str) -> tuple:
-    """What this hook shows on a page (its figures, or the runs table), as a comparable value."""
-    by_key = _state["plan"].runs
-    if src_uri == RUNS_PAGE:
-        return tuple((r.job.name, r.job.params_id, r.status, r.shown.key if r.shown else None, r.error, tuple(r.job.pages))
-                     for r in _state["results"])
-    out = []
-    for raw, ref in _state["plan"].refs_on(src_uri).items():
-        for _, _, params_id in ref.runs:
-            r = by_key.get((ref.demo, params_id))
-            out.append((raw, params_id, r.status if r else None, r.shown.key if r and r.shown else None, r.error if r else ""))
-    return tuple(out)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -40,8 +40,7 @@ from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
 from hooks.figures.cache import os_error_text  # noqa: E402
 from hooks.file_writer import FileWriter  # noqa: E402
-from hooks.kb import assets, render  # noqa: E402
-from hooks.kb import reading  # noqa: E402
+from hooks.kb import assets, fragments, reading, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
 from hooks.kb.sources import SourceFile  # noqa: E402
@@ -100,21 +99,18 @@ class _Build:
     plan: site.SitePlan
     layout: ConceptMap | None = None
     files: Files | None = None
-    targets: dict[str, str] | None = None
-    headings: render.SectionHeadings | None = None
+    headings: fragments.SectionHeadings | None = None
     worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
     writer: FileWriter | None = None  # the files generated from memory being written (hooks.file_writer)
 
-    def previews(self) -> dict[str, str]:
-        """The preview of every note and concept by its URL (marks the links that show one)."""
-        if self.targets is None:
-            self.targets = reading.preview_targets(self.plan.kb)
-        return self.targets
+    def context(self) -> fragments.Context:
+        """What the pages' fragments read, with this build's layout of the concept map."""
+        return self.plan.context(self.concept_map)
 
     def start_layout(self, worker: LayoutWorker) -> None:
         """Lay out the concept map in a process of its own while the pages are converted
         (hooks.kb.map_worker), unless an earlier build of this process laid out the same map."""
-        if render.map_inputs(self.plan.kb, self.plan.project.notes) not in _layouts:
+        if self.plan.context().map_key() not in _layouts:
             self.worker = worker
             worker.submit(map_graph(self.plan.kb, self.plan.project.notes.map_notes))
 
@@ -141,7 +137,8 @@ class _Build:
 
     def concept_map(self) -> ConceptMap:
         if self.layout is None:
-            self.layout = _layouts.get(render.map_inputs(self.plan.kb, self.plan.project.notes))
+            key = self.plan.context().map_key()
+            self.layout = _layouts.get(key)
             if self.layout is None:
                 if self.worker is not None:
                     self.layout = self.worker.result()
@@ -149,7 +146,7 @@ class _Build:
                 else:
                     self.layout = concept_map(self.plan.kb, self.plan.project.notes.map_notes)
                 _layouts.clear()
-                _layouts[render.map_inputs(self.plan.kb, self.plan.project.notes)] = self.layout
+                _layouts[key] = self.layout
         return self.layout
 
 
@@ -470,7 +467,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if _serving["serve"]:
         key = str(config.config_file_path or config.docs_dir)
         state = _incremental.setdefault(key, _Incremental())
-        state.plan(files, site.fingerprints(plan, plan.page_inputs), config)
+        sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
+                   for f in files.documentation_pages()}
+        state.plan(files, site.fingerprints(plan, sources, {f.src_uri: f.url for f in files}), config)
     # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
     _build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _serving["serve"] or f.is_modified()})
     _build.files = files
@@ -483,7 +482,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
     if page.meta.get("title"):
         page.title = page.meta["title"]
-    return render.page_markdown(_build.plan.kb, page.file.src_uri, markdown)
+    return site.page_markdown(_build.plan, page.file.src_uri, markdown)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -491,11 +490,14 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     if _build is None:
         return html
     if _build.headings is None:
-        _build.headings = render.SectionHeadings(config.markdown_extensions, config.mdx_configs)
+        _build.headings = fragments.SectionHeadings(config.markdown_extensions, config.mdx_configs)
+    plan, uri = _build.plan, page.file.src_uri
     # Links of the content to notes and concepts show their previews on hover and focus (the generated
-    # lists, filled in after the theme, mark their own: hooks.kb.render._link).
-    html = reading.mark_links(_build.plan.kb, page.file.src_uri, html, _build.previews())
-    added, headings = render.sections_html(_build.plan.kb, page.file.src_uri, html, _build.headings, _build.plan.figures_on)
+    # lists, filled in after the theme, carry their own: hooks.kb.fragments.link_html).
+    links = site.page_links(plan, uri)
+    if links is not None:
+        html = reading.mark_links(plan.kb.urls[uri], html, links.previews)
+    html, headings = fragments.append_sections(_build.context(), uri, html, fragments.HtmlOutput(_build.headings))
     for title, anchor in headings:
         if anchor is None:
             continue
@@ -504,7 +506,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
             items = items[-1].children
         items.append(AnchorLink(title, anchor, 2))
         page.present_anchor_ids.add(anchor)  # links to them are valid
-    return html + added
+    return html
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
@@ -512,8 +514,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
         return output
     plan = _build.plan
     problems = plan.problems_of(page.file.src_uri) if _serving["serve"] else ()
-    output = render.page_html(plan.kb, page.file.src_uri, output, settings=plan.project.notes,
-                              concept_map=_build.concept_map, problems=problems, figures=plan.figures_on)
+    output = fragments.finish(_build.context(), page.file.src_uri, output, fragments.HtmlOutput(), problems)
     if "</head>" in output:  # let browsers and feed readers find the feed from every page
         href = get_relative_url(FEED, page.url)
         link = f'<link rel="alternate" type="application/rss+xml" title="{render.esc(config.site_name)}" href="{href}">'

@@ -27,7 +27,7 @@ from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, f
                                  relative_href, render_runs_page, site_folder)
 from hooks.figures.plan import Job, Settings, plan_jobs
 from hooks.figures.runner import Result
-from hooks.kb import assets, reading, render
+from hooks.kb import assets, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
@@ -48,7 +48,7 @@ class Project:
     site_url: str = ""
     site_description: str = ""
     use_directory_urls: bool = True
-    notes: render.Settings = field(default_factory=render.Settings)
+    notes: fragments.Settings = field(default_factory=fragments.Settings)
     demos: Settings | None = None  # None when the site does not run demos
     slugify: Slugify = toc_slugify
     separator: str = "-"
@@ -69,11 +69,11 @@ class Project:
         return path.as_posix()
 
 
-def notes_settings(extra: Any, config_path: Path | None) -> render.Settings:
+def notes_settings(extra: Any, config_path: Path | None) -> fragments.Settings:
     """``extra.notes`` of mkdocs.yml over the defaults."""
     section = Section(Section(extra, ("extra",), config_path).values.get("notes"), ("extra", "notes"), config_path)
-    defaults = render.Settings()
-    return render.Settings(
+    defaults = fragments.Settings()
+    return fragments.Settings(
         feed_items=section.number("feed_items", defaults.feed_items, low=0, high=100_000, whole=True),
         newest_on_home=section.number("newest_on_home", defaults.newest_on_home, low=0, high=100_000, whole=True),
         map_notes=section.number("map_notes", defaults.map_notes, low=0, high=10_000, whole=True),
@@ -121,10 +121,11 @@ class SitePlan:
     refused: set[str]  # src_uris of listed files that must not be published (links leaving the project, ...)
     generated: dict[str, str]  # src_uri -> what the build generates there
 
-    page_extras: dict[str, Callable[[str], Any]] = field(default_factory=dict)  # more of what a page shows, by provider
     published: set[str] = field(default_factory=set)  # site paths of the demo files the demo hook publishes
     results: list[Result] = field(default_factory=list)  # this build's demo runs (set by show_runs)
     runs: dict[tuple[str, str], Result] = field(default_factory=dict)  # the same by (demo, params_id)
+    _context: fragments.Context | None = field(default=None, init=False, repr=False)
+    _links: dict = field(default_factory=dict, init=False, repr=False)  # hooks.site.page_links, kept for the build
 
     def __post_init__(self) -> None:
         self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
@@ -158,11 +159,32 @@ class SitePlan:
         self.results = list(results)
         self.runs = {(r.job.name, r.job.params_id): r for r in self.results}
         self.published = set(published_files(self.results))
+        self._context = None  # what the fragments read changed with the figures
 
     def figures_markdown(self, src_uri: str, markdown: str) -> str:
         """The page's Markdown with its figure directives replaced by their figures' HTML."""
         href = relative_href(src_uri, self.project.use_directory_urls)
         return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href)
+
+    def figure_data(self, src_uri: str) -> tuple:
+        """What the page's figures show (each directive's figure as HTML), as a comparable value: the
+        same function of the same runs that :meth:`figures_markdown` writes into the page."""
+        refs = self.refs_on(src_uri)
+        if not refs or not self.runs:
+            return ()
+        href = relative_href(src_uri, self.project.use_directory_urls)
+        return tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href)) for raw, ref in sorted(refs.items()))
+
+    # --- what the fragments of the pages read (hooks.kb.fragments) ---
+
+    def context(self, concept_map: Callable[[], ConceptMap] | None = None) -> fragments.Context:
+        """The fragments' context of this build (kept until the figures change); ``concept_map``: the
+        build's own layout of the map, when it lays it out elsewhere."""
+        if self._context is None:
+            self._context = fragments.Context(self.kb, self.project.notes, self.figures_on)
+        if concept_map is not None:
+            self._context.concept_map = concept_map
+        return self._context
 
     def runs_page(self) -> str:
         """The Markdown of the "Demo runs" page."""
@@ -173,9 +195,6 @@ class SitePlan:
         """Site path -> cached file of every published demo output (figures, data.json, source)."""
         return published_files(self.results)
 
-    def page_inputs(self, src_uri: str) -> tuple:
-        """What the other providers (the demo hook's figures) put on a page, as a comparable value."""
-        return tuple(provide(src_uri) for _, provide in sorted(self.page_extras.items()))
 
 
 class Session:
@@ -356,20 +375,28 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
     return out
 
 
+def page_markdown(plan: SitePlan, src_uri: str, markdown: str) -> str:
+    """A page's Markdown with its wikilinks resolved and Obsidian's syntax settled (pages of the
+    knowledge base only; the generated pages hold neither)."""
+    links = page_links(plan, src_uri)
+    if links is None:
+        return markdown
+    return render.page_markdown(links, markdown, (plan.kb.pages[src_uri].body, plan.kb.parsed[src_uri].links))
+
+
 def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap]) -> str:
     """A page's Markdown as ``notes export`` writes it: what the hooks do to it during a build, done
     by the same functions on the Markdown (wikilinks resolved, Obsidian's syntax settled, figures
     as HTML, generated lists as raw HTML blocks, the header line under the title). Links to notes
     and concepts carry their preview, as the build marks them in the HTML."""
-    kb = plan.kb
-    markdown = render.page_markdown(kb, src_uri, markdown)
-    sections = render.sections_markdown(kb, src_uri, plan.figures_on)
-    if sections:
-        markdown = markdown.rstrip("\n") + "\n\n" + sections + "\n"
-    markdown = reading.mark_markdown_links(kb, src_uri, markdown)
+    ctx, out = plan.context(layout), fragments.MarkdownOutput()
+    links = page_links(plan, src_uri)
+    markdown = page_markdown(plan, src_uri, markdown)
+    markdown, _ = fragments.append_sections(ctx, src_uri, markdown, out)
+    if links is not None:
+        markdown = reading.mark_markdown_links(src_uri, plan.kb.urls.get(src_uri, ""), markdown, links.previews)
     markdown = plan.figures_markdown(src_uri, markdown)
-    return render.finished_markdown(kb, src_uri, markdown, settings=plan.project.notes, concept_map=layout,
-                                    figures=plan.figures_on)
+    return fragments.finish(ctx, src_uri, markdown, out)
 
 
 def concept_map_of(plan: SitePlan) -> Callable[[], ConceptMap]:
@@ -384,26 +411,61 @@ def concept_map_of(plan: SitePlan) -> Callable[[], ConceptMap]:
     return get
 
 
+# --- what a page's own links lead to ------------------------------------------------------------------
+
+def site_paths(plan: SitePlan) -> dict[str, str]:
+    """Every file of the build by its path in docs/ (sources and generated files), with its URL: the
+    files a relative link in a page can name."""
+    hidden = set(plan.kb.hidden) | plan.refused
+    paths = {f.src_uri for f in plan.files if f.published and f.src_uri not in hidden}
+    paths.update(plan.generated)
+    paths.update(plan.published)
+    paths.update(reading.preview_path(plan.kb.urls[uri]) for uri in reading.previewed(plan.kb))
+    return {path: page_url(path, plan.project.use_directory_urls) for path in paths}
+
+
+def page_links(plan: SitePlan, src_uri: str, present: Mapping[str, str] | None = None) -> render.PageLinks | None:
+    """What the page's own text (:func:`page_source`) links to, as this build resolves it (None for a
+    page the knowledge base does not hold): its wikilinks' Markdown, the tags page, the file each
+    relative link names (as the generator resolves it: ``present``, every file of the build with its
+    URL, :func:`site_paths` by default) and the previews of the notes and concepts it leads to.
+    Kept for the build: the fingerprint and the page are made of the same value."""
+    kb = plan.kb
+    if src_uri not in kb.pages:
+        return None
+    state = plan._links
+    if present is not None and state.get("present") is not present:
+        state.clear()
+        state["present"] = present
+    key = ("page", src_uri)
+    if key in state:
+        return state[key]
+    text = page_source(plan, src_uri) or ""
+    if "present" not in state:
+        state["present"] = site_paths(plan)
+    if "by_url" not in state:
+        state["by_url"] = render.previewed_urls(kb)
+    state[key] = made = render.read_page_links(kb, src_uri, text, state["present"], state["by_url"])
+    return made
+
+
 # --- what changed between two builds ---------------------------------------------------------------
 
-def fingerprints(plan: SitePlan, extra: Callable[[str], Any] = lambda uri: None) -> dict[str, int]:
+def fingerprints(plan: SitePlan, sources: Mapping[str, str | None], present: Mapping[str, str] | None = None) -> dict[str, int]:
     """A value per page of the site that changes whenever anything on the page changes.
 
-    Pages: their source, what render.page_inputs says they show, their problems and ``extra(uri)``
-    (the demo hook's figures). Generated pages: what they list. Comparing two builds' values gives
-    the pages a change affects.
+    ``sources``: every page of the build with the text it is handed to the generator as (its source,
+    :func:`page_source`, or what the build generates there; None for a page the plan did not read). A page's value is made of that text, what its own links lead
+    to (:func:`page_links`), what each of its fragments reads (hooks.kb.fragments, the same data its
+    HTML is made of), its figures and its problems: nothing is listed here that a renderer reads, so
+    nothing a renderer reads can be missing. Comparing two builds' values gives the pages a change affects.
     """
-    kb, settings = plan.kb, plan.project.notes
+    ctx = plan.context()
     problems = plan._problems_by_page
     out = {}
-    for uri in kb.pages:
-        out[uri] = hash((render.page_inputs(kb, uri, settings, plan.figures_on), tuple(problems.get(uri, ())), extra(uri)))
-    for uri, inputs in render.generated_inputs(kb, settings).items():
-        out[uri] = hash((inputs, extra(uri)))
-    for file in plan.files:  # pages that could not be read: their text and problems
-        if file.src_uri.endswith(".md") and file.src_uri not in out and file.status != "excluded":
-            parsed = kb.parsed.get(file.src_uri)
-            out[file.src_uri] = hash((parsed.source.text if parsed else None, tuple(problems.get(file.src_uri, ())), extra(file.src_uri)))
+    for uri, text in sources.items():
+        out[uri] = hash((text, page_links(plan, uri, present), fragments.page_data(ctx, uri, text or ""),
+                         plan.figure_data(uri), tuple(problems.get(uri, ()))))
     return out
 
 

@@ -13,7 +13,7 @@ import yaml
 from hooks.cli.export import MANIFEST, export_tree, source_relative_html, write_tree
 from hooks.cli.main import main
 from hooks.config import read_config
-from hooks.kb import render
+from hooks.kb import fragments
 from hooks.kb.reading import mark_markdown_links
 from hooks.kb.graph import concept_map
 from hooks.problems import errors
@@ -158,16 +158,17 @@ def test_finished_markdown_puts_the_header_under_the_title_and_fills_markers_out
     plan = plan_of(root)
     note = "notes/2024-02-10-second-note.md"
 
-    def finish(markdown: str) -> str:
-        return render.finished_markdown(plan.kb, note, markdown, settings=plan.project.notes,
-                                        concept_map=lambda: concept_map(plan.kb, 2))
+    ctx = fragments.Context(plan.kb, plan.project.notes, concept_map=lambda: concept_map(plan.kb, 2))
 
-    header = render.page_header(plan.kb, note)
-    marker = render.LINKED_FROM
+    def finish(markdown: str) -> str:
+        return fragments.finish(ctx, note, markdown, fragments.MarkdownOutput())
+
+    header = fragments.render(ctx, note, "header")
+    marker = fragments.LINKED_FROM
     out = finish(f"Before.\n\n# Title\n\n```\n{marker}\n```\n\n{marker}\n")
     assert out.index("# Title") < out.index(header) < out.index("```")
     assert f"```\n{marker}\n```" in out  # in code it stays as written
-    assert out.count('<div class="kb-backlinks">') == 1 and f"\n\n{render.linked_from(plan.kb, note)}\n\n" in out
+    assert out.count('<div class="kb-backlinks">') == 1 and f"\n\n{fragments.render(ctx, note, 'linked-from')}\n\n" in out
     setext = finish("Title\n=====\n\nText.\n")
     assert setext.startswith(f"Title\n=====\n\n{header}\n\nText.")
     assert finish("No title here.\n").startswith(header + "\n\n")
@@ -219,6 +220,7 @@ def test_links_to_notes_and_concepts_carry_their_preview_in_markdown(tmp_path):
     write_site(root)
     kb = plan_of(root).kb
     note = "notes/2024-02-10-second-note.md"
+    previews = [("concepts/trainability.md", "concepts/trainability/", "concepts/trainability/preview.json")]
     preview = "{ data-kb-preview='../../concepts/trainability/preview.json' }"
     lines = [
         "See [Trainability](../concepts/trainability.md#why-it-matters) and [it](../concepts/trainability.md){ .cls }.",
@@ -226,7 +228,7 @@ def test_links_to_notes_and_concepts_carry_their_preview_in_markdown(tmp_path):
         "In code: `[Trainability](../concepts/trainability.md)`.",
         "Here: [this note](2024-02-10-second-note.md#results).",
     ]
-    out = mark_markdown_links(kb, note, "\n".join(lines)).split("\n")
+    out = mark_markdown_links(note, kb.urls[note], "\n".join(lines), previews).split("\n")
     assert out[0] == ("See [Trainability](../concepts/trainability.md#why-it-matters)" + preview + " and "
                       "[it](../concepts/trainability.md){ .cls data-kb-preview='../../concepts/trainability/preview.json' }.")
     assert out[1:] == lines[1:]  # images, pages without a preview, other sites, code and the page itself: as written

@@ -6,7 +6,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 
-from hooks.kb import render
+from hooks.kb import fragments, render
 from hooks.kb.graph import KnowledgeBase, build_knowledge_base, concept_map
 from hooks.kb.sources import parse_source
 
@@ -191,15 +191,20 @@ def html_of(markdown_text: str) -> BeautifulSoup:
 
 
 def rendered(kb, src_uri: str, markdown_text: str, **kw) -> BeautifulSoup:
-    """A page as the build makes it: page_markdown, Python-Markdown, then page_html."""
+    """A page as the build makes it: page_markdown, Python-Markdown, its sections, then its fragments filled."""
     import markdown
 
     extensions = ["attr_list", "md_in_html", "toc"]
-    html = markdown.markdown(render.page_markdown(kb, src_uri, markdown_text), extensions=extensions)
-    html += render.sections_html(kb, src_uri, html, render.SectionHeadings(extensions, {}))[0]
-    out = render.page_html(kb, src_uri, html, settings=render.Settings(newest_on_home=kw.pop("newest", 2)),
-                           concept_map=kw.pop("cmap", lambda: concept_map(kb, 2)))
-    return BeautifulSoup(out, "html.parser")
+    ctx = fragments.Context(kb, fragments.Settings(newest_on_home=kw.pop("newest", 2)), concept_map=kw.pop("cmap", lambda: concept_map(kb, 2)))
+    if src_uri in kb.pages:
+        markdown_text = render.page_markdown(render.read_page_links(kb, src_uri, markdown_text, {}), markdown_text)
+    html = markdown.markdown(markdown_text, extensions=extensions)
+    html, _ = fragments.append_sections(ctx, src_uri, html, fragments.HtmlOutput(fragments.SectionHeadings(extensions, {})))
+    return BeautifulSoup(fragments.finish(ctx, src_uri, html, fragments.HtmlOutput()), "html.parser")
+
+
+def map_html(kb, cmap, from_uri: str) -> str:
+    return fragments.concept_map_html(cmap, {n.src_uri: kb.href(n.src_uri, from_uri) for n in cmap.nodes})
 
 
 def test_a_generated_heading_gets_an_id_of_its_own_where_the_page_has_one_like_it(kb):
@@ -224,8 +229,9 @@ def test_concepts_index_counts_notes(kb):
 
 
 def test_pages_get_their_sections_as_html(kb):
-    soup = rendered(kb, "concepts/b.md", "# Beta\n\nSee [[Alpha]].\n")
-    assert soup.find("a", string="Alpha")["href"] == "a.md"  # a Markdown link, which MkDocs checks and rewrites
+    alpha = rendered(kb, "concepts/a.md", "# Alpha\n\nSee [[Beta]].\n")
+    assert alpha.find("a", string="Beta")["href"] == "b.md"  # a Markdown link, which MkDocs checks and rewrites
+    soup = rendered(kb, "concepts/b.md", "# Beta\n")
     assert [h.get_text() for h in soup.find_all("h2")] == ["Linked from", "Related concepts", "Local graph"]
     assert [a["href"] for a in soup.select(".kb-backlinks a")] == ["../../notes/2024-03-01-three/", "../../notes/2024-01-01-one/", "../a/"]
     middle = rendered(kb, "notes/2024-02-01-two.md", "# Two\n\nx")
@@ -241,10 +247,12 @@ def test_markers_are_replaced_only_on_their_own_line(kb):
     assert len(soup.select(".kb-map")) == 1
 
 
-def test_page_inputs_change_with_what_a_page_shows(kb):
-    settings = render.Settings()
-    before = render.page_inputs(kb, "concepts/b.md", settings)
-    assert before == render.page_inputs(kb, "concepts/b.md", settings)
+def test_what_a_pages_fragments_read_changes_with_what_the_page_shows(kb):
+    def data(kb, uri):
+        return fragments.page_data(fragments.Context(kb), uri, kb.pages[uri].body)
+
+    before = data(kb, "concepts/b.md")
+    assert before == data(kb, "concepts/b.md")
     retitled = kb_of(
         concept("a", "Alpha", "See [[Beta]]."),
         concept("b", "Beta"),
@@ -253,8 +261,8 @@ def test_page_inputs_change_with_what_a_page_shows(kb):
         note("2024-02-01", "two", "[[Alpha]], [[Gamma]] and [[one]]."),
         note("2024-03-01", "three", "[[Alpha]], [[Beta]], [[gamma rays]] and [[Missing]]."),
     )
-    assert render.page_inputs(retitled, "concepts/b.md", settings) != before  # its backlinks show the new title
-    assert render.page_inputs(retitled, "concepts/c.md", settings) == render.page_inputs(kb, "concepts/c.md", settings)
+    assert data(retitled, "concepts/b.md") != before  # its backlinks show the new title
+    assert data(retitled, "concepts/c.md") == data(kb, "concepts/c.md")
 
 
 # --- the concept map -------------------------------------------------------------------------------
@@ -269,8 +277,8 @@ def test_concept_map_members_edges_and_stability(kb):
     assert frozenset(("Alpha", "Beta")) in edges and frozenset(("Three", "Gamma")) in edges
     assert all(0 <= n.x <= cmap.width and 0 <= n.y <= cmap.height for n in cmap.nodes)
     assert all(round(n.x, 1) == n.x for n in cmap.nodes)
-    svg = render.concept_map_svg(kb, cmap, "concept-map.md")
-    assert svg == render.concept_map_svg(kb, concept_map(kb, map_notes=2), "concept-map.md")
+    svg = map_html(kb, cmap, "concept-map.md")
+    assert svg == map_html(kb, concept_map(kb, map_notes=2), "concept-map.md")
 
 
 def test_the_map_laid_out_in_its_own_process_is_the_map_laid_out_here(kb):
@@ -302,7 +310,7 @@ def test_the_map_laid_out_in_its_own_process_is_the_map_laid_out_here(kb):
 
 
 def test_concept_map_svg(kb):
-    svg = BeautifulSoup(render.concept_map_svg(kb, concept_map(kb, map_notes=1), "index.md"), "html.parser")
+    svg = BeautifulSoup(map_html(kb, concept_map(kb, map_notes=1), "index.md"), "html.parser")
     root = svg.find("svg")
     assert "3 concepts and 1 note" in root["aria-label"]
     nodes = root.find_all("a")
@@ -313,7 +321,7 @@ def test_concept_map_svg(kb):
 
 def test_empty_map():
     empty = kb_of()
-    assert "No concepts yet" in render.concept_map_svg(empty, concept_map(empty, map_notes=5), "index.md")
+    assert "No concepts yet" in map_html(empty, concept_map(empty, map_notes=5), "index.md")
 
 
 # --- the feed --------------------------------------------------------------------------------------

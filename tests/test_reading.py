@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from hooks.figures.directive import MAX_SWEEP_VALUES, SpecCache, collect_refs, parse_ref
 from hooks.figures.plan import Settings, plan_jobs
 from hooks.figures.spec import DemoError
-from hooks.kb import reading, render
+from hooks.kb import fragments, reading, render
 from hooks.kb.graph import concept_map
 from tests.generator import Abort, build, load_config
 from tests.test_demo_hooks import MKDOCS_YML
@@ -256,19 +256,19 @@ def test_local_graph_rows_and_edges(kb) -> None:
     assert more == 0
     assert (1, 3) in edges and (0, 1) in edges and (0, 2) in edges  # one -> Alpha among the neighbours
     lonely = kb_of(concept("z", "Zeta"))
-    assert "No note or concept links" in reading.local_graph_html(lonely, "concepts/z.md")
+    assert "No note or concept links" in fragments.render(fragments.Context(lonely), "concepts/z.md", "local-graph")
 
 
 def test_a_local_graph_is_capped_and_says_how_many_more() -> None:
     many = kb_of(concept("a", "Alpha"), *[note(f"2024-01-{d:02d}", f"n{d}", "[[Alpha]]") for d in range(1, 29)])
-    graph = local_graph(BeautifulSoup(reading.local_graph_html(many, "concepts/a.md"), "html.parser"))
+    graph = local_graph(BeautifulSoup(fragments.render(fragments.Context(many), "concepts/a.md", "local-graph"), "html.parser"))
     assert len(graph["rows"]) == 1 + reading.MAX_NEIGHBOURS and graph["more"] == 4
     assert graph["label"].endswith("4 more listed under Linked from")
 
 
 def test_local_graph_data_cannot_leave_its_attribute() -> None:
     hostile = kb_of(concept("a", "'</div><script>alert(1)</script> & <!-- [[x]]'"), note("2024-01-01", "n", "[[a]]"))
-    html = reading.local_graph_html(hostile, "notes/2024-01-01-n.md")
+    html = fragments.render(fragments.Context(hostile), "notes/2024-01-01-n.md", "local-graph")
     raw = re.search(r"data-kb-graph='([^']*)'", html).group(1)
     assert not set(raw) & set("<>&'") and "[[" not in raw
     graph = local_graph(BeautifulSoup(html, "html.parser"))
@@ -276,34 +276,42 @@ def test_local_graph_data_cannot_leave_its_attribute() -> None:
 
 
 def test_local_graph_and_gallery_enter_what_a_page_shows(kb) -> None:
-    settings = render.Settings()
-    before = render.page_inputs(kb, "concepts/c.md", settings)
+    def shows(kb, uri, figures=reading.no_figures):
+        return fragments.page_data(fragments.Context(kb, figures=figures), uri, kb.pages[uri].body)
+
+    def graph(kb, uri):
+        return fragments.Context(kb).read(uri, "local-graph")
+
+    before = shows(kb, "concepts/c.md")
     figure = reading.PageFigure("A figure", "demos/x/f-light.svg", "demos/x/f-dark.svg", "kb-fig-1")
-    with_figure = render.page_inputs(kb, "concepts/c.md", settings, lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ())
+    with_figure = shows(kb, "concepts/c.md", lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ())
     assert with_figure != before  # the gallery shows the note's figure
-    assert render.page_inputs(kb, "concepts/b.md", settings, lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ()) == \
-        render.page_inputs(kb, "concepts/b.md", settings)  # Beta is not linked from note two
+    assert shows(kb, "concepts/b.md", lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ()) == \
+        shows(kb, "concepts/b.md")  # Beta is not linked from note two
     renamed = kb_of(
         concept("a", "Alpha", "See [[Beta]]."), concept("b", "Beta"), concept("c", "Gamma"),
         note("2024-01-01", "one", "[[Alpha]] and [[Beta]].", title="One, renamed"),
         note("2024-02-01", "two", "[[Alpha]], [[Gamma]] and [[one]]."),
         note("2024-03-01", "three", "[[Alpha]] alone."),
     )
-    assert reading.local_graph_inputs(renamed, "concepts/a.md") != reading.local_graph_inputs(kb, "concepts/a.md")  # a neighbour's title
+    assert graph(renamed, "concepts/a.md") != graph(kb, "concepts/a.md")  # a neighbour's title
     # a page shows only its own neighbours: a title two steps away does not enter it
-    assert reading.local_graph_inputs(renamed, "concepts/c.md") == reading.local_graph_inputs(kb, "concepts/c.md")
+    assert graph(renamed, "concepts/c.md") == graph(kb, "concepts/c.md")
 
 
-def test_preview_targets_and_marking_links(kb) -> None:
-    targets = reading.preview_targets(kb)
-    assert targets["concepts/a/"] == "concepts/a/preview.json"
+def test_what_a_page_links_to_and_marking_its_links(kb) -> None:
+    links = render.read_page_links(kb, "notes/2024-02-01-two.md", kb.pages["notes/2024-02-01-two.md"].body
+                                   + "\n[one](2024-01-01-one.md) [gone](2024-05-01-later.md) [home](../index.md) [out](https://example.org/x.md)\n",
+                                   {"index.md": "./", "notes/2024-01-01-one.md": "notes/2024-01-01-one/"})
+    assert [uri for uri, _, _ in links.previews] == ["concepts/a.md", "concepts/c.md", "notes/2024-01-01-one.md"]
+    assert dict(links.files) == {"2024-01-01-one.md": "notes/2024-01-01-one/", "2024-05-01-later.md": None, "../index.md": "./"}
     html = ('<p><a href="../../concepts/a/#x">Alpha</a> '
             '<a class="y" href="../2024-01-01-one/">one</a> <a href="https://example.org/concepts/a/">out</a> '
             '<a href="#self">here</a> <a href="../../">home</a> <a href="../2024-02-01-two/">itself</a></p>')
-    marked = BeautifulSoup(reading.mark_links(kb, "notes/2024-02-01-two.md", html, targets), "html.parser")
+    marked = BeautifulSoup(reading.mark_links(kb.urls["notes/2024-02-01-two.md"], html, links.previews), "html.parser")
     assert [a.get("data-kb-preview") for a in marked.select("a")] == [
         "../../concepts/a/preview.json", "../2024-01-01-one/preview.json", None, None, None, None]
-    # a generated list marks its own links the same way (hooks.kb.render._link)
+    # a generated list marks its own links the same way (hooks.kb.fragments.read_link)
     assert reading.preview_href(kb, "notes/2024-02-01-two.md", "concepts/a.md", "../../concepts/a/") == "../../concepts/a/preview.json"
     data = json.loads(reading.preview_json(kb, "notes/2024-02-01-two.md"))
     assert data == {"date": "2024-02-01", "figure": None, "kind": "note", "text": "Alpha, Gamma and one.", "title": "Two"}
@@ -331,7 +339,7 @@ def test_the_concept_maps_labels_and_targets_never_overlap_and_the_phone_layout_
             assert x1 - x0 >= target and y1 - y0 >= target
             assert 0 <= x0 and x1 <= layout.width and 0 <= y0 and y1 <= layout.height
     assert cmap.narrow.width == 360 and cmap.narrow.font == 13
-    svg = BeautifulSoup(render.concept_map_svg(kb_of(*concepts, *notes), cmap, "concept-map.md"), "html.parser")
+    svg = BeautifulSoup(fragments.concept_map_html(cmap, {n.src_uri: n.src_uri for n in cmap.nodes}), "html.parser")
     wide, narrow = svg.select("svg")
     assert "kb-map-wide" in wide["class"] and "kb-map-narrow" in narrow["class"]
     assert wide.get("role") != "img" and narrow.get("role") != "img"  # a screen reader reaches each node's link

@@ -17,7 +17,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import quote, unquote
 
 from hooks.kb.graph import KnowledgeBase
@@ -72,12 +72,6 @@ def _local_rows(kb: KnowledgeBase, src_uri: str) -> tuple[list[str], int, list[t
     return rows, len(around) - (len(rows) - 1), edges
 
 
-def local_graph_inputs(kb: KnowledgeBase, src_uri: str) -> tuple:
-    """What a page's local graph shows, as a comparable value (titles, kinds, dates, edges)."""
-    rows, more, edges = _local_rows(kb, src_uri)
-    return tuple((u, kb.pages[u].title, kb.pages[u].kind, kb.pages[u].date) for u in rows), more, tuple(edges)
-
-
 def _short(title: str) -> str:
     return title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1].rstrip() + "…"
 
@@ -124,26 +118,6 @@ def local_graph_data(kb: KnowledgeBase, src_uri: str) -> dict | None:
     return {"label": summary, "rows": out, "edges": [n for edge in edges for n in edge], "more": more}
 
 
-def local_graph_html(kb: KnowledgeBase, src_uri: str) -> str:
-    """The page's local graph: its data, which docs/assets/kb.js draws as an SVG arc diagram in the
-    reader's browser (every neighbour a link), and its legend.
-
-    Drawn in the browser rather than written into every page: an inline SVG was about 7 KB a page
-    and, at 1,000 notes, a fifth of the work the build did after Python-Markdown."""
-    data = local_graph_data(kb, src_uri)
-    if data is None:
-        return "<p>No note or concept links to or from this page yet.</p>"
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # Inert in a single-quoted attribute with no HTML escaping needed (those characters occur only in
-    # strings, where JSON's escapes stand for them), and never read as a wikilink (no arrays nest here).
-    for char in "&<>'":
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    text = text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
-    legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
-              "arcs join pages where one links to the other.</p>")
-    return f"<div class=\"kb-local-graph\" data-kb-graph='{text}'>\n{legend}\n</div>"
-
-
 # --- a concept's gallery -----------------------------------------------------------------------------
 
 def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tuple[str, PageFigure]]:
@@ -156,41 +130,6 @@ def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tup
         if kb.pages[uri].kind == "note":
             items += [(uri, f) for f in figures(uri)]
     return items
-
-
-def gallery_inputs(kb: KnowledgeBase, src_uri: str, figures: Figures) -> tuple:
-    return tuple((uri, kb.pages[uri].title, kb.pages[uri].date, f) for uri, f in gallery_items(kb, src_uri, figures)[:MAX_GALLERY + 1])
-
-
-def gallery_html(kb: KnowledgeBase, src_uri: str, figures: Figures) -> str:
-    """Thumbnails of the figures on the notes that link to a concept, each with its caption and a link to it."""
-    items = gallery_items(kb, src_uri, figures)
-    if not items:
-        return ""
-    here = kb.urls.get(src_uri, "")
-    out = ['<div class="kb-gallery">', '<ul class="kb-gallery-list">']
-    for uri, fig in items[:MAX_GALLERY]:
-        note = kb.pages[uri]
-        href = kb.href(uri, src_uri)
-        target = esc(href + "#" + fig.anchor)
-        preview = preview_href(kb, src_uri, uri, href)
-        marked = f' data-kb-preview="{esc(preview)}"' if preview else ""
-        thumbs = "".join(  # alt text too, though the thumbnail's link is hidden from screen readers (the caption follows)
-            f'<img src="{esc(relative_url(quote(path), here))}#only-{theme}" alt="{esc(fig.caption)}" loading="lazy">'
-            for theme, path in (("light", fig.light), ("dark", fig.dark))
-        )
-        date = f'<time datetime="{note.date.isoformat()}">{note.date.isoformat()}</time> ' if note.date else ""
-        out.append(
-            '<li class="kb-gallery-item">'
-            f'<a class="kb-gallery-thumb" href="{target}" tabindex="-1" aria-hidden="true"{marked}>{thumbs}</a>'
-            f'<p class="kb-gallery-caption">{esc(fig.caption)}</p>'
-            f'<p class="kb-gallery-source">{date}<a href="{target}"{marked}>{esc(note.title)}</a></p></li>'
-        )
-    out.append("</ul>")
-    if len(items) > MAX_GALLERY:
-        out.append(f"<p>And {len(items) - MAX_GALLERY} more figures in older notes listed under Linked from.</p>")
-    out.append("</div>")
-    return "\n".join(out)
 
 
 # --- previews ----------------------------------------------------------------------------------------
@@ -206,11 +145,6 @@ def preview_path(url: str) -> str:
 def previewed(kb: KnowledgeBase) -> list[str]:
     """The pages that have a preview: notes and concepts."""
     return [uri for uri, p in kb.pages.items() if p.kind in ("note", "concept")]
-
-
-def preview_targets(kb: KnowledgeBase) -> dict[str, str]:
-    """URL of each previewed page (unquoted, from the site root) -> the site path of its preview."""
-    return {unquote(kb.urls[uri]): preview_path(kb.urls[uri]) for uri in previewed(kb)}
 
 
 def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> str:
@@ -230,14 +164,15 @@ def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures)
 
 _LINK_RE = re.compile(r"<a\s([^>]*)>")
 _HREF_RE = re.compile(r'(?:^|\s)href="([^"]*)"')
+Previews = Iterable[tuple[str, str, str]]  # (src_uri, URL from the root, preview from the root): hooks.kb.render.PageLinks.previews
 
 
-def mark_links(kb: KnowledgeBase, src_uri: str, html: str, targets: Mapping[str, str]) -> str:
-    """``data-kb-preview`` on every link of an HTML fragment of the page ``src_uri`` that leads to
-    another note or concept (``targets``: :func:`preview_targets`)."""
+def mark_links(here: str, html: str, previews: Previews) -> str:
+    """``data-kb-preview`` on every link of an HTML fragment of the page at URL ``here`` that leads to
+    one of the notes and concepts in ``previews`` (what the page links to, as this build resolved it)."""
+    targets = {unquote(url): path for _, url, path in previews}
     if not targets:
         return html
-    here = kb.urls.get(src_uri, "")
     folder = unquote("" if here in ("", ".", "./") else here if here.endswith("/") else posixpath.dirname(here))
     own = unquote(here)
 
@@ -282,12 +217,13 @@ def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None 
 _MD_LINK_RE = re.compile(r"(?<!!)\[(?:\\.|[^\\\[\]\n])*\]\((?P<path>[^()\s#?]*)(?P<rest>[#?][^()\s]*)?\)(?P<attrs>\{[^}\n]*\})?")
 
 
-def mark_markdown_links(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
+def mark_markdown_links(src_uri: str, here: str, markdown: str, previews: Previews) -> str:
     """:func:`mark_links` for Markdown (``notes export``, where another generator renders the page):
-    every inline link of the text (not in code or math) to another note or concept gets an
-    attribute list ``{ data-kb-preview='...' }`` (attr_list), which renders as the attribute the
-    build puts on the link."""
-    if "](" not in markdown:
+    every inline link of the text (not in code or math) to one of the notes and concepts in
+    ``previews`` gets an attribute list ``{ data-kb-preview='...' }`` (attr_list), which renders as
+    the attribute the build puts on the link."""
+    targets = {uri: path for uri, _, path in previews}
+    if "](" not in markdown or not targets:
         return markdown
     folder = posixpath.dirname(src_uri)
     found = scan(markdown)
@@ -296,8 +232,9 @@ def mark_markdown_links(kb: KnowledgeBase, src_uri: str, markdown: str) -> str:
         path = unquote(m.group("path"))
         if not path or ":" in path or path.startswith("/"):
             continue
-        href = preview_href(kb, src_uri, posixpath.normpath(posixpath.join(folder, path)))
-        if href is not None and "data-kb-preview" not in (m.group("attrs") or ""):
+        preview = targets.get(posixpath.normpath(posixpath.join(folder, path)))
+        if preview is not None and "data-kb-preview" not in (m.group("attrs") or ""):
+            href = relative_url(quote(preview), here)
             line = lines[index]
             if m.group("attrs"):  # one attribute list per link: add to the one it has
                 cut = m.end("attrs") - 1

@@ -1,0 +1,639 @@
+"""Every element the build generates on a page, described once: what it reads, its HTML, its Markdown.
+
+A :class:`Fragment` is one generated element (a note's backlinks, a concept's gallery, the archive's
+months, the line under a title, ...). Its ``read`` takes what it shows from the knowledge base as
+plain, comparable data (titles, dates, relative links with their previews), and its ``html`` renders
+that data and nothing else: it is handed no knowledge base to look anything up in. The Markdown that
+``notes export`` writes is the same HTML as a raw block another generator passes through.
+
+So a page's fingerprint, the value :mod:`hooks.site` compares between two builds to decide what a
+save re-renders under ``mkdocs serve``, is the data its fragments read: a fragment cannot show
+something its data does not hold, so an input cannot be left out of the fingerprint and still reach
+the page. Adding an element is one entry in :data:`FRAGMENTS` (a ``read`` and an ``html``); a marker
+``<!-- kb:NAME -->`` on a page, or the :func:`read_sections` list of a note or concept, places it.
+
+One path gives both outputs: :class:`HtmlOutput` (the rendered page, as the hooks fill it) and
+:class:`MarkdownOutput` (the page's Markdown, for ``notes export``) differ only in how a heading is
+written, where a marker may stand and where the header line goes (:func:`finish`).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Sequence
+
+from hooks.kb.graph import KnowledgeBase, MapGraph, ConceptMap, concept_radius, map_graph
+from hooks.kb.notes import PageInfo
+from hooks.kb.reading import (MAX_GALLERY, Figures, gallery_items, local_graph_data, no_figures, preview_href)
+from hooks.markdown import ATX_RE, SETEXT_RE, scan
+from hooks.markdown import escape_html as esc
+from hooks.problems import Problem
+from hooks.urls import relative_url
+
+MARKER_OPEN, MARKER_CLOSE = "<!-- kb:", " -->"  # every marker: "<!-- kb:NAME -->" or "<!-- kb:NAME ARGUMENT -->"
+MARKER_RE = re.compile(r"<!-- kb:([^\s>][^>]*?) -->")
+WORDS_PER_MINUTE = 200
+
+
+def marker(name: str, argument: str = "") -> str:
+    return f"{MARKER_OPEN}{name}{' ' + argument if argument else ''}{MARKER_CLOSE}"
+
+
+NEWEST_MARKER = marker("newest")
+MAP_MARKER = marker("concept-map")
+TAGS_MARKER = marker("tags")
+LINKED_FROM = marker("linked-from")
+RELATED = marker("related")
+PAGER = marker("pager")
+LOCAL_GRAPH = marker("local-graph")
+GALLERY = marker("gallery")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``extra.notes`` of mkdocs.yml."""
+
+    feed_items: int = 50
+    newest_on_home: int = 5
+    map_notes: int = 40
+
+
+# --- what the fragments share: links as data, the page's context -------------------------------------
+
+Link = tuple  # (href, preview href or None, text): a link to a page, as a generated list shows it
+
+
+def read_link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None) -> Link:
+    """A link from ``from_uri`` to ``target`` as data; one to a note or concept carries its preview."""
+    href = kb.href(target, from_uri)
+    return (href, preview_href(kb, from_uri, target, href), kb.pages[target].title if text is None else text)
+
+
+def link_html(link: Link, cls: str = "") -> str:
+    href, preview, text = link
+    attr = f' class="{cls}"' if cls else ""
+    if preview is not None:
+        attr += f' data-kb-preview="{esc(preview)}"'
+    return f'<a href="{esc(href)}"{attr}>{esc(text)}</a>'
+
+
+def _date(page: PageInfo) -> str | None:
+    return page.date.isoformat() if page.date else None
+
+
+def _time(date: str | None) -> str:
+    return f'<time datetime="{date}">{date}</time>' if date else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass
+class Context:
+    """What the fragments of one build read from: the knowledge base, the site's settings, the demo
+    figures each page shows, and the concept map's layout (a function of the map's graph alone,
+    laid out once a build, in a process of its own or here). Reads are kept for the build, so the
+    data a page's fingerprint was made of is the data its HTML is made of."""
+
+    kb: KnowledgeBase
+    settings: Settings = field(default_factory=Settings)
+    figures: Figures = no_figures
+    concept_map: Callable[[], ConceptMap] | None = None
+    memo: dict = field(default_factory=dict)
+
+    def read(self, src_uri: str, name: str, argument: str = "") -> Hashable:
+        key = (src_uri, name, argument)
+        if key not in self.memo:
+            self.memo[key] = FRAGMENTS[name].read(self, src_uri, argument)
+        return self.memo[key]
+
+    def shared(self, name: str, make: Callable[[], Any]) -> Any:
+        """Something several reads use (the notes by month, the map's graph), made once a build."""
+        key = ("", "shared", name)
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
+
+    def map_graph(self) -> MapGraph:
+        return self.shared("map-graph", lambda: map_graph(self.kb, self.settings.map_notes))
+
+    def map_key(self) -> tuple:
+        """The concept map's graph as a comparable value: what its layout is a function of."""
+        return self.shared("map-key", lambda: graph_key(self.map_graph()))
+
+    def layout(self) -> ConceptMap:
+        """The concept map laid out: by the build's own layout (a process of its own) when given, else here."""
+        if self.concept_map is not None:
+            return self.concept_map()
+        from hooks.kb.graph import lay_out
+
+        return self.shared("map-layout", lambda: lay_out(self.map_graph()))
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One generated element: ``read(context, page, argument)`` -> data; ``html(data, context)`` -> HTML.
+
+    ``html`` may ask the context only for the concept map's layout (:meth:`Context.layout`), which
+    is a function of the map's graph that the map's data holds."""
+
+    name: str
+    read: Callable[[Context, str, str], Hashable]
+    html: Callable[[Any, Context], str]
+
+
+# --- lists of notes ----------------------------------------------------------------------------------
+
+def read_note_item(ctx: Context, note: PageInfo, from_uri: str) -> tuple:
+    """One note of a list: date, link, excerpt and the concepts it links."""
+    kb = ctx.kb
+    return (_date(note), read_link(kb, note.src_uri, from_uri), kb.excerpts.get(note.src_uri, ""),
+            tuple(read_link(kb, c, from_uri) for c in kb.concepts_of(note.src_uri)))
+
+
+def note_item_html(item: tuple, made: dict | None = None) -> str:
+    """One ``<li>``; ``made``: the concept links already written for this list (a list of a thousand
+    notes links the same forty concepts again and again)."""
+    date, link, excerpt, concepts = item
+    html = " ".join(p for p in (_time(date), link_html(link)) if p)
+    if excerpt:
+        html += f'<br>\n<span class="kb-excerpt">{esc(excerpt)}</span>'
+    if concepts:
+        made = {} if made is None else made
+        for c in concepts:
+            if c not in made:
+                made[c] = link_html(c)
+        html += f'<br>\n<span class="kb-concepts">Concepts: {", ".join(made[c] for c in concepts)}</span>'
+    return f"<li>{html}</li>"
+
+
+def note_list_html(items: Sequence[tuple]) -> str:
+    made: dict = {}
+    rows = "\n".join(note_item_html(item, made) for item in items)
+    return f'<div class="kb-note-list">\n<ul>\n{rows}\n</ul>\n</div>'
+
+
+def _read_newest(ctx: Context, src_uri: str, argument: str) -> tuple:
+    notes = ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]
+    return tuple(read_note_item(ctx, n, src_uri) for n in notes)
+
+
+def _newest_html(items: tuple, ctx: Context) -> str:
+    return note_list_html(items) if items else "<p>No notes yet.</p>"
+
+
+def notes_by_month(kb: KnowledgeBase) -> dict[str, list[PageInfo]]:
+    out: dict[str, list[PageInfo]] = {}
+    for note in kb.notes:
+        out.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
+    return out
+
+
+def _read_month(ctx: Context, src_uri: str, month: str) -> tuple:
+    by_month = ctx.shared("by-month", lambda: notes_by_month(ctx.kb))
+    return tuple(read_note_item(ctx, n, src_uri) for n in by_month.get(month, ()))
+
+
+# --- what links to a page, and what it links to -------------------------------------------------------
+
+def _read_linked_from(ctx: Context, src_uri: str, argument: str) -> tuple:
+    kb = ctx.kb
+    return tuple((_date(kb.pages[u]), read_link(kb, u, src_uri)) for u in kb.backlinks.get(src_uri, ()))
+
+
+def _linked_from_html(rows: tuple, ctx: Context) -> str:
+    if not rows:
+        return "<p>No note or concept links here yet.</p>"
+    items = ["<li>" + " ".join(p for p in (_time(date), link_html(link)) if p) + "</li>" for date, link in rows]
+    return '<div class="kb-backlinks">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
+
+
+def _read_related(ctx: Context, src_uri: str, argument: str) -> tuple:
+    kb = ctx.kb
+    return tuple((read_link(kb, u, src_uri), count) for u, count in kb.related.get(src_uri, ()))
+
+
+def _related_html(rows: tuple, ctx: Context) -> str:
+    if not rows:
+        return "<p>No note mentions this concept together with another one yet.</p>"
+    items = [f'<li>{link_html(link)} <span class="kb-count">together in {_plural(count, "note")}</span></li>' for link, count in rows]
+    return '<div class="kb-related">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
+
+
+def _read_pager(ctx: Context, src_uri: str, argument: str) -> tuple:
+    kb = ctx.kb
+    older, newer = kb.older.get(src_uri), kb.newer.get(src_uri)
+    return (read_link(kb, older, src_uri, "← " + kb.pages[older].title) if older else None,
+            read_link(kb, newer, src_uri, kb.pages[newer].title + " →") if newer else None)
+
+
+def _pager_html(data: tuple, ctx: Context) -> str:
+    older, newer = data
+    parts = []
+    if older:
+        parts.append(f'<span class="kb-pager-older">{link_html(older)}</span>')
+    if newer:
+        parts.append(f'<span class="kb-pager-newer">{link_html(newer)}</span>')
+    return f'<nav class="kb-pager" aria-label="Older and newer notes">{" ".join(parts)}</nav>' if parts else ""
+
+
+def _read_local_graph(ctx: Context, src_uri: str, argument: str) -> str | None:
+    data = local_graph_data(ctx.kb, src_uri) if src_uri in ctx.kb.pages else None
+    if data is None:
+        return None
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Inert in a single-quoted attribute with no HTML escaping needed (those characters occur only in
+    # strings, where JSON's escapes stand for them), and never read as a wikilink (no arrays nest here).
+    for char in "&<>'":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
+
+
+def _local_graph_html(text: str | None, ctx: Context) -> str:
+    """The page's local graph as data that docs/assets/kb.js draws as an SVG arc diagram in the reader's
+    browser (an inline SVG was about 7 KB a page), and its legend."""
+    if text is None:
+        return "<p>No note or concept links to or from this page yet.</p>"
+    legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
+              "arcs join pages where one links to the other.</p>")
+    return f"<div class=\"kb-local-graph\" data-kb-graph='{text}'>\n{legend}\n</div>"
+
+
+# --- a concept's gallery -----------------------------------------------------------------------------
+
+def _read_gallery(ctx: Context, src_uri: str, argument: str) -> tuple:
+    kb = ctx.kb
+    items = gallery_items(kb, src_uri, ctx.figures)
+    here = kb.urls.get(src_uri, "")
+    rows = []
+    for uri, fig in items[:MAX_GALLERY]:
+        href, preview, title = read_link(kb, uri, src_uri)
+        rows.append((href + "#" + fig.anchor, preview, title, _date(kb.pages[uri]), fig.caption,
+                     relative_url(_quote(fig.light), here), relative_url(_quote(fig.dark), here)))
+    return tuple(rows), max(len(items) - MAX_GALLERY, 0)
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path)
+
+
+def _gallery_html(data: tuple, ctx: Context) -> str:
+    """Thumbnails of the figures on the notes that link to a concept, each with its caption and a link to it."""
+    rows, more = data
+    if not rows:
+        return ""
+    out = ['<div class="kb-gallery">', '<ul class="kb-gallery-list">']
+    for target, preview, title, date, caption, light, dark in rows:
+        marked = f' data-kb-preview="{esc(preview)}"' if preview else ""
+        thumbs = "".join(  # alt text too, though the thumbnail's link is hidden from screen readers (the caption follows)
+            f'<img src="{esc(src)}#only-{theme}" alt="{esc(caption)}" loading="lazy">' for theme, src in (("light", light), ("dark", dark)))
+        out.append(
+            '<li class="kb-gallery-item">'
+            f'<a class="kb-gallery-thumb" href="{esc(target)}" tabindex="-1" aria-hidden="true"{marked}>{thumbs}</a>'
+            f'<p class="kb-gallery-caption">{esc(caption)}</p>'
+            f'<p class="kb-gallery-source">{_time(date) + " " if date else ""}<a href="{esc(target)}"{marked}>{esc(title)}</a></p></li>'
+        )
+    out.append("</ul>")
+    if more:
+        out.append(f"<p>And {more} more figures in older notes listed under Linked from.</p>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+# --- tags --------------------------------------------------------------------------------------------
+
+def tag_anchor(tag: str) -> str:
+    """The id of a tag's section on the tags page."""
+    slug = re.sub(r"[^\w/-]+", "-", tag.casefold(), flags=re.UNICODE).strip("-")
+    return "tag-" + (slug or "tag")
+
+
+def _read_tags(ctx: Context, src_uri: str, argument: str) -> tuple:
+    kb = ctx.kb
+    return tuple((tag, tuple((_date(kb.pages[u]), read_link(kb, u, src_uri)) for u in uris)) for tag, uris in kb.tags.items())
+
+
+def _tags_html(rows: tuple, ctx: Context) -> str:
+    """Every tag with the pages that carry it."""
+    if not rows:
+        return "<p>No tags yet.</p>"
+    out = ['<div class="kb-tags-index">']
+    for tag, pages in rows:
+        out.append(f'<h2 id="{esc(tag_anchor(tag))}"><span class="kb-tag">{esc(tag)}</span> <span class="kb-count">{_plural(len(pages), "page")}</span></h2>')
+        items = ["<li>" + " ".join(p for p in (_time(date), link_html(link)) if p) + "</li>" for date, link in pages]
+        out.append("<ul>\n" + "\n".join(items) + "\n</ul>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+# --- the concept map ---------------------------------------------------------------------------------
+
+def graph_key(graph: MapGraph) -> tuple:
+    """The map's graph as a comparable value: what its layout is a function of."""
+    return (tuple(graph.members), tuple(graph.kinds), tuple(graph.titles), tuple(graph.degrees), tuple(graph.labels), tuple(graph.edges))
+
+
+def _read_concept_map(ctx: Context, src_uri: str, argument: str) -> tuple:
+    return ctx.map_key(), tuple(ctx.kb.href(uri, src_uri) for uri in ctx.map_graph().members)
+
+
+def _map_svg(cmap: ConceptMap, hrefs: dict[str, str], label: str, variant: str) -> str:
+    """One layout of the map as an inline ``<svg>``: every node is a link (its target covers its label)."""
+    out = [
+        f'<svg class="kb-map-svg kb-map-{variant}" viewBox="0 0 {cmap.width} {cmap.height}" width="{cmap.width}" '
+        f'role="group" aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">',
+        '<g class="kb-map-edges" aria-hidden="true">',
+    ]
+    for a, b in cmap.edges:
+        na, nb = cmap.nodes[a], cmap.nodes[b]
+        out.append(f'<line class="kb-map-edge" x1="{na.x}" y1="{na.y}" x2="{nb.x}" y2="{nb.y}"/>')
+    out += ["</g>", f'<g class="kb-map-nodes" font-size="{cmap.font:g}">']
+    for node in cmap.nodes:
+        x0, y0, x1, y1 = node.box
+        hit = f'<rect class="kb-map-hit" x="{x0}" y="{y0}" width="{round(x1 - x0, 1)}" height="{round(y1 - y0, 1)}"/>'
+        if node.kind == "concept":
+            radius = concept_radius(node.degree)
+            shape = f'<circle cx="{node.x}" cy="{node.y}" r="{radius}"/>'
+        else:
+            radius = 7.0
+            shape = f'<rect x="{round(node.x - 7, 1)}" y="{round(node.y - 7, 1)}" width="14" height="14" rx="2"/>'
+        text = f'<text x="{node.x}" y="{round(node.y + radius + cmap.font + 1, 1)}">{esc(node.label)}</text>' if node.label else ""
+        out.append(f'<a class="kb-map-node kb-map-{node.kind}" xlink:href="{esc(hrefs[node.src_uri])}"><title>{esc(node.title)}</title>{hit}{shape}{text}</a>')
+    out += ["</g>", "</svg>"]
+    return "\n".join(out)
+
+
+def concept_map_html(cmap: ConceptMap, hrefs: dict[str, str]) -> str:
+    """The map as inline SVG, every node a link (``hrefs``: by src_uri, relative to the page), styled by
+    classes in kb.css: a wide layout, and (shown instead on a narrow screen) the same map upright."""
+    if not cmap.nodes:
+        return "<p>No concepts yet.</p>"
+    concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
+    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+    out = ['<div class="kb-map">', _map_svg(cmap, hrefs, label, "wide")]
+    if cmap.narrow is not None:
+        out.append(_map_svg(cmap.narrow, hrefs, label, "narrow"))
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _concept_map_html(data: tuple, ctx: Context) -> str:
+    key, hrefs = data
+    return concept_map_html(ctx.layout(), dict(zip(key[0], hrefs)))
+
+
+# --- the line under a title, and the sections at the end of a note or concept ------------------------
+
+def reading_minutes(body: str) -> int:
+    return max(1, math.ceil(len(body.split()) / WORDS_PER_MINUTE))
+
+
+def _read_header(ctx: Context, src_uri: str, argument: str) -> tuple | None:
+    kb = ctx.kb
+    page = kb.pages.get(src_uri)
+    if page is None or page.kind not in ("note", "concept"):
+        return None
+    base = kb.href(kb.tags_page, src_uri) if kb.tags_page else None
+    tags = tuple((tag, None if base is None else f"{base}#{tag_anchor(tag)}") for tag in dict.fromkeys(page.tags))
+    return _date(page), reading_minutes(page.body) if page.kind == "note" else None, tags
+
+
+def _header_html(data: tuple | None, ctx: Context) -> str:
+    """The line under a note's or concept's title: date, reading time and tags (linked to the tags page)."""
+    if data is None:
+        return ""
+    date, minutes, tags = data
+    bits = [_time(date)] if date else []
+    if minutes is not None:
+        bits.append(f"{minutes} min read")
+    if tags:
+        chips = [f'<a class="kb-tag" href="{esc(href)}">{esc(tag)}</a>' if href else f'<span class="kb-tag">{esc(tag)}</span>'
+                 for tag, href in tags]
+        bits.append('<span class="kb-tags">' + " ".join(chips) + "</span>")
+    return '<p class="kb-page-meta">' + ' <span aria-hidden="true">·</span> '.join(bits) + "</p>"
+
+
+SECTION_TITLES = ("Figures in linked notes", "Linked from", "Related concepts", "Local graph")
+
+
+def read_sections(ctx: Context, src_uri: str, argument: str = "") -> tuple:
+    """The sections the build adds at the end of a note or a concept: ``(heading, fragment name)``
+    (the pager has no heading)."""
+    page = ctx.kb.pages.get(src_uri)
+    if page is None or page.kind not in ("note", "concept"):
+        return ()
+    sections: list[tuple[str | None, str]] = [("Linked from", "linked-from")]
+    if page.kind == "concept":
+        if ctx.read(src_uri, "gallery")[0]:
+            sections.insert(0, ("Figures in linked notes", "gallery"))
+        sections += [("Related concepts", "related"), ("Local graph", "local-graph")]
+    else:
+        sections += [("Local graph", "local-graph"), (None, "pager")]
+    return tuple(sections)
+
+
+FRAGMENTS: dict[str, Fragment] = {f.name: f for f in (
+    Fragment("linked-from", _read_linked_from, _linked_from_html),
+    Fragment("related", _read_related, _related_html),
+    Fragment("pager", _read_pager, _pager_html),
+    Fragment("local-graph", _read_local_graph, _local_graph_html),
+    Fragment("gallery", _read_gallery, _gallery_html),
+    Fragment("newest", _read_newest, _newest_html),
+    Fragment("month", _read_month, lambda items, ctx: note_list_html(items)),
+    Fragment("concept-map", _read_concept_map, _concept_map_html),
+    Fragment("tags", _read_tags, _tags_html),
+    Fragment("header", _read_header, _header_html),
+    Fragment("sections", read_sections, lambda data, ctx: ""),  # placed by finish(), not by a marker
+)}
+PLACED = ("header", "sections")  # fragments every page has, placed by position rather than by a marker
+
+
+def _split_marker(name: str) -> tuple[str, str]:
+    head, _, argument = name.partition(" ")
+    return head, argument
+
+
+def placed_fragments(ctx: Context, src_uri: str, text: str) -> list[tuple[str, str]]:
+    """Every fragment a page shows: those placed on every page, the sections of a note or concept, and
+    one per marker its text holds (a superset: a marker in code is shown as code, not filled)."""
+    found = [("header", ""), ("sections", "")]
+    found += [(name, "") for _, name in ctx.read(src_uri, "sections")]
+    if MARKER_OPEN in text:
+        for m in MARKER_RE.finditer(text):
+            name, argument = _split_marker(m.group(1))
+            if name in FRAGMENTS and name not in PLACED:
+                found.append((name, argument))
+    return list(dict.fromkeys(found))
+
+
+def page_data(ctx: Context, src_uri: str, text: str) -> tuple:
+    """What every fragment of the page reads, as one comparable value (the page's share of its fingerprint)."""
+    return tuple((name, argument, ctx.read(src_uri, name, argument)) for name, argument in placed_fragments(ctx, src_uri, text))
+
+
+def render(ctx: Context, src_uri: str, name: str, argument: str = "") -> str:
+    return FRAGMENTS[name].html(ctx.read(src_uri, name, argument), ctx)
+
+
+# --- one path, two outputs ---------------------------------------------------------------------------
+
+class HtmlOutput:
+    """Fragments placed into a page's rendered HTML: every marker filled, the header after the ``h1``.
+
+    ``headings``: the sections' headings as the site's own Markdown settings render them
+    (:class:`SectionHeadings`)."""
+
+    def __init__(self, headings: "SectionHeadings | None" = None):
+        self.headings = headings
+
+    def sections(self, titled: Sequence[tuple[str | None, str]], content: str) -> tuple[str, list[tuple[str, str | None]]]:
+        html, toc = [], []
+        for title, name in titled:
+            if title:
+                heading, anchor = self.headings.heading(title, lambda a: f'id="{a}"' in content or any(a == t for _, t in toc))
+                html.append(heading)
+                toc.append((title, anchor))
+            html.append(marker(name))
+        return ("\n" + "\n".join(html) + "\n" if html else ""), toc
+
+    @staticmethod
+    def fill(text: str, make: Callable[[str], str | None]) -> str:
+        """Every marker filled, in one pass over the text (each list made once however often its marker
+        occurs; what a list holds is never searched for markers)."""
+        parts = text.split(MARKER_OPEN)
+        if len(parts) == 1:
+            return text
+        out, made = [parts[0]], {}
+        for part in parts[1:]:
+            end = part.find(MARKER_CLOSE)
+            name = part[:end] if end != -1 else ""
+            if name not in made:
+                made[name] = make(name) if end != -1 else None
+            out.append(MARKER_OPEN + part if made[name] is None else made[name] + part[end + len(MARKER_CLOSE):])
+        return "".join(out)
+
+    @staticmethod
+    def after_title(text: str, insert: str) -> str:
+        end = text.find("</h1>")
+        if end == -1:
+            return insert + "\n" + text
+        end += len("</h1>")
+        return text[:end] + "\n" + insert + text[end:]
+
+
+class MarkdownOutput:
+    """Fragments placed into a page's Markdown (``notes export``): ``## `` headings, markers filled where
+    they stand alone on a line of text (never in code) as raw HTML blocks, the header under the first
+    level-1 heading. Any generator that passes raw HTML blocks through gives the article the same HTML."""
+
+    @staticmethod
+    def sections(titled: Sequence[tuple[str | None, str]], content: str) -> tuple[str, list]:
+        parts = []
+        for title, name in titled:
+            parts += ([f"## {title}"] if title else []) + [marker(name)]
+        return ("\n\n" + "\n\n".join(parts) + "\n" if parts else ""), []
+
+    @staticmethod
+    def fill(text: str, make: Callable[[str], str | None]) -> str:
+        found = scan(text)
+        lines = list(found.lines)
+        made: dict[str, str | None] = {}
+        for i in found.text_lines():
+            line = lines[i].strip()
+            if not (line.startswith(MARKER_OPEN) and line.endswith(MARKER_CLOSE)):
+                continue
+            name = line[len(MARKER_OPEN): -len(MARKER_CLOSE)]
+            if name not in made:
+                made[name] = make(name)
+            if made[name] is not None:
+                lines[i] = "\n" + made[name] + "\n" if made[name] else ""
+        return "\n".join(lines)
+
+    @staticmethod
+    def after_title(text: str, insert: str) -> str:
+        found = next((h for h in scan(text).headings if h.level == 1), None)
+        lines = text.split("\n")
+        if found is None:
+            return insert + "\n\n" + text
+        end = found.line + 1
+        if end < len(lines) and SETEXT_RE.match(lines[end]) and not ATX_RE.match(lines[found.line]):
+            end += 1  # a setext heading's underline
+        after = lines[end:] if end < len(lines) and not lines[end].strip() else [""] + lines[end:]
+        return "\n".join(lines[:end] + ["", insert] + after)
+
+
+Output = HtmlOutput | MarkdownOutput
+
+
+def append_sections(ctx: Context, src_uri: str, content: str, out: Output) -> tuple[str, list[tuple[str, str | None]]]:
+    """The page's content with a note's or concept's sections appended (headings and their markers), and
+    each heading's ``(title, id)`` for the table of contents (HTML only)."""
+    added, toc = out.sections(ctx.read(src_uri, "sections"), content)
+    if not added:
+        return content, toc
+    return (content.rstrip("\n") + added if isinstance(out, MarkdownOutput) else content + added), toc
+
+
+def finish(ctx: Context, src_uri: str, text: str, out: Output, problems: Iterable[Problem] = ()) -> str:
+    """The page with every marker filled by its fragment's HTML, and the header line (and, under serve,
+    its problems) under its title."""
+    def make(name: str) -> str | None:
+        head, argument = _split_marker(name)
+        if head not in FRAGMENTS or head in PLACED:
+            return None  # not one of the build's markers: left as it is
+        return render(ctx, src_uri, head, argument)
+
+    if MARKER_OPEN in text:
+        text = out.fill(text, make)
+    header = render(ctx, src_uri, "header") + problems_box(problems)
+    return out.after_title(text, header) if header else text
+
+
+def problems_box(problems: Iterable[Problem]) -> str:
+    """A visible box listing a page's problems (shown under ``mkdocs serve``, where the build goes on)."""
+    items = "\n".join(f"<li><code>{esc(str(p))}</code></li>" for p in problems)
+    if not items:
+        return ""
+    return (
+        '<div class="admonition failure kb-problems" role="alert">\n'
+        '<p class="admonition-title">This page has problems; fix them and save again</p>\n'
+        f"<ul>\n{items}\n</ul>\n</div>"
+    )
+
+
+class SectionHeadings:
+    """The sections' headings as the site's own Markdown configuration renders a ``## `` heading (its
+    ids, its permalinks), converted once per build.
+
+    The build appends the sections to a page's HTML after Python-Markdown: as Markdown, two headings
+    and three markers a page were a fifth of Python-Markdown's work at 1,000 notes (counted in calls).
+    """
+
+    def __init__(self, extensions: list, configs: dict):
+        import markdown
+
+        html = markdown.Markdown(extensions=extensions, extension_configs=configs).convert(
+            "\n\n".join(f"## {title}" for title in SECTION_TITLES))
+        found = re.findall(r"<h2\b.*?</h2>", html, re.DOTALL)
+        if len(found) != len(SECTION_TITLES):  # an extension renders headings in some other way: plain ones
+            found = [f"<h2>{esc(title)}</h2>" for title in SECTION_TITLES]
+        self.html = dict(zip(SECTION_TITLES, found))
+        self.ids = {title: (m.group(1) if (m := re.search(r'\sid="([^"]+)"', h)) else None) for title, h in self.html.items()}
+
+    def heading(self, title: str, taken: Callable[[str], bool]) -> tuple[str, str | None]:
+        """The heading's HTML and its id, made unique (as Python-Markdown's toc does: ``_1``, ``_2``)
+        where the page already uses it."""
+        html, anchor = self.html[title], self.ids[title]
+        if anchor is None or not taken(anchor):
+            return html, anchor
+        n = 1
+        while taken(f"{anchor}_{n}"):
+            n += 1
+        unique = f"{anchor}_{n}"
+        return html.replace(f'"{anchor}"', f'"{unique}"').replace(f'"#{anchor}"', f'"#{unique}"'), unique
