@@ -1,0 +1,212 @@
+"""A page's fingerprint covers everything on it: random sequences of a writer's edits, and after each,
+every page whose fingerprint did not change shows exactly what it showed before.
+
+This is the property the live preview rests on (hooks.site.fingerprints decides which pages a save
+renders again), checked on the core alone: each step plans the site again with the session a serve
+keeps (only changed files are read again) and writes every page as ``notes export`` does, with the
+functions the hooks call. It is fast enough for hundreds of steps; tests/test_serve_property.py checks
+the same through MkDocs against full builds. A failing sequence prints its seed: replay it with
+``NOTES_FINGERPRINT_SEED=<seed> pytest tests/test_fingerprints.py``.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from hooks import site
+from hooks.kb import fragments, reading
+from tests.conftest import write_site
+
+STEPS = int(os.environ.get("NOTES_FINGERPRINT_STEPS", "60"))  # per sequence
+SEEDS = [int(os.environ["NOTES_FINGERPRINT_SEED"])] if "NOTES_FINGERPRINT_SEED" in os.environ else [1, 2, 3, 4, 5]
+
+
+def _load(root: Path):
+    from hooks.mkdocs_site import load_project
+
+    return load_project(root / "mkdocs.yml")
+
+
+def site_pages(plan: site.SitePlan) -> tuple[dict[str, int], dict[str, str]]:
+    """Every page's fingerprint and its finished Markdown (as ``notes export`` writes it)."""
+    generated = {uri: text for uri, text in site.site_files(plan).items() if uri.endswith(".md") and isinstance(text, str)}
+    sources = {uri: site.page_source(plan, uri) for uri in plan.kb.pages}
+    sources.update(generated)
+    layout = site.concept_map_of(plan)
+    pages = {}
+    for uri, text in sources.items():
+        _, markdown = site.split_front_matter(text)
+        pages[uri] = site.exported_page(plan, uri, markdown, layout)
+    return site.fingerprints(plan, sources), pages
+
+
+class Writer:
+    """A writer's edits on a tiny site's docs/: notes and concepts created, edited, retitled, renamed,
+    deleted, made drafts or private; aliases, tags, embeds, block ids; wikilinks and plain links,
+    also to pages that do not exist yet."""
+
+    def __init__(self, root: Path, rng: random.Random):
+        self.docs, self.rng, self.count = root / "docs", rng, 0
+
+    def pages(self, folder: str) -> list[Path]:
+        return sorted((self.docs / folder).glob("*.md"))
+
+    def notes(self) -> list[Path]:
+        return [p for p in self.pages("notes") if p.name != "index.md"]
+
+    def title_of(self, path: Path) -> str:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("title: "):
+                return line[len("title: "):]
+        return path.stem
+
+    def some_link(self) -> str:
+        """A wikilink or plain link to a page that exists, or to one that does not (yet)."""
+        rng = self.rng
+        kind = rng.choice(["wiki", "wiki", "plain", "heading", "missing", "plain-missing", "block"])
+        pages = self.notes() + self.pages("concepts")
+        target = rng.choice(pages) if pages else None
+        if kind == "wiki" and target:
+            return f"[[{self.title_of(target)}]]"
+        if kind == "heading" and target:
+            return f"[[{target.stem}#Why it matters]]"
+        if kind == "block" and target:
+            return f"[[{target.stem}#^b{rng.randint(1, 3)}]]"
+        if kind == "plain" and target:
+            return f"[a page](../{target.parent.name}/{target.name})"
+        if kind == "plain-missing":
+            return f"[later](../notes/2024-0{rng.randint(5, 6)}-0{rng.randint(1, 3)}-n{rng.randint(1, 3)}.md)"
+        return f"[[Note {rng.randint(1, 6)}]]"
+
+    def note_text(self, title: str, date: str) -> str:
+        rng = self.rng
+        front = [f"title: {title}", f"date: {date}", f"tags: [t{rng.randint(1, 3)}]"]
+        if rng.random() < 0.1:
+            front.append("draft: true")
+        body = [f"# {title}", "", f"About {self.some_link()} and {self.some_link()}."]
+        if rng.random() < 0.3:
+            body += ["", f"A claim. ^b{rng.randint(1, 3)}"]
+        if rng.random() < 0.2:
+            body += ["", "## Why it matters", "", "Because #inline-tag says so."]
+        return "---\n" + "\n".join(front) + "\n---\n\n" + "\n".join(body) + "\n"
+
+    def step(self) -> str:
+        rng, notes, concepts = self.rng, self.notes(), self.pages("concepts")
+        self.count += 1
+        action = rng.choice(["create", "create", "edit", "edit", "retitle", "rename", "delete", "draft", "private",
+                             "alias", "concept", "embed", "link-concept", "tag"])
+        if action == "create" or not notes:
+            n = rng.randint(1, 6)
+            date = f"2024-0{rng.randint(5, 6)}-0{rng.randint(1, 3)}"
+            path = self.docs / "notes" / f"{date}-n{n}.md"
+            path.write_text(self.note_text(f"Note {n}", date), encoding="utf-8")
+            return f"create {path.name}"
+        path = rng.choice(notes)
+        text = path.read_text(encoding="utf-8")
+        if action == "edit":
+            path.write_text(text + f"\nMore on {self.some_link()}.\n", encoding="utf-8")
+        elif action == "retitle":
+            target = rng.choice(notes + concepts)
+            old = self.title_of(target)
+            target.write_text(target.read_text(encoding="utf-8").replace(f"title: {old}", f"title: {old} {self.count}", 1), encoding="utf-8")
+            return f"retitle {target.name}"
+        elif action == "rename":
+            date = path.name[:10]
+            new = path.with_name(f"{date}-r{self.count}.md")
+            path.rename(new)
+            return f"rename {path.name} -> {new.name}"
+        elif action == "delete":
+            path.unlink()
+        elif action == "draft":
+            path.write_text(text.replace("\n---\n\n", "\ndraft: true\n---\n\n", 1) if "draft: true" not in text
+                            else text.replace("draft: true\n", ""), encoding="utf-8")
+        elif action == "private":
+            path.write_text(text.replace("\n---\n\n", "\npublish: false\n---\n\n", 1) if "publish: false" not in text
+                            else text.replace("publish: false\n", ""), encoding="utf-8")
+        elif action == "alias":
+            target = rng.choice(concepts)
+            ctext = target.read_text(encoding="utf-8")
+            target.write_text(ctext.replace("---\n", f"---\naliases: [Note {rng.randint(1, 6)}]\n", 1) if "aliases:" not in ctext
+                              else ctext.replace("aliases: [", f"aliases: [Note {rng.randint(1, 6)}, ", 1), encoding="utf-8")
+            return f"alias {target.name}"
+        elif action == "concept":
+            name = f"idea-{rng.randint(1, 3)}"
+            (self.docs / "concepts" / f"{name}.md").write_text(
+                f"---\ntitle: Idea {name[-1]}\n---\n\n# Idea {name[-1]}\n\nLinks {self.some_link()}.\n", encoding="utf-8")
+            return f"concept {name}"
+        elif action == "embed":
+            target = rng.choice(notes + concepts)
+            path.write_text(text + f"\n![[{target.stem}#Why it matters]]\n", encoding="utf-8")
+        elif action == "link-concept":
+            target = rng.choice(concepts)
+            path.write_text(text + f"\nSee [[{self.title_of(target)}]].\n", encoding="utf-8")
+        elif action == "tag":
+            path.write_text(text + f"\nFiled under #topic/{rng.randint(1, 3)}.\n", encoding="utf-8")
+        return f"{action} {path.name}"
+
+
+def check_sequence(tmp_path: Path, seed: int, steps: int, **overrides) -> list[str]:
+    """Run one sequence; the steps at which a page with an unchanged fingerprint changed."""
+    root = tmp_path / f"site-{seed}"
+    root.mkdir()
+    write_site(root, **overrides)
+    project, files = _load(root)
+    session = site.Session(project.root)
+    prints, pages = site_pages(site.plan_site(project, files, session=session))
+    writer, done, failures = Writer(root, random.Random(seed)), [], []
+    for number in range(1, steps + 1):
+        done.append(writer.step())
+        time.sleep(0.002)  # a new modification time even on a coarse clock
+        project, files = _load(root)
+        new_prints, new_pages = site_pages(site.plan_site(project, files, session=session))
+        stale = sorted(uri for uri in new_pages if uri in pages and new_prints[uri] == prints.get(uri) and new_pages[uri] != pages[uri])
+        if stale:
+            failures.append(f"seed {seed}, step {number} ({done[-1]}): unchanged fingerprint, changed page: {stale}; "
+                            f"edits so far: {done}")
+            break
+        prints, pages = new_prints, new_pages
+    return failures
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_page_whose_fingerprint_did_not_change_did_not_change(tmp_path: Path, seed: int) -> None:
+    failures = check_sequence(tmp_path, seed, STEPS)
+    assert not failures, "\n".join(failures)
+
+
+# Fragments whose data is not implied by the page's own text: leaving one out of the fingerprint must be caught.
+NOT_FROM_OWN_TEXT = ["linked-from", "related", "pager", "local-graph", "newest", "month", "concept-map", "tags"]
+
+
+@pytest.mark.parametrize("left_out", NOT_FROM_OWN_TEXT + ["page links"])
+def test_leaving_one_input_out_of_the_fingerprint_is_caught(tmp_path: Path, monkeypatch, left_out: str) -> None:
+    """The property test above fails when any one fragment's data (or what the page's own links lead
+    to) is left out of the fingerprint while the page still shows it."""
+    real_page_data, real_links = fragments.page_data, site.page_links
+
+    def blind_page_data(ctx, src_uri, text):
+        return tuple(item for item in real_page_data(ctx, src_uri, text) if item[0] != left_out)
+
+    if left_out == "page links":
+        monkeypatch.setattr(site, "fingerprints", _fingerprints_without_links)
+    else:
+        monkeypatch.setattr(fragments, "page_data", blind_page_data)
+    # A local graph of one neighbour: what "Linked from" lists is then not also in the local graph's rows.
+    monkeypatch.setattr(reading, "MAX_NEIGHBOURS", 1)
+    caught = []
+    for seed in range(1, 16):  # and a map of concepts only: the newest notes are then not also on the map
+        caught += check_sequence(tmp_path, seed, STEPS, extra={"notes": {"feed_items": 2, "newest_on_home": 2, "map_notes": 0}})
+        if caught:
+            break
+    monkeypatch.setattr(fragments, "page_data", real_page_data)
+    assert caught, f"no sequence noticed that {left_out} was left out of the fingerprint"
+    assert real_links is site.page_links
+
+
+def _fingerprints_without_links(plan, sources, present=None):
+    ctx = plan.context()
+    return {uri: hash((text, fragments.page_data(ctx, uri, text or ""), plan.figure_data(uri))) for uri, text in sources.items()}
