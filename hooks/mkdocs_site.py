@@ -44,54 +44,10 @@ from hooks.kb import assets, render  # noqa: E402
 from hooks.kb import reading  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
-from hooks.kb.sources import SourceFile  # noqa: E402
+from hooks.mkdocs_files import source_files, uses_demos  # noqa: E402
 from hooks.problems import failing  # noqa: E402
 
 log = get_plugin_logger("notes")
-
-DEMO_HOOK = "mkdocs_demos.py"
-_STATUS = {
-    InclusionLevel.EXCLUDED: "excluded",
-    InclusionLevel.DRAFT: "draft",
-    InclusionLevel.NOT_IN_NAV: "not_in_nav",
-}
-
-# --- the core's view of MkDocs' files and settings (also used by the `notes` command) ------------------
-
-
-def source_files(files: Files | list[File], project: site.Project) -> list[SourceFile]:
-    """MkDocs' files of docs/ as the core lists them (named in messages as they lie in the project)."""
-    docs = project.display(project.docs_dir)
-    out = []
-    for f in files:
-        if f.abs_src_path is None or f.generated_by:
-            continue
-        out.append(SourceFile(f.src_uri, f.abs_src_path, f"{docs}/{f.src_uri}", _STATUS.get(f.inclusion, "included")))
-    return out
-
-
-def uses_demos(config: MkDocsConfig) -> bool:
-    return any(str(name).endswith(DEMO_HOOK) for name in (config.hooks or {}))
-
-
-def load_project(config_file: str | os.PathLike[str], *, jobs: int | None = None, device: str | None = None) -> tuple[site.Project, list[SourceFile]]:
-    """The project and its files as a build of ``config_file`` sees them, for the `notes` command.
-
-    Plugins and hooks are not loaded (nothing of theirs is needed to list the files).
-    """
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
-
-    config_file = str(config_file)
-    try:
-        full = load_config(config_file, plugins=[], hooks=[])
-    except ConfigurationError as exc:
-        raise ConfigError(f"cannot be loaded: {exc}", os.path.basename(config_file)) from None
-    raw = site.read_raw_config(config_file)
-    with_demos = any(str(h).endswith(DEMO_HOOK) for h in raw.get("hooks") or [])
-    project = site.project_from_config(full, with_demos=with_demos, jobs=jobs, device=device)
-    return project, source_files(get_files(full), project)
-
 
 # --- state kept while `mkdocs serve` runs ----------------------------------------------------------------
 
