@@ -50,21 +50,27 @@ class ServeSession:
         from tests.generator import build
 
         config = self.config()
-        if self.builds == 0:
+        session = site_hook(config).serve_session()
+        if not session.serving:  # as `mkdocs serve` starts; a reference build of a copy joins the session running
             config.plugins.on_startup(command="serve", dirty=False)
+            session = site_hook(config).serve_session()
         build(config, serve_url=SERVE_URL, dirty=self.builds > 0)
         self.builds += 1
-        hook = next(h for h in _hooks(config) if h.__name__.endswith("mkdocs_site.py"))
-        state = hook._incremental[str(config.config_file_path)]
-        return set(state.rendered)
+        return session.rendered(config)
+
+
+def site_hook(config):
+    """The site hook module that MkDocs loaded for ``config`` (once per process, as under `mkdocs serve`)."""
+    return next(h for h in _hooks(config) if h.__name__.endswith("mkdocs_site.py"))
 
 
 @pytest.fixture
 def serve_mode():
-    """Leave the hook modules in build mode after the test (they are shared by every test of this process)."""
+    """End the serve session after the test, as `mkdocs serve` does on exit (the hook modules are
+    shared by every test of this process): its layout processes stop, later builds keep nothing."""
     yield
-    for hook_module in [m for name, m in sys.modules.items() if name.endswith(("mkdocs_site.py", "mkdocs_demos.py"))]:
-        hook_module.on_startup(command="build", dirty=False)
+    for hook_module in [m for name, m in sys.modules.items() if name.endswith("mkdocs_site.py")]:
+        hook_module.on_shutdown()
 
 
 def site_files(site: Path) -> dict[str, object]:
