@@ -94,6 +94,8 @@ def full_build_of(root: Path, tmp: Path, step: int) -> dict[str, object]:
     """A full serve-mode build of a copy of ``root``'s files: what a restarted `mkdocs serve` shows."""
     copy = tmp / f"reference-{step}"
     shutil.copytree(root / "docs", copy / "docs")
+    if (root / "overrides").is_dir():  # the theme's custom_dir
+        shutil.copytree(root / "overrides", copy / "overrides")
     config_text = (root / "mkdocs.yml").read_text(encoding="utf-8")
     (copy / "mkdocs.yml").write_text(config_text, encoding="utf-8")
     session = ServeSession(copy / "mkdocs.yml", copy / "site")
@@ -201,6 +203,30 @@ def test_a_broken_note_shows_its_problem_on_the_page_and_the_next_save_recovers(
     serve.build()
     page = BeautifulSoup((root / "site/notes/2024-02-10-second-note/index.html").read_text(), "html.parser")
     assert page.select_one(".kb-problems") is None
+
+
+OVERRIDE = '{% extends "base.html" %}\n{% block content %}{{ super() }}<p class="kb-test-marker">MARK</p>{% endblock %}\n'
+
+
+def test_an_edited_template_override_renders_every_page_again(tmp_path: Path, serve_mode) -> None:
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root, theme={"name": "material", "custom_dir": "overrides"})
+    (root / "overrides").mkdir()
+    (root / "overrides/main.html").write_text(OVERRIDE.replace("MARK", "first"), encoding="utf-8")
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    every_page = serve.build()
+    assert serve.build() < every_page  # nothing changed: not every page again
+    edit(root, "overrides/main.html", OVERRIDE.replace("MARK", "second"))
+    assert serve.build() == every_page
+    assert_same_site(root / "site", full_build_of(root, tmp_path, 1), "edit the override")
+    page = BeautifulSoup((root / "site/notes/2024-01-23-first-note/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select_one(".kb-test-marker").get_text() == "second"
+    (root / "overrides/partials").mkdir()
+    edit(root, "overrides/partials/copyright.html", '<div class="kb-test-footer">Footer</div>\n')  # a new partial shadows the theme's
+    assert serve.build() == every_page
+    assert_same_site(root / "site", full_build_of(root, tmp_path, 2), "add a partial")
+    assert "kb-test-footer" in (root / "site/concepts/trainability/index.html").read_text(encoding="utf-8")
 
 
 def _get(url: str) -> str:
