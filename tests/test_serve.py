@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -227,6 +228,63 @@ def test_an_edited_template_override_renders_every_page_again(tmp_path: Path, se
     assert serve.build() == every_page
     assert_same_site(root / "site", full_build_of(root, tmp_path, 2), "add a partial")
     assert "kb-test-footer" in (root / "site/concepts/trainability/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("speedups", ["1", "0"])
+def test_incremental_rebuilds_equal_full_builds_with_the_speedups_on_and_off(tmp_path: Path, serve_mode, monkeypatch, speedups: str) -> None:
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", speedups)
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    new_note = "---\ntitle: Fourth note\ndate: 2024-04-02\ntags: [theory]\n---\n\n# Fourth note\n\nOn [[Trainability]].\n"
+    steps = [
+        ("edit a note's text", lambda: edit(root, "docs/notes/2024-02-10-second-note.md", append="\nOne more sentence.\n")),
+        ("add a note", lambda: edit(root, "docs/notes/2024-04-02-fourth-note.md", new_note)),
+        ("delete it", lambda: (root / "docs/notes/2024-04-02-fourth-note.md").unlink()),
+    ]
+    for number, (step, change) in enumerate(steps, start=1):
+        change()
+        rendered = serve.build()
+        assert 0 < len(rendered) < 25, f"{step}: rendered {sorted(rendered)}"
+        assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+
+
+def test_the_switch_turns_every_speedup_off(tmp_path: Path, monkeypatch) -> None:
+    import mkdocs.commands.serve as serve_module
+
+    from hooks import serve_speedups
+
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", "0")
+    monkeypatch.setattr(serve_module, "build", serve_module.build)  # put back whatever happens
+    real_build = serve_module.build
+    serve_speedups.rebuild_dirty()
+    assert serve_module.build is real_build
+
+    class Theme:
+        dirs, static_templates = ["t"], ["404.html"]
+
+        def get_env(self):
+            raise AssertionError("not called")
+
+    theme = Theme()
+    original = theme.get_env
+    serve_speedups.TemplateCache().install(theme)
+    assert theme.get_env == original
+
+    class Server:
+        observer = object()
+
+    server = Server()
+    watched = server.observer
+    serve_speedups.watch_with_inotify(server)
+    assert server.observer is watched
+    filters = list(logging.getLogger("mkdocs.commands.build").filters)
+    serve_speedups.quiet_dirty_warning()
+    assert logging.getLogger("mkdocs.commands.build").filters == filters
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", "1")
+    assert serve_speedups.enabled()
 
 
 def _get(url: str) -> str:
