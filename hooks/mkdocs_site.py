@@ -11,7 +11,9 @@ generated lists into the rendered HTML. ``notes export`` calls the same function
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
-are shown on the page and in the terminal instead of stopping the server.
+are shown on the page and in the terminal instead of stopping the server. All that is kept lives in
+one :class:`ServeSession`, made in on_startup; the changes to MkDocs that make rebuilds fast are in
+hooks.serve_speedups, and what the `notes` command needs of MkDocs in hooks.mkdocs_files.
 """
 from __future__ import annotations
 
