@@ -44,7 +44,7 @@ def _plan(root: Path, cache: Path):
     import os
 
     from hooks.figures.cache import DemoCache
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
     from hooks.site import plan_site
 
     os.environ.update(DEMOS_CACHE_DIR=str(cache), DEMOS_CACHE_OUTSIDE="1")

@@ -7,6 +7,8 @@ publishes the demo outputs and the Demo runs page. ``notes export`` makes the sa
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 
@@ -17,18 +19,21 @@ from hooks.figures.runner import Result, counts, failure_summary, run_jobs
 
 log = get_plugin_logger("demos")
 
-# Reset at the start of every build: `mkdocs serve` keeps this module loaded between builds.
-_state: dict = {}
-_serving = {"serve": False}
 
+@dataclass
+class _Runs:
+    """This build's demo runs, attached to its config as ``config.kb_demo_runs`` (a new config each
+    build, so nothing of one build is left for the next under `mkdocs serve`)."""
 
-def on_startup(command: str, dirty: bool) -> None:
-    _serving["serve"] = command == "serve"
+    plan: site.SitePlan
+    results: list[Result]
+    summary: list[str]
 
 
 def on_pre_build(config) -> None:
-    _state.clear()
-    plan = site.current_plan(config.config_file_path)
+    config.kb_demo_runs = None
+    build = getattr(config, "kb_build", None)  # the site hook's build of this config (hooks/mkdocs_site.py)
+    plan = build.plan if build is not None else None
     if plan is None or plan.project.demos is None:
         raise PluginError("hooks/mkdocs_demos.py needs hooks/mkdocs_site.py listed before it under 'hooks:' in mkdocs.yml")
     settings = plan.project.demos
@@ -46,19 +51,20 @@ def on_pre_build(config) -> None:
     except (CacheError, RemoteError, RuntimeError) as exc:
         raise PluginError(str(exc)) from None
     summary = failure_summary(results)
-    if summary and config.strict and not _serving["serve"]:
+    if summary and config.strict and not build.serving:
         raise PluginError("demo runs failed (strict mode):\n" + "\n".join(summary))
     plan.show_runs(results)  # what the figures, galleries, previews and the Demo runs page show
-    _state.update(plan=plan, results=results, summary=summary)
+    config.kb_demo_runs = _Runs(plan, results, summary)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    plan = _state.get("plan")
-    return markdown if plan is None else plan.figures_markdown(page.file.src_uri, markdown)
+    runs = getattr(config, "kb_demo_runs", None)
+    return markdown if runs is None else runs.plan.figures_markdown(page.file.src_uri, markdown)
 
 
 def on_post_build(config) -> None:
-    results = _state.get("results", [])
+    runs = getattr(config, "kb_demo_runs", None)
+    results = runs.results if runs is not None else []
     c = counts(results)
     message = f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed"
     if c["pulled"]:
@@ -66,5 +72,5 @@ def on_post_build(config) -> None:
     if c["needs-gpu"]:
         message += f", {c['needs-gpu']} need a GPU (notes demos NAME --device cuda on a GPU machine)"
     log.info(message)
-    if _state.get("summary"):
-        log.warning("demo runs failed; pages show the last good figures:\n" + "\n".join(_state["summary"]))
+    if runs is not None and runs.summary:
+        log.warning("demo runs failed; pages show the last good figures:\n" + "\n".join(runs.summary))

@@ -11,13 +11,13 @@ generated lists into the rendered HTML. ``notes export`` calls the same function
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
-are shown on the page and in the terminal instead of stopping the server.
+are shown on the page and in the terminal instead of stopping the server. All that is kept lives in
+one :class:`ServeSession`, made in on_startup; the changes to MkDocs that make rebuilds fast are in
+hooks.serve_speedups, and what the `notes` command needs of MkDocs in hooks.mkdocs_files.
 """
 from __future__ import annotations
 
-import gc
 import json
-import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -43,65 +43,35 @@ from hooks.file_writer import FileWriter  # noqa: E402
 from hooks.kb import assets, fragments, reading, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
-from hooks.kb.sources import SourceFile  # noqa: E402
+from hooks.mkdocs_files import source_files, uses_demos  # noqa: E402
 from hooks.problems import failing  # noqa: E402
+from hooks import serve_speedups  # noqa: E402
 
 log = get_plugin_logger("notes")
 
-DEMO_HOOK = "mkdocs_demos.py"
-_STATUS = {
-    InclusionLevel.EXCLUDED: "excluded",
-    InclusionLevel.DRAFT: "draft",
-    InclusionLevel.NOT_IN_NAV: "not_in_nav",
-}
+# --- state kept from one build to the next: one ServeSession, made in on_startup ----------------------
 
-# --- the core's view of MkDocs' files and settings (also used by the `notes` command) ------------------
+def _site_key(config: MkDocsConfig) -> str:
+    """Which site a build is of (one process may serve, or test, several)."""
+    return str(config.config_file_path or config.docs_dir)
 
-
-def source_files(files: Files | list[File], project: site.Project) -> list[SourceFile]:
-    """MkDocs' files of docs/ as the core lists them (named in messages as they lie in the project)."""
-    docs = project.display(project.docs_dir)
-    out = []
-    for f in files:
-        if f.abs_src_path is None or f.generated_by:
-            continue
-        out.append(SourceFile(f.src_uri, f.abs_src_path, f"{docs}/{f.src_uri}", _STATUS.get(f.inclusion, "included")))
-    return out
-
-
-def uses_demos(config: MkDocsConfig) -> bool:
-    return any(str(name).endswith(DEMO_HOOK) for name in (config.hooks or {}))
-
-
-def load_project(config_file: str | os.PathLike[str], *, jobs: int | None = None, device: str | None = None) -> tuple[site.Project, list[SourceFile]]:
-    """The project and its files as a build of ``config_file`` sees them, for the `notes` command.
-
-    Plugins and hooks are not loaded (nothing of theirs is needed to list the files).
-    """
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
-
-    config_file = str(config_file)
-    try:
-        full = load_config(config_file, plugins=[], hooks=[])
-    except ConfigurationError as exc:
-        raise ConfigError(f"cannot be loaded: {exc}", os.path.basename(config_file)) from None
-    raw = site.read_raw_config(config_file)
-    with_demos = any(str(h).endswith(DEMO_HOOK) for h in raw.get("hooks") or [])
-    project = site.project_from_config(full, with_demos=with_demos, jobs=jobs, device=device)
-    return project, source_files(get_files(full), project)
-
-
-# --- state kept while `mkdocs serve` runs ----------------------------------------------------------------
 
 @dataclass
 class _Build:
+    """One build in progress. Attached to its config as ``config.kb_build``: the demo hook, listed after
+    this one, reads the plan (``.plan``) and whether the build is a serve's (``.serving``) from there."""
+
     plan: site.SitePlan
+    session: ServeSession
     layout: ConceptMap | None = None
     files: Files | None = None
     headings: fragments.SectionHeadings | None = None
     worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
     writer: FileWriter | None = None  # the files generated from memory being written (hooks.file_writer)
+
+    @property
+    def serving(self) -> bool:
+        return self.session.serving
 
     def context(self) -> fragments.Context:
         """What the pages' fragments read, with this build's layout of the concept map."""
@@ -110,7 +80,7 @@ class _Build:
     def start_layout(self, worker: LayoutWorker) -> None:
         """Lay out the concept map in a process of its own while the pages are converted
         (hooks.kb.map_worker), unless an earlier build of this process laid out the same map."""
-        if self.plan.context().map_key() not in _layouts:
+        if self.plan.context().map_key() not in self.session.layouts:
             self.worker = worker
             worker.submit(map_graph(self.plan.kb, self.plan.project.notes.map_notes))
 
@@ -118,7 +88,7 @@ class _Build:
         """Stop what runs beside the build: the layout (a serve session keeps its worker), and the
         writer of a build that failed."""
         if self.worker is not None:
-            if self.worker not in _map_workers.values():
+            if self.worker not in self.session.map_workers.values():
                 self.worker.close()
             self.worker = None
         if self.writer is not None:
@@ -137,16 +107,17 @@ class _Build:
 
     def concept_map(self) -> ConceptMap:
         if self.layout is None:
+            layouts = self.session.layouts
             key = self.plan.context().map_key()
-            self.layout = _layouts.get(key)
+            self.layout = layouts.get(key)
             if self.layout is None:
                 if self.worker is not None:
                     self.layout = self.worker.result()
                     self.worker = None
                 else:
                     self.layout = concept_map(self.plan.kb, self.plan.project.notes.map_notes)
-                _layouts.clear()
-                _layouts[key] = self.layout
+                layouts.clear()
+                layouts[key] = self.layout
         return self.layout
 
 
@@ -156,13 +127,6 @@ class _Written(File):
 
     def copy_file(self, dirty: bool = False) -> None:
         pass
-
-
-_build: _Build | None = None
-_serving = {"serve": False, "dirty": False}
-_sessions: dict[str, site.Session] = {}
-_layouts: dict[Any, ConceptMap] = {}
-_map_workers: dict[str, LayoutWorker] = {}  # under serve: the layout process of each site, kept for the session
 
 
 class _Incremental:
@@ -248,195 +212,180 @@ def _remove_empty_parents(folder: Path, stop: Path) -> None:
 
 
 def _config_stamp(config: MkDocsConfig) -> Any:
-    """What forces every page to be rebuilt: a change of mkdocs.yml (its nav, theme, extensions).
+    """What forces every page to be rendered again: a change of mkdocs.yml (its nav, theme, extensions)
+    or of any file of the theme, which every page is rendered with (a template override in the
+    theme's ``custom_dir``, a partial, an icon).
 
-    The hook modules themselves are loaded once per `mkdocs serve`, so a change to them needs a restart."""
-    paths = [config.config_file_path] if config.config_file_path else []
+    The files of ``custom_dir`` are all looked at; in the other theme folders (the installed theme's
+    and MkDocs' own) hidden folders are passed over: Material ships some 14,000 icons in ``.icons``,
+    whose stat would cost 0.2 s a rebuild, and they change only when the theme is upgraded, which
+    needs a restart as a change to the hook modules does (they are loaded once per `mkdocs serve`).
+    ``extra_css`` and ``extra_javascript`` need no look: they are files of docs/, copied when changed,
+    and pages link to them by a name that does not change."""
     stamps = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            stamps.append((path, st.st_mtime_ns, st.st_size))
-        except OSError:
-            stamps.append((path, None, None))
+    if config.config_file_path:
+        stamps.append(_file_stamp(config.config_file_path))
+    custom_dir = config.theme.custom_dir
+    for folder in config.theme.dirs:
+        stamps.extend(_folder_stamps(folder, hidden=folder == custom_dir))
     return tuple(stamps)
 
 
-_incremental: dict[str, _Incremental] = {}
+def _file_stamp(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+        return (path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (path, None, None)
 
 
-class _TemplateCache:
-    """Under `mkdocs serve` every rebuild makes a new Jinja environment, which compiles the theme's
-    templates again and lists its thousands of files again (most of a small rebuild's time). This
-    keeps the compiled templates (Jinja's bytecode cache, checked against each template's source)
-    and the list of the theme's files for the session."""
-
-    def __init__(self) -> None:
-        import jinja2
-
-        class Memory(jinja2.BytecodeCache):
-            def __init__(self) -> None:
-                self.store: dict[str, bytes] = {}
-
-            def load_bytecode(self, bucket) -> None:
-                if bucket.key in self.store:
-                    bucket.bytecode_from_string(self.store[bucket.key])
-
-            def dump_bytecode(self, bucket) -> None:
-                self.store[bucket.key] = bucket.bytecode_to_string()
-
-        self.bytecode = Memory()
-        self.listings: dict[tuple, list[str]] = {}
-
-    def install(self, theme) -> None:
-        make_env = theme.get_env
-        theme_key = (tuple(theme.dirs), tuple(theme.static_templates))
-
-        def get_env():
-            env = make_env()
-            env.bytecode_cache = self.bytecode
-            list_templates = env.list_templates
-
-            def listed(extensions=None, filter_func=None):
-                # MkDocs asks once per build, with a filter that depends only on the theme's settings.
-                key = (theme_key, extensions and tuple(extensions), filter_func and filter_func.__qualname__)
-                if key not in self.listings:
-                    self.listings[key] = list_templates(extensions, filter_func)
-                return list(self.listings[key])
-
-            env.list_templates = listed
-            return env
-
-        theme.get_env = get_env
+def _folder_stamps(folder: str, *, hidden: bool) -> list[tuple]:
+    """Every file under ``folder`` with its modification time and size (a file added or removed shows too)."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        if not hidden:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(names):
+            out.append(_file_stamp(os.path.join(root, name)))
+    return out
 
 
-_templates: _TemplateCache | None = None
+class ServeSession:
+    """What the site hook keeps from one build to the next, made in ``on_startup``.
+
+    Under `mkdocs serve`: per site (by its config file) the sources read and parsed (site.Session), the
+    concept map's layout process and the incremental state (:class:`_Incremental`); for all of them the
+    latest map layout and the compiled theme templates; and the build in progress. Under `mkdocs build`
+    (or a build without ``on_startup``, as tests run them) only the build in progress: nothing is kept.
+    """
+
+    def __init__(self, *, serving: bool = False, dirty: bool = False) -> None:
+        self.serving = serving
+        self.dirty = dirty  # `mkdocs serve --dirty`: MkDocs makes every rebuild a dirty one itself
+        self.build: _Build | None = None
+        self.sources: dict[str, site.Session] = {}
+        self.layouts: dict[Any, ConceptMap] = {}  # the latest layout, by what it was laid out from
+        self.map_workers: dict[str, LayoutWorker] = {}
+        self.incremental: dict[str, _Incremental] = {}
+        self.templates = serve_speedups.TemplateCache() if serving else None
+        self._loud_again = serve_speedups.quiet_dirty_warning() if serving else None
+
+    def rendered(self, config: MkDocsConfig) -> set[str]:
+        """The src_uris of the pages that the latest build of this site rendered (under serve)."""
+        state = self.incremental.get(_site_key(config))
+        return set(state.rendered) if state is not None else set()
+
+    def end_build(self) -> None:
+        """Stop what the build in progress runs beside it and forget it."""
+        if self.build is not None:
+            self.build.stop()
+        self.build = None
+
+    def start_build(self, config: MkDocsConfig, plan: site.SitePlan) -> _Build:
+        key = _site_key(config)
+        self.build = build = _Build(plan, self)
+        build.start_layout(self.map_workers.setdefault(key, LayoutWorker()) if self.serving else LayoutWorker())
+        config.kb_build = build  # type: ignore[attr-defined]  # for the demo hook (see _Build)
+        return build
+
+    def sources_of(self, config: MkDocsConfig, project: site.Project) -> site.Session:
+        """The sources read so far for this site: kept for the session under serve, new for each build otherwise."""
+        key = _site_key(config)
+        session = self.sources.get(key) if self.serving else None
+        if session is None:
+            session = site.Session(project.root, project.demos.demos_dir if project.demos else None)
+            if self.serving:
+                self.sources[key] = session
+        return session
+
+    def incremental_of(self, config: MkDocsConfig) -> _Incremental:
+        return self.incremental.setdefault(_site_key(config), _Incremental())
+
+    def close(self) -> None:
+        """The end of the session: stop the build in progress and the layout processes."""
+        self.end_build()
+        for worker in self.map_workers.values():
+            worker.close()
+        self.map_workers.clear()
+        if self._loud_again is not None:
+            self._loud_again()
+            self._loud_again = None
 
 
-class _DropDirtyWarning(logging.Filter):
-    """MkDocs warns on every dirty build; under this project's incremental serve that is the design."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (_serving["serve"] and record.getMessage().startswith("A 'dirty' build is being performed"))
+# The session of this process: `mkdocs serve` loads a hook file once and calls its on_startup once, so
+# this is the one place that outlives a build (replaced by on_startup, closed by on_shutdown).
+_session = ServeSession()
 
 
-logging.getLogger("mkdocs.commands.build").addFilter(_DropDirtyWarning())
+def serve_session() -> ServeSession:
+    """The session of this process (tests read what a serve build rendered through it)."""
+    return _session
 
 
 # --- the hooks -------------------------------------------------------------------------------------
 
 def on_startup(command: str, dirty: bool) -> None:
-    _serving.update(serve=command == "serve", dirty=dirty)
+    global _session
+    _session.close()
+    _session = ServeSession(serving=command == "serve", dirty=dirty)
 
 
-def _watch_with_inotify(server) -> None:
-    """Replace the live-reload server's polling observer (0.5 s between looks, a stat of every file
-    each time) by the OS's file events, forwarding only changes (a build reading a file is not one)."""
-    import watchdog.events
-    import watchdog.observers
-
-    old = server.observer
-    new = watchdog.observers.Observer()
-    if type(new).__name__ == type(old).__name__:
-        return
-
-    class Changes(watchdog.events.FileSystemEventHandler):
-        def __init__(self, handler) -> None:
-            self.handler = handler
-
-        def on_any_event(self, event) -> None:
-            if event.event_type in ("created", "deleted", "modified", "moved"):
-                self.handler.on_any_event(event)
-
-    schedule = new.schedule
-
-    def filtered(handler, path, recursive=False, **options):
-        return schedule(Changes(handler), path, recursive=recursive, **options)
-
-    # MkDocs schedules the `watch:` folders of mkdocs.yml after on_serve: they are filtered too, or a
-    # build that reads a demo's source (an "opened" event) would start the next build, forever.
-    new.schedule = filtered
-    for watch, handlers in list(old._handlers.items()):
-        for handler in handlers:
-            new.schedule(handler, watch.path, recursive=watch.is_recursive)
-    server.observer = new
+def on_shutdown() -> None:
+    global _session
+    _session.close()
+    _session = ServeSession()
 
 
 def on_serve(server, config: MkDocsConfig, builder):
     """Make every rebuild a dirty one (which pages it renders is decided in on_files), and react to
-    a saved file as soon as the OS reports it."""
+    a saved file as soon as the OS reports it (hooks.serve_speedups)."""
     try:
-        _watch_with_inotify(server)
+        serve_speedups.watch_with_inotify(server)
     except (OSError, AttributeError) as exc:  # no inotify here, or another watchdog: keep MkDocs' polling
         log.debug(f"file events unavailable, polling for changes ({exc})")
-    if not _serving["dirty"]:
-        import mkdocs.commands.serve as serve_module
-
-        real_build = serve_module.build
-        if not getattr(real_build, "_kb_incremental", False):
-            def incremental_build(config, *, serve_url=None, dirty=False):
-                return real_build(config, serve_url=serve_url, dirty=True)
-
-            incremental_build._kb_incremental = True  # type: ignore[attr-defined]
-            serve_module.build = incremental_build
+    if not _session.dirty:
+        serve_speedups.rebuild_dirty()
     return server
 
 
 @event_priority(100)  # before the search plugin's, which renders the theme's language templates
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _build, _templates
-    if _build is not None:
-        _build.stop()
-    _build = None
-    if _serving["serve"]:
-        _templates = _templates or _TemplateCache()
-        _templates.install(config.theme)
-    site.forget_plan(config.config_file_path)
+    _session.end_build()
+    if _session.templates is not None:
+        _session.templates.install(config.theme)
     site.markdown_setup(config.markdown_extensions, config.mdx_configs)  # what the pages need (hooks.site)
     site.scripts(config.extra_javascript)
     return config
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
-    global _build
-    if _build is not None:
-        _build.stop()
-    _build = None
+    _session.end_build()
     try:
         project = site.project_from_config(config, with_demos=uses_demos(config))
     except ConfigError as exc:
         raise PluginError(str(exc)) from None
-    key = str(config.config_file_path or config.docs_dir)
-    session = _sessions.get(key) if _serving["serve"] else None
-    if session is None:
-        session = site.Session(project.root, project.demos.demos_dir if project.demos else None)
-        if _serving["serve"]:
-            _sessions[key] = session
-    plan = site.plan_site(project, source_files(get_files(config), project), session=session)
+    plan = site.plan_site(project, source_files(get_files(config), project), session=_session.sources_of(config, project))
     stopping = failing(plan.problems, config.strict)
-    if stopping and not _serving["serve"]:
+    if stopping and not _session.serving:
         raise PluginError(f"{len(stopping)} problem(s) in the notes:\n" + "\n".join(str(p) for p in stopping))
     for problem in plan.problems:
-        (log.warning if problem.severity == "warning" or _serving["serve"] else log.error)(str(problem))
-    _build = _Build(plan)
-    site.remember_plan(config.config_file_path, plan)
-    _build.start_layout(_map_workers.setdefault(key, LayoutWorker()) if _serving["serve"] else LayoutWorker())
-    # What was read and built so far lives until the build ends: kept out of the cyclic garbage
-    # collector's passes while MkDocs renders the pages (at 1,000 notes those passes took 0.78 s of
-    # CPU, against 0.54 s frozen and 0.46 s for the same pages without this hook); released after.
-    gc.freeze()
+        (log.warning if problem.severity == "warning" or _session.serving else log.error)(str(problem))
+    _session.start_build(config, plan)
+    serve_speedups.freeze_garbage()  # released in on_post_build or on_build_error
 
 
 def on_build_error(error: Exception) -> None:
-    gc.unfreeze()
-    if _build is not None:
-        _build.stop()
+    serve_speedups.thaw_garbage()
+    if _session.build is not None:
+        _session.build.stop()
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    if _build is None:
+    build = _session.build
+    if build is None:
         return files
-    plan = _build.plan
+    plan = build.plan
     kb = plan.kb
     for uri in list(kb.drafts) + sorted(plan.refused):
         file = files.get_file_from_path(uri)
@@ -464,40 +413,41 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         else:
             written.append(_Written.generated(config, path, content=content))
             files.append(written[-1])
-    if _serving["serve"]:
-        key = str(config.config_file_path or config.docs_dir)
-        state = _incremental.setdefault(key, _Incremental())
+    if _session.serving:
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
-        state.plan(files, site.fingerprints(plan, sources, {f.src_uri: f.url for f in files}), config)
+        prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})
+        _session.incremental_of(config).plan(files, prints, config)
     # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
-    _build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _serving["serve"] or f.is_modified()})
-    _build.files = files
+    build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _session.serving or f.is_modified()})
+    build.files = files
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if _build is None:
+    build = _session.build
+    if build is None:
         return markdown
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
     if page.meta.get("title"):
         page.title = page.meta["title"]
-    return site.page_markdown(_build.plan, page.file.src_uri, markdown)
+    return site.page_markdown(build.plan, page.file.src_uri, markdown)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """A note's or concept's generated sections after its content (in its table of contents too)."""
-    if _build is None:
+    build = _session.build
+    if build is None:
         return html
-    if _build.headings is None:
-        _build.headings = fragments.SectionHeadings(config.markdown_extensions, config.mdx_configs)
-    plan, uri = _build.plan, page.file.src_uri
+    if build.headings is None:
+        build.headings = fragments.SectionHeadings(config.markdown_extensions, config.mdx_configs)
+    plan, uri = build.plan, page.file.src_uri
     # Links of the content to notes and concepts show their previews on hover and focus (the generated
     # lists, filled in after the theme, carry their own: hooks.kb.fragments.link_html).
     links = site.page_links(plan, uri)
     if links is not None:
         html = reading.mark_links(plan.kb.urls[uri], html, links.previews)
-    html, headings = fragments.append_sections(_build.context(), uri, html, fragments.HtmlOutput(_build.headings))
+    html, headings = fragments.append_sections(build.context(), uri, html, fragments.HtmlOutput(build.headings))
     for title, anchor in headings:
         if anchor is None:
             continue
@@ -510,11 +460,12 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    if _build is None:
+    build = _session.build
+    if build is None:
         return output
-    plan = _build.plan
-    problems = plan.problems_of(page.file.src_uri) if _serving["serve"] else ()
-    output = fragments.finish(_build.context(), page.file.src_uri, output, fragments.HtmlOutput(), problems)
+    plan = build.plan
+    problems = plan.problems_of(page.file.src_uri) if _session.serving else ()
+    output = fragments.finish(build.context(), page.file.src_uri, output, fragments.HtmlOutput(), problems)
     if "</head>" in output:  # let browsers and feed readers find the feed from every page
         href = get_relative_url(FEED, page.url)
         link = f'<link rel="alternate" type="application/rss+xml" title="{render.esc(config.site_name)}" href="{href}">'
@@ -523,13 +474,11 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    gc.unfreeze()
-    if _build is not None:
-        _build.finish_writing()
-        _build.stop()
-    if _build is None or not _serving["serve"]:
+    serve_speedups.thaw_garbage()
+    build = _session.build
+    if build is None:
         return
-    key = str(config.config_file_path or config.docs_dir)
-    state = _incremental.get(key)
-    if state is not None and _build.files is not None:
-        state.finish(_build.files, config)
+    build.finish_writing()
+    build.stop()
+    if _session.serving and build.files is not None:
+        _session.incremental_of(config).finish(build.files, config)

@@ -469,24 +469,6 @@ def fingerprints(plan: SitePlan, sources: Mapping[str, str | None], present: Map
     return out
 
 
-# --- the plan of the build in progress, shared by the hooks of one build ------------------------------
-
-_current: dict[str, SitePlan] = {}
-
-
-def remember_plan(key: Any, plan: SitePlan) -> None:
-    _current[str(key)] = plan
-
-
-def forget_plan(key: Any) -> None:
-    _current.pop(str(key), None)
-
-
-def current_plan(key: Any) -> SitePlan | None:
-    """The plan the site hook made for this build (the demo hook reads it instead of reading the sources again)."""
-    return _current.get(str(key))
-
-
 def read_raw_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     from hooks.config import read_config
 

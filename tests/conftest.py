@@ -63,7 +63,7 @@ def build_site(config_path: Path, strict: bool = True) -> Path:
 
 def plan_of(root: Path):
     """The site plan of the project in ``root`` (its mkdocs.yml), as `notes check` and the build make it."""
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
     from hooks.site import plan_site
 
     project, files = load_project(root / "mkdocs.yml")

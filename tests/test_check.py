@@ -130,6 +130,17 @@ def test_command_line_build_prints_one_line_per_problem_and_no_traceback(tmp_pat
     assert any(line.startswith("ERROR") and "1 problem(s) in the notes:" in line for line in lines), result.stderr
 
 
+def test_notes_check_does_not_load_the_site_hook(tmp_path):
+    """The `notes` command lists files through hooks.mkdocs_files; the hook file (which keeps a serve
+    session and is loaded by MkDocs by path) stays out of it."""
+    write_site(tmp_path)
+    code = ("import sys; from hooks.cli.main import main; status = main(['check']); "
+            "assert not [m for m in sys.modules if 'mkdocs_site' in m], sorted(sys.modules); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert result.returncode == 0, result.stderr
+
+
 # --- notes new -------------------------------------------------------------------------------------
 
 def test_slugify_title():

@@ -26,7 +26,7 @@ SEEDS = [int(os.environ["NOTES_FINGERPRINT_SEED"])] if "NOTES_FINGERPRINT_SEED" 
 
 
 def _load(root: Path):
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
 
     return load_project(root / "mkdocs.yml")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -50,21 +51,27 @@ class ServeSession:
         from tests.generator import build
 
         config = self.config()
-        if self.builds == 0:
+        session = site_hook(config).serve_session()
+        if not session.serving:  # as `mkdocs serve` starts; a reference build of a copy joins the session running
             config.plugins.on_startup(command="serve", dirty=False)
+            session = site_hook(config).serve_session()
         build(config, serve_url=SERVE_URL, dirty=self.builds > 0)
         self.builds += 1
-        hook = next(h for h in _hooks(config) if h.__name__.endswith("mkdocs_site.py"))
-        state = hook._incremental[str(config.config_file_path)]
-        return set(state.rendered)
+        return session.rendered(config)
+
+
+def site_hook(config):
+    """The site hook module that MkDocs loaded for ``config`` (once per process, as under `mkdocs serve`)."""
+    return next(h for h in _hooks(config) if h.__name__.endswith("mkdocs_site.py"))
 
 
 @pytest.fixture
 def serve_mode():
-    """Leave the hook modules in build mode after the test (they are shared by every test of this process)."""
+    """End the serve session after the test, as `mkdocs serve` does on exit (the hook modules are
+    shared by every test of this process): its layout processes stop, later builds keep nothing."""
     yield
-    for hook_module in [m for name, m in sys.modules.items() if name.endswith(("mkdocs_site.py", "mkdocs_demos.py"))]:
-        hook_module.on_startup(command="build", dirty=False)
+    for hook_module in [m for name, m in sys.modules.items() if name.endswith("mkdocs_site.py")]:
+        hook_module.on_shutdown()
 
 
 def site_files(site: Path) -> dict[str, object]:
@@ -88,6 +95,8 @@ def full_build_of(root: Path, tmp: Path, step: int) -> dict[str, object]:
     """A full serve-mode build of a copy of ``root``'s files: what a restarted `mkdocs serve` shows."""
     copy = tmp / f"reference-{step}"
     shutil.copytree(root / "docs", copy / "docs")
+    if (root / "overrides").is_dir():  # the theme's custom_dir
+        shutil.copytree(root / "overrides", copy / "overrides")
     config_text = (root / "mkdocs.yml").read_text(encoding="utf-8")
     (copy / "mkdocs.yml").write_text(config_text, encoding="utf-8")
     session = ServeSession(copy / "mkdocs.yml", copy / "site")
@@ -195,6 +204,87 @@ def test_a_broken_note_shows_its_problem_on_the_page_and_the_next_save_recovers(
     serve.build()
     page = BeautifulSoup((root / "site/notes/2024-02-10-second-note/index.html").read_text(), "html.parser")
     assert page.select_one(".kb-problems") is None
+
+
+OVERRIDE = '{% extends "base.html" %}\n{% block content %}{{ super() }}<p class="kb-test-marker">MARK</p>{% endblock %}\n'
+
+
+def test_an_edited_template_override_renders_every_page_again(tmp_path: Path, serve_mode) -> None:
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root, theme={"name": "material", "custom_dir": "overrides"})
+    (root / "overrides").mkdir()
+    (root / "overrides/main.html").write_text(OVERRIDE.replace("MARK", "first"), encoding="utf-8")
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    every_page = serve.build()
+    assert serve.build() < every_page  # nothing changed: not every page again
+    edit(root, "overrides/main.html", OVERRIDE.replace("MARK", "second"))
+    assert serve.build() == every_page
+    assert_same_site(root / "site", full_build_of(root, tmp_path, 1), "edit the override")
+    page = BeautifulSoup((root / "site/notes/2024-01-23-first-note/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select_one(".kb-test-marker").get_text() == "second"
+    (root / "overrides/partials").mkdir()
+    edit(root, "overrides/partials/copyright.html", '<div class="kb-test-footer">Footer</div>\n')  # a new partial shadows the theme's
+    assert serve.build() == every_page
+    assert_same_site(root / "site", full_build_of(root, tmp_path, 2), "add a partial")
+    assert "kb-test-footer" in (root / "site/concepts/trainability/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("speedups", ["1", "0"])
+def test_incremental_rebuilds_equal_full_builds_with_the_speedups_on_and_off(tmp_path: Path, serve_mode, monkeypatch, speedups: str) -> None:
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", speedups)
+    root = tmp_path / "site-src"
+    root.mkdir()
+    write_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    new_note = "---\ntitle: Fourth note\ndate: 2024-04-02\ntags: [theory]\n---\n\n# Fourth note\n\nOn [[Trainability]].\n"
+    steps = [
+        ("edit a note's text", lambda: edit(root, "docs/notes/2024-02-10-second-note.md", append="\nOne more sentence.\n")),
+        ("add a note", lambda: edit(root, "docs/notes/2024-04-02-fourth-note.md", new_note)),
+        ("delete it", lambda: (root / "docs/notes/2024-04-02-fourth-note.md").unlink()),
+    ]
+    for number, (step, change) in enumerate(steps, start=1):
+        change()
+        rendered = serve.build()
+        assert 0 < len(rendered) < 25, f"{step}: rendered {sorted(rendered)}"
+        assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+
+
+def test_the_switch_turns_every_speedup_off(tmp_path: Path, monkeypatch) -> None:
+    import mkdocs.commands.serve as serve_module
+
+    from hooks import serve_speedups
+
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", "0")
+    monkeypatch.setattr(serve_module, "build", serve_module.build)  # put back whatever happens
+    real_build = serve_module.build
+    serve_speedups.rebuild_dirty()
+    assert serve_module.build is real_build
+
+    class Theme:
+        dirs, static_templates = ["t"], ["404.html"]
+
+        def get_env(self):
+            raise AssertionError("not called")
+
+    theme = Theme()
+    original = theme.get_env
+    serve_speedups.TemplateCache().install(theme)
+    assert theme.get_env == original
+
+    class Server:
+        observer = object()
+
+    server = Server()
+    watched = server.observer
+    serve_speedups.watch_with_inotify(server)
+    assert server.observer is watched
+    filters = list(logging.getLogger("mkdocs.commands.build").filters)
+    serve_speedups.quiet_dirty_warning()
+    assert logging.getLogger("mkdocs.commands.build").filters == filters
+    monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", "1")
+    assert serve_speedups.enabled()
 
 
 def _get(url: str) -> str:

@@ -10,7 +10,7 @@ from hooks.site import plan_site
 
 def check_project(root: Path) -> list[Problem]:
     """Every problem of the site in ``root`` (its mkdocs.yml), sorted by file and line."""
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
 
     project, files = load_project(root / "mkdocs.yml")
     return plan_site(project, files).problems

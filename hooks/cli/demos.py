@@ -25,7 +25,7 @@ def cmd_demos(
     pull: bool = False,
     push: bool = False,
 ) -> int:
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
 
     project, files = load_project(root / "mkdocs.yml", jobs=jobs, device=device)
     settings = project.demos

@@ -293,7 +293,7 @@ def write_tree(files: Mapping[str, str | Path], out_dir: Path) -> Written:
 # --- the command ---------------------------------------------------------------------------------------
 
 def cmd_export(root: Path, out_dir: Path, strict: bool = False, flavour: str = "mkdocs") -> int:
-    from hooks.mkdocs_site import load_project  # MkDocs lists the files (exclude_docs, drafts), as for a build
+    from hooks.mkdocs_files import load_project  # MkDocs lists the files (exclude_docs, drafts), as for a build
 
     project, files = load_project(root / "mkdocs.yml")
     out_dir = out_dir.resolve()

@@ -46,7 +46,7 @@ def test_a_driver_with_a_cuda_build_of_torch_is_a_gpu_machine(nvidia_driver, tmp
 def test_each_demo_runs_where_its_device_says_and_its_key_says_so(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     project.demo("any_device", fake_demo(tail="DEVICE = 'any'\n"))
     project.demo("gpu_only", fake_demo(tail="DEVICE = 'cuda'\n"))
-    from hooks.mkdocs_site import load_project
+    from hooks.mkdocs_files import load_project
 
     def jobs(machine: str) -> dict[str, tuple[str, str, bool]]:
         monkeypatch.setattr(plan, "machine_device", lambda requested="auto": machine)
