@@ -14,12 +14,11 @@ from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique
 
 from hooks.kb.obsidian import media_embed
-from hooks.markdown import escape_markdown, plain_text, rewrite, scan
+from hooks.markdown import WIKILINK_RE, escape_markdown, plain_text, rewrite, scan
 
 Slugify = Callable[[str, str], str]
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"})
 
-WIKILINK_RE = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
 LABEL_SPLIT_RE = re.compile(r"\\?\|")
 SIZE_RE = re.compile(r"^(?P<width>\d+)(?:x(?P<height>\d+))?$")
 
