@@ -303,10 +303,11 @@ def page_edits(
     tag_href: Callable[[str], str | None],
     tags: list[InlineTag] | None = None,
     blocks: Iterable[BlockId] | None = None,
+    result: Scan | None = None,
 ) -> list[Edit]:
-    """Every edit :mod:`hooks.kb.obsidian` makes to a page's Markdown (tags and blocks may be passed
-    when they were already found in the same text)."""
-    result = scan(text)
+    """Every edit :mod:`hooks.kb.obsidian` makes to a page's Markdown (tags, blocks and the scan of
+    ``text`` may be passed when they were already found in the same text)."""
+    result = result or scan(text)
     tags = find_tags(text, result) if tags is None else tags
     blocks = find_block_ids(text, result).values() if blocks is None else blocks
     edits = [Edit(t.line, t.column, t.end, tag_link(t.name, tag_href(t.name))) for t in tags]
