@@ -191,7 +191,12 @@ class Heading:
 
 @dataclass
 class Scan:
-    """One text split into lines, each with its kind; built once per text and cached."""
+    """One text split into lines, each with its kind; built once per text and cached.
+
+    This is the one reading of a source: the finders (wikilinks, headings, tags, block ids, excerpts,
+    embeds, figure directives) each take the scan already made and visit it, and scan the text
+    themselves only when called on a bare string (hooks.kb.graph.parse scans each body once).
+    """
 
     lines: list[str]
     kinds: list[LineKind]
