@@ -33,6 +33,9 @@ LIST_ITEM_RE = re.compile(r"^[ ]{0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 # content tabs (===), footnote definitions ([^1]:).
 CONTAINER_RE = re.compile(r"^[ ]{0,3}(?:!!!|\?\?\?\+?|===[ \t]|\[\^[^\]]+\]:)")
 DIRECTIVE_RE = re.compile(r"^[ ]{0,3}!(?P<name>[a-z][a-z_]*)\[")  # a block extension line: !demo[...](...)
+# The one pattern of an Obsidian wikilink or embed, ``[[target#heading|label]]`` / ``![[...]]`` on one line
+# (hooks.kb.wikilinks finds and resolves them; plain_text shows their text; hooks.kb.obsidian leaves them alone).
+WIKILINK_RE = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
 ATTR_LIST_RE = re.compile(r"[ \t]*\{:?[ \t]*(?P<attrs>[^}\n]*?)[ \t]*\}[ \t]*$")
 DISPLAY_MATH_OPEN = ("$$", "\\[")
 DISPLAY_MATH_CLOSE = {"$$": "$$", "\\[": "\\]"}
@@ -188,7 +191,12 @@ class Heading:
 
 @dataclass
 class Scan:
-    """One text split into lines, each with its kind; built once per text and cached."""
+    """One text split into lines, each with its kind; built once per text and cached.
+
+    This is the one reading of a source: the finders (wikilinks, headings, tags, block ids, excerpts,
+    embeds, figure directives) each take the scan already made and visit it, and scan the text
+    themselves only when called on a bare string (hooks.kb.graph.parse scans each body once).
+    """
 
     lines: list[str]
     kinds: list[LineKind]
@@ -410,7 +418,6 @@ def rewrite(text: str, pattern: re.Pattern[str], replace: Callable[[int, re.Matc
 
 # --- plain text of inline Markdown -----------------------------------------------------------------
 
-_WIKILINK = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)(\{[^}]*\})?")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)(\{[^}]*\})?")
 _EMPHASIS = re.compile(r"(?<![\w\\])(\*{1,3}|_{1,3}|={2}|~{2})(?=\S)(.+?)(?<=\S)\1(?!\w)")
@@ -432,7 +439,7 @@ def _wikilink_text(m: re.Match[str]) -> str:
 
 
 def _plain_prose(text: str) -> str:
-    text = _WIKILINK.sub(_wikilink_text, text)
+    text = WIKILINK_RE.sub(_wikilink_text, text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
     for _ in range(2):  # ***both*** and nested emphasis

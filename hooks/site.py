@@ -14,7 +14,6 @@ export, each page's finished Markdown (:func:`exported_page`).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -325,16 +324,6 @@ def scripts(extra_javascript: list[Any]) -> list[Any]:
 # --- what the generator is given: each page's source, the files the build adds --------------------------
 
 EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps a generator from reading the body's first lines as metadata
-FRONT_MATTER_RE = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)  # what MkDocs takes for front matter
-
-
-def split_front_matter(text: str) -> tuple[str, str]:
-    """``(front matter with its lines, Markdown)`` as MkDocs splits a page's text: the Markdown the
-    hooks are handed starts at its first non-blank line."""
-    m = FRONT_MATTER_RE.match(text)
-    if m is None:
-        return "", text.lstrip("\n")
-    return text[: m.end()], text[m.end():].lstrip("\n")
 
 
 def page_source(plan: SitePlan, src_uri: str) -> str | None:

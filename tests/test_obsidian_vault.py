@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from mkdocs.exceptions import Abort, PluginError
 
-from tests.conftest import FIXTURES, build_site, check_site, serve_folder, QuietHandler, write_site
+from tests.conftest import FIXTURES, build_site, check_site, plan_of, serve_folder, QuietHandler, write_site
 
 VAULT = FIXTURES / "obsidian" / "docs"
 BAD = FIXTURES / "obsidian-bad"
@@ -47,6 +49,28 @@ def article(site: Path, path: str) -> BeautifulSoup:
 def test_the_vault_is_clean(tmp_path):
     write_site(tmp_path, VAULT)
     assert check_site(tmp_path) == []
+
+
+def test_each_source_is_scanned_once(tmp_path, monkeypatch):
+    """One reading of a source: planning the site scans each page's body once, whatever finds what in it
+    (links, headings, tags, block ids, excerpts, embeds). Embedded sections are texts of their own."""
+    import hooks.markdown
+
+    calls: Counter[str] = Counter()
+    real = hooks.markdown.scan
+
+    def counting(text: str) -> hooks.markdown.Scan:
+        calls[text] += 1
+        return real(text)
+
+    for name, module in list(sys.modules.items()):
+        if (name == "hooks" or name.startswith("hooks.")) and getattr(module, "scan", None) is real:
+            monkeypatch.setattr(module, "scan", counting)
+    write_site(tmp_path, VAULT)
+    plan = plan_of(tmp_path)
+    bodies = {uri: parsed.source.body for uri, parsed in plan.kb.parsed.items()}
+    assert len(bodies) >= 5 and plan.kb.expansions  # the vault embeds pages, so the transcluder reads bodies too
+    assert {uri: calls[body] for uri, body in bodies.items()} == {uri: 1 for uri in bodies}
 
 
 # --- math ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from hooks.kb.notes import check_page, excerpt, first_h1, kind_of
-from hooks.kb.sources import parse_source
+from hooks.kb.sources import parse_source, split_front_matter
 from tests.conftest import plan_of, write_site
 
 
@@ -172,3 +172,17 @@ def test_excerpt_is_cut_at_a_word():
     text = excerpt("word " * 100, limit=50)
     assert text.endswith("…") and len(text) <= 51 and not text[:-1].endswith(" ")
     assert set(text[:-1].split()) == {"word"}
+
+
+@pytest.mark.parametrize("text, front, rest", [
+    ("---\ntitle: A\n---\nBody\n", "---\ntitle: A\n---\n", "Body\n"),
+    ("---  \ntitle: A\n...\n\nBody", "---  \ntitle: A\n...\n", "\nBody"),  # '...' closes too; the rest keeps its lines
+    ("---\n---\nText\n\n---\n\nMore\n", "---\n---\n", "Text\n\n---\n\nMore\n"),  # an empty block ends at the first '---'
+    ("---\ntitle: A\nBody\n", "", "---\ntitle: A\nBody\n"),  # never closed: no front matter
+    ("Body\n---\nx: 1\n---\n", "", "Body\n---\nx: 1\n---\n"),
+])
+def test_the_one_front_matter_splitter(text, front, rest):
+    assert split_front_matter(text) == (front, rest)
+    source = parse_source("page.md", text.encode())
+    if front:
+        assert (source.front, source.body_line) == (front, front.count("\n") + 1)

@@ -40,6 +40,7 @@ from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
 from hooks.figures.runner import Result, counts, failure_summary, run_jobs
 from hooks.kb import assets, render
+from hooks.kb.sources import split_front_matter
 from hooks.markdown import scan
 from hooks.problems import Problem, failing
 from hooks.urls import page_url, rebase_url
@@ -179,7 +180,8 @@ def export_tree(plan: site.SitePlan, raw: Mapping[str, Any], *, flavour: str = "
     layout = site.concept_map_of(plan)
 
     def page(src_uri: str, text: str) -> str:
-        front, markdown = site.split_front_matter(text)
+        front, markdown = split_front_matter(text)
+        markdown = markdown.lstrip("\n")  # as MkDocs hands a page's Markdown to the hooks: from its first non-blank line
         for convert in text_plugins:  # plugins run before hooks, in the order listed
             markdown = convert(markdown)
         markdown = site.exported_page(plan, src_uri, markdown, layout)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from hooks.figures.cache import sha256_file
 from hooks.kb.archive import Archive
 from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
-from hooks.markdown import DIRECTIVE_RE, scan
+from hooks.markdown import DIRECTIVE_RE, Scan, scan
 from hooks.problems import Problem
 
 PREFIX = "!demo["
@@ -83,11 +83,12 @@ def split_directive(line: str) -> tuple[str, str]:
     return caption.strip(), target.strip()
 
 
-def directive_lines(markdown: str) -> Iterator[tuple[int, str]]:
-    """``(0-based line index, line)`` of every line that starts a figure directive, outside code."""
+def directive_lines(markdown: str, result: Scan | None = None) -> Iterator[tuple[int, str]]:
+    """``(0-based line index, line)`` of every line that starts a figure directive, outside code.
+    ``result``: the scan of ``markdown`` already made (it is scanned here only without one)."""
     if PREFIX not in markdown:
         return
-    result = scan(markdown)
+    result = result or scan(markdown)
     for index in result.text_lines():
         line = result.lines[index]
         m = DIRECTIVE_RE.match(line)
@@ -228,16 +229,17 @@ def sweep_variants(spec: DemoSpec, raw: dict[str, str], key: str) -> list[Varian
     return variants
 
 
-def collect_refs(pages: Iterable[tuple[str, str, str, int]], specs: SpecCache) -> tuple[list[FigureRef], list[Problem]]:
+def collect_refs(pages: Iterable[tuple[str, str, str, int] | tuple[str, str, str, int, Scan]],
+                 specs: SpecCache) -> tuple[list[FigureRef], list[Problem]]:
     """Every valid directive of the given pages, and one problem per invalid one.
 
     ``pages``: ``(src_uri, display_path, body, line number of the body's first line)`` of each
-    published page.
+    published page, optionally followed by the scan of the body already made (hooks.kb.graph.Parsed.scan).
     """
     refs: list[FigureRef] = []
     problems: list[Problem] = []
-    for src_uri, display_path, body, body_line in pages:
-        for index, line in directive_lines(body):
+    for src_uri, display_path, body, body_line, *found in pages:
+        for index, line in directive_lines(body, found[0] if found else None):
             number = body_line + index
             try:
                 ref = parse_ref(line, src_uri, display_path, number, specs)

@@ -35,7 +35,7 @@ from hooks.kb.wikilinks import (
     name_key,
 )
 from hooks.kb.transclude import Expansion, Transcluder, inline_embed_problems
-from hooks.markdown import scan
+from hooks.markdown import Scan, scan
 
 # Pages the build writes; a file of the same name in docs/ would clash with them.
 NOTES_INDEX = "notes/index.md"
@@ -68,14 +68,22 @@ class Parsed:
     tags: list[str] = field(default_factory=list)  # inline #tags, each once, in order
     blocks: dict[str, BlockId] = field(default_factory=dict)  # ^block-id -> where it is
     _headings: Headings | None = None
+    _scan: Scan | None = None  # the one scan of the body that everything above was found in
+
+    @property
+    def scan(self) -> Scan:
+        """The one scan of the source's body: every finder of this module and of the transcluder visits it."""
+        if self._scan is None:  # a Parsed read back from the archive: its body is scanned once, when first asked
+            self._scan = scan(self.source.body)
+        return self._scan
 
     def headings(self, slugify: Slugify, separator: str) -> Headings:
         if self._headings is None:
-            self._headings = extract_headings(self.page.body, slugify, separator) if self.page else Headings()
+            self._headings = extract_headings(self.page.body, slugify, separator, self.scan) if self.page else Headings()
         return self._headings
 
-    def __getstate__(self) -> dict:  # archived without its headings' ids, which depend on the site's toc settings
-        return {**self.__dict__, "_headings": None}
+    def __getstate__(self) -> dict:  # archived without its headings' ids, which depend on the site's toc settings,
+        return {**self.__dict__, "_headings": None, "_scan": None}  # nor its scan, which is cheaper to redo than to store
 
 
 class ParseCache:
@@ -107,11 +115,12 @@ class ParseCache:
 
 
 def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
-    page, problems = check_page(source, listed_as_draft)
-    if page is None:
-        return Parsed(source, None, problems)
-    result = scan(page.body)
-    links = find_wikilinks(page.body)
+    """What ``source`` says: its body is scanned once and every finder visits that one scan."""
+    result = scan(source.body) if source.ok else None
+    page, problems = check_page(source, listed_as_draft, result)
+    if page is None or result is None:
+        return Parsed(source, None, problems, _scan=result)
+    links = find_wikilinks(page.body, result)
     problems += [Problem(page.display_path, page.body_line + line, f"Obsidian syntax the site does not render: {message}", "warning")
                  for line, message in unsupported(page.body, result)]
     problems += inline_embed_problems(page, links)
@@ -120,10 +129,11 @@ def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
         page,
         problems,
         links=links,
-        excerpt=excerpt(page.body) if page.kind == "note" else "",
+        excerpt=excerpt(page.body, result=result) if page.kind == "note" else "",
         has_tags_marker=TAGS_MARKER in page.body,
         tags=list(dict.fromkeys(tag.name for tag in find_tags(page.body, result))),
         blocks=find_block_ids(page.body, result),
+        _scan=result,
     )
 
 
@@ -288,7 +298,8 @@ def build_knowledge_base(
                 targets[resolution.target] = None
         links[uri] = list(targets)
 
-    transcluder = Transcluder(pages, lambda uri: parsed_by_uri[uri].links, linker, slugify, separator)
+    transcluder = Transcluder(pages, lambda uri: parsed_by_uri[uri].links, linker, slugify, separator,
+                              scan_of=lambda uri: parsed_by_uri[uri].scan)
     expansions: dict[str, Expansion] = {}
     for uri in pages:
         expansion = transcluder.expand(uri)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hooks.kb.sources import Source
-from hooks.markdown import DIRECTIVE_RE, plain_text, scan
+from hooks.markdown import DIRECTIVE_RE, Scan, plain_text, scan
 from hooks.problems import Problem
 
 Kind = Literal["note", "concept", "page"]
@@ -59,9 +59,10 @@ def kind_of(src_uri: str) -> Kind:
     return "page"
 
 
-def first_h1(body: str) -> tuple[str, int] | None:
-    """The text of the first level-1 heading of ``body`` outside code, and its 0-based line index."""
-    for heading in scan(body).headings:
+def first_h1(body: str, result: Scan | None = None) -> tuple[str, int] | None:
+    """The text of the first level-1 heading of ``body`` outside code, and its 0-based line index.
+    ``result``: the scan of ``body`` already made."""
+    for heading in (result or scan(body)).headings:
         if heading.level == 1 and heading.text:
             return plain_text(heading.text), heading.line
     return None
@@ -97,11 +98,11 @@ def _text_list(value: Any) -> list[str] | None:
     return None
 
 
-def check_page(source: Source, listed_as_draft: bool = False) -> tuple[PageInfo | None, list[Problem]]:
+def check_page(source: Source, listed_as_draft: bool = False, result: Scan | None = None) -> tuple[PageInfo | None, list[Problem]]:
     """Check one source's front matter against the schema of its kind.
 
     ``listed_as_draft``: the generator lists the file as a draft (MkDocs' ``draft_docs``), which
-    the knowledge base treats like ``draft: true``.
+    the knowledge base treats like ``draft: true``. ``result``: the scan of the source's body already made.
 
     Returns the page (None when the file cannot be read at all) and every problem found. A page with
     problems is still returned when it can be, so that its links can be checked too.
@@ -123,7 +124,7 @@ def check_page(source: Source, listed_as_draft: bool = False) -> tuple[PageInfo 
     name = source.src_uri.rsplit("/", 1)[-1]
     name_match = NOTE_NAME_RE.match(name) if kind == "note" else None
     slug = name_match.group("slug") if name_match else name.removesuffix(".md")  # a dated note's slug drops the date
-    h1 = first_h1(source.body)
+    h1 = first_h1(source.body, result)
     fallback_title = h1[0] if h1 else slug.replace("-", " ").capitalize()
     info = PageInfo(
         src_uri=source.src_uri,
@@ -224,13 +225,14 @@ def _check_note_date(info: PageInfo, meta: dict[str, Any], report_missing: bool)
 _SKIP_BLOCK = re.compile(r"^(#|<|\||!!!|\?\?\?|> \[!|!\[|---|\*\*\*|___|\{|concepts:|tags:)", re.I)
 
 
-def excerpt(body: str, limit: int = 200) -> str:
+def excerpt(body: str, limit: int = 200, result: Scan | None = None) -> str:
     """The first paragraph of prose in ``body`` as plain text, cut at a word boundary near ``limit``.
 
     Blocks that are not prose are skipped: headings, code, math, HTML, tables, admonitions, callouts,
-    images, directives and the "Concepts:" line of the note template.
+    images, directives and the "Concepts:" line of the note template. ``result``: the scan of ``body``
+    already made.
     """
-    result = scan(body)
+    result = result or scan(body)
     headings = result.heading_lines()
     paragraph: list[str] = []
     skipping = False

@@ -24,6 +24,7 @@ from hooks.markdown import (
     DIRECTIVE_RE,
     ATX_RE,
     Edit,
+    WIKILINK_RE,
     Scan,
     code_spans,
     escape_html,
@@ -41,7 +42,6 @@ BLOCK_ID_LINE_RE = re.compile(r"^\^(?P<id>[A-Za-z0-9-]+)$")
 INLINE_HTML_RE = re.compile(r"<[A-Za-z/!][^>\n]*>")
 LINK_DESTINATION_RE = re.compile(r"\]\([^)\n]*\)")
 ATTR_LIST_SPAN_RE = re.compile(r"\{:?[ \t]*[#.][^}\n]*\}")  # Python-Markdown's { #id .class } (not Obsidian's)
-WIKILINK_SPAN_RE = re.compile(r"!?\[\[(?:(?!\[\[|\]\])[^\n])+?\]\]")
 LIST_MARKER_RE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?")
 INLINE_FOOTNOTE_RE = re.compile(r"(?<![\\\]])\^\[")
 PLUGIN_FENCE_RE = re.compile(r"^(?:[ \t]*>)*[ \t]*(?:`{3,}|~{3,})[ \t]*\{?[ \t]*(?P<lang>query|dataview|dataviewjs|tasks)\b", re.I)
@@ -67,7 +67,7 @@ def _prose_spans(line: str) -> list[tuple[int, int]]:
     if "](" in line:
         spans += [m.span() for m in LINK_DESTINATION_RE.finditer(line)]
     if "[[" in line:
-        spans += [m.span() for m in WIKILINK_SPAN_RE.finditer(line)]
+        spans += [m.span() for m in WIKILINK_RE.finditer(line)]
     if "{" in line:
         spans += [m.span() for m in ATTR_LIST_SPAN_RE.finditer(line)]
     return spans
@@ -303,10 +303,11 @@ def page_edits(
     tag_href: Callable[[str], str | None],
     tags: list[InlineTag] | None = None,
     blocks: Iterable[BlockId] | None = None,
+    result: Scan | None = None,
 ) -> list[Edit]:
-    """Every edit :mod:`hooks.kb.obsidian` makes to a page's Markdown (tags and blocks may be passed
-    when they were already found in the same text)."""
-    result = scan(text)
+    """Every edit :mod:`hooks.kb.obsidian` makes to a page's Markdown (tags, blocks and the scan of
+    ``text`` may be passed when they were already found in the same text)."""
+    result = result or scan(text)
     tags = find_tags(text, result) if tags is None else tags
     blocks = find_block_ids(text, result).values() if blocks is None else blocks
     edits = [Edit(t.line, t.column, t.end, tag_link(t.name, tag_href(t.name))) for t in tags]

@@ -126,6 +126,23 @@ def _unwieldy(value: Any) -> str | None:
     return None
 
 
+def split_front_matter(text: str) -> tuple[str, str]:
+    """``(front matter block with its '---' lines, the rest of the text)``; ``("", text)`` when ``text``
+    does not open with a closed block. The block opens with a '---' line and closes with the next '---'
+    or '...' line (trailing spaces allowed); the rest keeps its lines, so line numbers can be counted on.
+    The one front-matter splitter: sources are read with it and ``notes export`` splits pages with it."""
+    if not text.startswith("---"):
+        return "", text
+    lines = text.splitlines(keepends=True)
+    if lines[0].rstrip() != "---":
+        return "", text
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        return "", text
+    front = "".join(lines[: end + 1])
+    return front, text[len(front):]
+
+
 def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> Source:
     """Decode ``data`` and split its front matter; problems are recorded on the result, never raised."""
     src = Source(src_uri=src_uri, display_path=display_path or src_uri)
@@ -143,15 +160,13 @@ def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> 
         return problem(text[: text.index("\x00")].count("\n") + 1, "holds a NUL byte, so it is not a text file; re-save it as UTF-8 text")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     src.text = text
-    lines = text.splitlines(keepends=True)
-    if lines and lines[0].rstrip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            return problem(1, "front matter opened with '---' is never closed; add a closing '---' line")
-        block = "".join(lines[1:end])
-        src.front = "".join(lines[: end + 1])
-        src.body = strip_comments("".join(lines[end + 1 :]))  # shown under the problem while it is fixed
-        src.body_line = end + 2
+    front, rest = split_front_matter(text)
+    if front:
+        front_lines = front.splitlines(keepends=True)
+        block = "".join(front_lines[1:-1])
+        src.front = front
+        src.body = strip_comments(rest)  # shown under the problem while it is fixed
+        src.body_line = len(front_lines) + 1
         try:
             meta = yaml.load(block, Loader=_FrontMatterLoader) if block.strip() else {}
         except yaml.YAMLError as exc:
@@ -168,6 +183,8 @@ def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> 
             if why:
                 return problem(src.meta_lines.get(str(key), 2), f"'{key}' in front matter {why}; flatten the YAML between the '---' lines")
         src.meta = meta
+    elif text.startswith("---") and text.splitlines()[0].rstrip() == "---":
+        return problem(1, "front matter opened with '---' is never closed; add a closing '---' line")
     else:
         src.body = strip_comments(text)
     return src

@@ -94,10 +94,13 @@ class Transcluder:
         linker: Linker,
         slugify: Slugify,
         separator: str = "-",
+        scan_of: Callable[[str], Scan] | None = None,
     ) -> None:
         self.pages = pages
         self.links_of = links_of
         self.linker = linker
+        # the one scan of each page's body (hooks.kb.graph.Parsed.scan); scanned here only without one
+        self.scan_of = scan_of or (lambda uri: scan(self.pages[uri].body))
         self.slugify = slugify
         self.separator = separator
 
@@ -108,17 +111,16 @@ class Transcluder:
         if not links:
             return None
         run = _Run(uri)
-        text = self._text(run, uri, page.body, page.body_line, links, stack=[uri], shift=0, base=1, nested=False)
+        text = self._text(run, uri, page.body, self.scan_of(uri), page.body_line, links, stack=[uri], shift=0, base=1, nested=False)
         return Expansion(text, run.pieces, run.problems)
 
     # --- one text: its embeds replaced (and, when nested, its links written out) --------------------
 
-    def _text(self, run: _Run, source: str, text: str, first_line: int, links: list[WikiLink], *,
+    def _text(self, run: _Run, source: str, text: str, result: Scan, first_line: int, links: list[WikiLink], *,
               stack: list[str], shift: int, base: int, nested: bool) -> str:
-        """``text`` (of ``source``) with its embeds expanded; ``shift``: how much deeper its headings go,
-        ``base``: the level of the heading it sits under."""
-        lines = text.split("\n")
-        result = scan(text)
+        """``text`` (of ``source``, scanned as ``result``) with its embeds expanded; ``shift``: how much
+        deeper its headings go, ``base``: the level of the heading it sits under."""
+        lines = result.lines
         headings = result.headings
         edits: list[Edit] = []
         display = self.pages[source].display_path
@@ -168,10 +170,13 @@ class Transcluder:
             problem(f"{link.raw}: the embeds of this page show more than {MAX_CHARS:,} characters; link instead of embedding")
             return None
         run.pieces.append(Piece(run.host, page.display_path, section, page.body_line + start))
-        levels = [h.level for h in scan(section).headings]
+        # A section is a text of its own (a part of the target's body, its first and last blank lines
+        # dropped), so it is scanned on its own: its lines are classified from its first line on.
+        found = scan(section)
+        levels = [h.level for h in found.headings]
         shift = max(0, context + 1 - min(levels)) if levels else 0
-        body = self._text(run, target, section, page.body_line + start, find_wikilinks(section), stack=[*stack, target], shift=shift,
-                          base=context, nested=True)
+        body = self._text(run, target, section, found, page.body_line + start, find_wikilinks(section, found), stack=[*stack, target],
+                          shift=shift, base=context, nested=True)
         run.embeds += 1
         return self._wrap(body, line, self._label(page, link), run.host, target, resolution.anchor)
 
@@ -183,10 +188,10 @@ class Transcluder:
             start = next((i for i, text in enumerate(lines) if text.strip()), 0)
             return "\n".join(lines[start:]).rstrip("\n"), start
         if link.heading.startswith("^"):
-            block = find_block_ids(body)[link.heading[1:]]
+            block = find_block_ids(body, self.scan_of(target))[link.heading[1:]]
             return block_text(body, block), block.start
-        lines = body.split("\n")
-        headings = scan(body).headings
+        found = self.scan_of(target)
+        lines, headings = found.lines, found.headings
         key = heading_key(link.heading)
         for i, h in enumerate(headings):
             if heading_key(plain_text(h.text)) == key:

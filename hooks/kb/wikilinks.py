@@ -14,12 +14,11 @@ from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique
 
 from hooks.kb.obsidian import media_embed
-from hooks.markdown import escape_markdown, plain_text, rewrite, scan
+from hooks.markdown import WIKILINK_RE, Scan, escape_markdown, plain_text, rewrite, scan
 
 Slugify = Callable[[str, str], str]
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"})
 
-WIKILINK_RE = re.compile(r"(?P<embed>!?)\[\[(?P<inner>(?:(?!\[\[|\]\])[^\n])+?)\]\]")
 LABEL_SPLIT_RE = re.compile(r"\\?\|")
 SIZE_RE = re.compile(r"^(?P<width>\d+)(?:x(?P<height>\d+))?$")
 
@@ -59,11 +58,13 @@ def parse_wikilink(inner: str, embed: bool = False, line: int = 0, column: int =
 
 # --- finding wikilinks outside code ----------------------------------------------------------------
 
-def find_wikilinks(text: str) -> list[WikiLink]:
-    """Every wikilink of ``text`` outside code and math (as the scanner of hooks.markdown sees it), in order."""
+def find_wikilinks(text: str, result: Scan | None = None) -> list[WikiLink]:
+    """Every wikilink of ``text`` outside code and math (as the scanner of hooks.markdown sees it), in order.
+    ``result``: the scan of ``text`` already made (the text is scanned here only without one)."""
     if "[[" not in text:
         return []
-    return [parse_wikilink(m.group("inner"), bool(m.group("embed")), index, m.start()) for index, m in scan(text).finditer(WIKILINK_RE)]
+    result = result or scan(text)
+    return [parse_wikilink(m.group("inner"), bool(m.group("embed")), index, m.start()) for index, m in result.finditer(WIKILINK_RE)]
 
 
 def rewrite_wikilinks(text: str, replace: Callable[[WikiLink], str]) -> str:
@@ -118,9 +119,10 @@ class Headings:
     titles: dict[str, str] = field(default_factory=dict)  # key -> heading text, for messages
 
 
-def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str = "-") -> Headings:
-    """The ATX and setext headings of ``body`` outside code, with the ids toc gives them (``_1``, ``_2`` for repeats)."""
-    found = [(plain_text(h.text), h.explicit_id) for h in scan(body).headings if h.text]
+def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str = "-", result: Scan | None = None) -> Headings:
+    """The ATX and setext headings of ``body`` outside code, with the ids toc gives them (``_1``, ``_2`` for repeats).
+    ``result``: the scan of ``body`` already made."""
+    found = [(plain_text(h.text), h.explicit_id) for h in (result or scan(body)).headings if h.text]
     used = {explicit for _, explicit in found if explicit}
     counters: dict[str, int] = {}
     result = Headings()
