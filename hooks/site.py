@@ -269,7 +269,7 @@ def plan_site(
     refs: list[FigureRef] = []
     jobs: list[Job] = []
     if project.demos is not None:
-        pages = [(uri, p.display_path, p.body, p.body_line) for uri, p in kb.pages.items()]
+        pages = [(uri, p.display_path, p.body, p.body_line, kb.parsed[uri].scan) for uri, p in kb.pages.items()]
         pages += [(piece.src_uri, piece.display_path, piece.text, piece.first_line)  # a transcluded section's figures
                   for expansion in kb.expansions.values() for piece in expansion.pieces]
         refs, ref_problems = collect_refs(pages, session.specs)

@@ -19,6 +19,7 @@ import pytest
 
 from hooks import site
 from hooks.kb import fragments, reading
+from hooks.kb.sources import split_front_matter
 from tests.conftest import write_site
 
 STEPS = int(os.environ.get("NOTES_FINGERPRINT_STEPS", "60"))  # per sequence
@@ -39,7 +40,7 @@ def site_pages(plan: site.SitePlan) -> tuple[dict[str, int], dict[str, str]]:
     layout = site.concept_map_of(plan)
     pages = {}
     for uri, text in sources.items():
-        _, markdown = site.split_front_matter(text)
+        _, markdown = split_front_matter(text)
         pages[uri] = site.exported_page(plan, uri, markdown, layout)
     return site.fingerprints(plan, sources), pages
 
