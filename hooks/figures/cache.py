@@ -22,11 +22,12 @@ import os
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+
+from hooks.figures.model import Entry
 
 MARKER = ".demos-cache"
 MANIFEST = "manifest.json"
@@ -79,24 +80,6 @@ def ownership_problem(root: Path) -> str | None:
         return (f"holds files the cache did not make ({shown}) and no {MARKER} marker; "
                 "give the cache a new or empty folder (extra.demos.cache_dir or DEMOS_CACHE_DIR)")
     return None
-
-
-@dataclass
-class Entry:
-    """A finished, verified cache entry."""
-
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        return self.manifest["key"]
-
-    def file(self, name: str) -> Path:
-        return self.path / name
-
-    def has(self, name: str) -> bool:
-        return name in self.manifest.get("files", {})
 
 
 class DemoCache:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from hooks.figures.directive import PREFIX, FigureRef, directive_lines
-from hooks.figures.runner import THEMES, Result
+from hooks.figures.model import THEMES, Result
 from hooks.markdown import escape_html as esc
 from hooks.urls import page_url, relative_url
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 from hooks.config import ConfigError, Section
 from hooks.figures.directive import FigureRef, SpecCache
+from hooks.figures.model import Job
 from hooks.figures.spec import DemoError, DemoSpec, demo_names, params_id
 from hooks.problems import Problem
 
@@ -251,23 +252,6 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dic
 
 
 # --- jobs ------------------------------------------------------------------------------------------
-
-@dataclass
-class Job:
-    spec: DemoSpec
-    params: dict[str, Any]
-    overrides: dict[str, Any]
-    params_id: str
-    key: str
-    device: str
-    timeout_s: float
-    pages: list[str] = field(default_factory=list)  # display paths of pages that use this run
-    runnable: bool = True  # False when the demo needs a GPU and this machine has none
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
 
 def plan_jobs(
     settings: Settings,

@@ -22,7 +22,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hooks.figures.cache import MANIFEST, DemoCache, Entry, sha256_file
+from hooks.figures.cache import MANIFEST, DemoCache, sha256_file
+from hooks.figures.model import Entry
 
 
 class RemoteError(RuntimeError):
