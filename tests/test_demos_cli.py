@@ -1,6 +1,7 @@
-"""`notes demos` on the fake demos: same planner and cache as the build, exit codes, no torch."""
+"""`notes demos` on the fake demos: same planner and cache as the build, exit codes, no torch; a demo's own `--set` refuses what the build refuses."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -54,3 +55,51 @@ def test_an_unknown_or_escaping_name_is_refused(project: Path) -> None:
     assert "'../secrets' is not a demo name" in proc.stderr
     proc = notes(project, "demos", "nope")
     assert proc.returncode == 2 and "unknown demo 'nope'" in proc.stderr
+
+
+LIMITED_DEMO = '''"""Declares limits; never gets as far as running."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from demos._common import demo_main
+
+
+@dataclass
+class Config:
+    seed: int = 0  # random seed
+    n: int = 10  # a count
+    rate: float = 0.5  # a rate
+
+
+FIGURES = {"main": "nothing"}
+LIMITS = {"n": (1, 100), "rate": (0.0, None)}
+
+
+def run(cfg: Config, out_dir, device: str = "cpu") -> dict:
+    raise SystemExit("ran")
+
+
+if __name__ == "__main__":
+    demo_main(Config, run)
+'''
+
+
+@pytest.mark.parametrize("override", ["n=1000", "n=0", "rate=-1", "n=ten", "rate=nan", "loud=1"])
+def test_a_demo_command_line_refuses_what_the_build_refuses_in_the_same_words(tmp_path: Path, override: str) -> None:
+    from hooks.figures.spec import DemoError, load_spec, resolve_params
+
+    demos = tmp_path / "demos"
+    demos.mkdir()
+    (demos / "__init__.py").write_text("")
+    shutil.copyfile(REPO / "demos" / "_common.py", demos / "_common.py")
+    (demos / "limited.py").write_text(LIMITED_DEMO)
+    key, _, raw = override.partition("=")
+    with pytest.raises(DemoError) as build:
+        resolve_params(load_spec(demos, "limited"), {key: raw})
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # hooks from this checkout; demos from the project (cwd comes first)
+    proc = subprocess.run([sys.executable, "-m", "demos.limited", "--set", override, "--out", str(tmp_path / "out")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().endswith(f"error: {build.value.message}")
+    assert "ran" not in proc.stderr and not (tmp_path / "out").exists()
