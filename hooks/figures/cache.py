@@ -16,7 +16,6 @@ entry whose files do not match is damaged and is treated as missing (and removed
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from hooks.figures.model import Entry
+from hooks.hashing import sha256_file
 
 MARKER = ".demos-cache"
 MANIFEST = "manifest.json"
@@ -37,14 +37,6 @@ TMP_NAME_RE = re.compile(r"^[0-9a-f]{20}\.[0-9a-f]{12}$")
 
 class CacheError(RuntimeError):
     """The cache folder cannot be used (not writable, not a folder, not ours, disk full)."""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def mark_as_cache(root: Path) -> None:

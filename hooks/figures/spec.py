@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from hooks.hashing import digest_of
 from hooks.problems import LocatedError
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -314,5 +314,5 @@ def params_id(changed: dict[str, Any]) -> str:
     text = "_".join(f"{k}-{v}" for k, v in sorted(changed.items()))
     text = re.sub(r"[^A-Za-z0-9.\-_]+", "-", text)
     if len(text) > 60:
-        text = text[:40] + "-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        text = text[:40] + "-" + digest_of(text, length=12)
     return text
