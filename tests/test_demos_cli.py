@@ -77,7 +77,7 @@ LIMITS = {"n": (1, 100), "rate": (0.0, None)}
 
 
 def run(cfg: Config, out_dir, device: str = "cpu") -> dict:
-    raise SystemExit("ran")
+    raise SystemExit(f"ran with n={cfg.n!r} rate={cfg.rate!r}")
 
 
 if __name__ == "__main__":
@@ -85,21 +85,32 @@ if __name__ == "__main__":
 '''
 
 
+def _limited_demo(root: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """``python -m demos.limited --set ...`` in a project at ``root`` that holds the demo and demos/_common.py."""
+    demos = root / "demos"
+    demos.mkdir(exist_ok=True)
+    (demos / "__init__.py").write_text("")
+    shutil.copyfile(REPO / "demos" / "_common.py", demos / "_common.py")
+    (demos / "limited.py").write_text(LIMITED_DEMO)
+    args = [a for o in overrides for a in ("--set", o)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # hooks from this checkout; demos from the project (cwd comes first)
+    return subprocess.run([sys.executable, "-m", "demos.limited", *args, "--out", str(root / "out")],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
 @pytest.mark.parametrize("override", ["n=1000", "n=0", "rate=-1", "n=ten", "rate=nan", "loud=1"])
 def test_a_demo_command_line_refuses_what_the_build_refuses_in_the_same_words(tmp_path: Path, override: str) -> None:
     from hooks.figures.spec import DemoError, load_spec, resolve_params
 
-    demos = tmp_path / "demos"
-    demos.mkdir()
-    (demos / "__init__.py").write_text("")
-    shutil.copyfile(REPO / "demos" / "_common.py", demos / "_common.py")
-    (demos / "limited.py").write_text(LIMITED_DEMO)
+    proc = _limited_demo(tmp_path, override)
     key, _, raw = override.partition("=")
     with pytest.raises(DemoError) as build:
-        resolve_params(load_spec(demos, "limited"), {key: raw})
-    env = {**os.environ, "PYTHONPATH": str(REPO)}  # hooks from this checkout; demos from the project (cwd comes first)
-    proc = subprocess.run([sys.executable, "-m", "demos.limited", "--set", override, "--out", str(tmp_path / "out")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        resolve_params(load_spec(tmp_path / "demos", "limited"), {key: raw})
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().endswith(f"error: {build.value.message}")
     assert "ran" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_demo_command_line_takes_values_within_its_limits(tmp_path: Path) -> None:
+    proc = _limited_demo(tmp_path, "n=100", "rate=2.5")
+    assert proc.returncode == 1 and proc.stderr.strip().endswith("ran with n=100 rate=2.5"), proc.stderr  # typed, and run
