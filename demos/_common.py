@@ -12,6 +12,8 @@ A demo module defines
   (or from its ``data.json``), each with whether the phenomenon it stands for holds. The demo's test
   and ``make science`` (``bench/science.py``, every demo at several seeds) both ask this one function;
 * optionally ``TIMEOUT_S = <seconds>`` when its default run needs longer than the site default.
+* optionally ``LIMITS = {field: (low, high)}``: the range a numeric parameter may take (None: open),
+  checked for a page's overrides and for ``--set`` alike.
 
 The build reads ``Config`` and ``FIGURES`` from the source without importing the demo (so a build
 with everything cached never imports torch); keep both as plain literals.
@@ -23,6 +25,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -229,38 +232,39 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _parse_value(field: dataclasses.Field, raw: str) -> Any:
-    kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
-    if kind == "bool":
-        if raw.lower() in ("1", "true", "yes"):
-            return True
-        if raw.lower() in ("0", "false", "no"):
-            return False
-        raise ValueError(f"{field.name} must be true or false, not {raw!r}")
-    if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw)
-    return raw
+def _field_kind(field: dataclasses.Field) -> str:
+    """The name of a Config field's type: ``"int"`` whether annotations are strings or types."""
+    return field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
 
 
 def demo_main(config_cls: type, run: Callable[..., dict], argv: list[str] | None = None) -> None:
-    """``python -m demos.NAME --out DIR [--set key=value ...] [--device D]``."""
+    """``python -m demos.NAME --out DIR [--set key=value ...] [--device D]``.
+
+    ``--set`` values go through the build's own coercion (hooks.figures.spec.coerce_param, which
+    imports neither torch nor MkDocs) with this demo's ``LIMITS``: the command line refuses, with the
+    same words, every value a page may not ask for.
+    """
+    from hooks.figures.spec import DemoError, coerce_param
+
     parser = argparse.ArgumentParser(description=(run.__module__ or "demo"))
     parser.add_argument("--out", default="demo-out", help="folder for figures and data.json")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     args = parser.parse_args(argv)
-    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    module = sys.modules.get(config_cls.__module__)
+    source = getattr(module, "__file__", None)
+    demo = Path(source).stem if source else config_cls.__module__.rsplit(".", 1)[-1]  # run as __main__: the file names it
+    kinds = {f.name: _field_kind(f) for f in dataclasses.fields(config_cls)}
+    limits = getattr(module, "LIMITS", {})
     overrides = {}
     for item in args.set:
         key, sep, raw = item.partition("=")
-        if not sep or key not in fields:
-            parser.error(f"unknown config key {key!r}; known: {', '.join(fields)}")
+        if not sep:
+            parser.error(f"--set {item!r} is not KEY=VALUE; known keys: {', '.join(kinds)}")
         try:
-            overrides[key] = _parse_value(fields[key], raw)
-        except ValueError as exc:
-            parser.error(f"bad value for {key}: {exc}")
+            overrides[key] = coerce_param(demo, kinds, limits, key, raw)
+        except DemoError as exc:
+            parser.error(exc.message)
     import torch
 
     torch.set_num_threads(1)

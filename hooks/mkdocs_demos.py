@@ -15,7 +15,8 @@ from mkdocs.plugins import get_plugin_logger
 from hooks import site
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
-from hooks.figures.runner import Result, counts, failure_summary, run_jobs
+from hooks.figures.model import Result
+from hooks.figures.runner import counts, failure_summary, run_jobs
 
 log = get_plugin_logger("demos")
 

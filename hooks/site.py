@@ -24,8 +24,8 @@ from hooks.config import Section
 from hooks.figures.directive import FigureRef, SpecCache, collect_refs
 from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
                                  relative_href, render_runs_page, site_folder)
-from hooks.figures.plan import Job, Settings, plan_jobs
-from hooks.figures.runner import Result
+from hooks.figures.model import Job, Result
+from hooks.figures.plan import Settings, plan_jobs
 from hooks.kb import assets, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.archive import Archive

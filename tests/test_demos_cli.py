@@ -1,6 +1,7 @@
-"""`notes demos` on the fake demos: same planner and cache as the build, exit codes, no torch."""
+"""`notes demos` on the fake demos: same planner and cache as the build, exit codes, no torch; a demo's own `--set` refuses what the build refuses."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -54,3 +55,62 @@ def test_an_unknown_or_escaping_name_is_refused(project: Path) -> None:
     assert "'../secrets' is not a demo name" in proc.stderr
     proc = notes(project, "demos", "nope")
     assert proc.returncode == 2 and "unknown demo 'nope'" in proc.stderr
+
+
+LIMITED_DEMO = '''"""Declares limits; never gets as far as running."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from demos._common import demo_main
+
+
+@dataclass
+class Config:
+    seed: int = 0  # random seed
+    n: int = 10  # a count
+    rate: float = 0.5  # a rate
+
+
+FIGURES = {"main": "nothing"}
+LIMITS = {"n": (1, 100), "rate": (0.0, None)}
+
+
+def run(cfg: Config, out_dir, device: str = "cpu") -> dict:
+    raise SystemExit(f"ran with n={cfg.n!r} rate={cfg.rate!r}")
+
+
+if __name__ == "__main__":
+    demo_main(Config, run)
+'''
+
+
+def _limited_demo(root: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """``python -m demos.limited --set ...`` in a project at ``root`` that holds the demo and demos/_common.py."""
+    demos = root / "demos"
+    demos.mkdir(exist_ok=True)
+    (demos / "__init__.py").write_text("")
+    shutil.copyfile(REPO / "demos" / "_common.py", demos / "_common.py")
+    (demos / "limited.py").write_text(LIMITED_DEMO)
+    args = [a for o in overrides for a in ("--set", o)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # hooks from this checkout; demos from the project (cwd comes first)
+    return subprocess.run([sys.executable, "-m", "demos.limited", *args, "--out", str(root / "out")],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("override", ["n=1000", "n=0", "rate=-1", "n=ten", "rate=nan", "loud=1"])
+def test_a_demo_command_line_refuses_what_the_build_refuses_in_the_same_words(tmp_path: Path, override: str) -> None:
+    from hooks.figures.spec import DemoError, load_spec, resolve_params
+
+    proc = _limited_demo(tmp_path, override)
+    key, _, raw = override.partition("=")
+    with pytest.raises(DemoError) as build:
+        resolve_params(load_spec(tmp_path / "demos", "limited"), {key: raw})
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().endswith(f"error: {build.value.message}")
+    assert "ran" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_demo_command_line_takes_values_within_its_limits(tmp_path: Path) -> None:
+    proc = _limited_demo(tmp_path, "n=100", "rate=2.5")
+    assert proc.returncode == 1 and proc.stderr.strip().endswith("ran with n=100 rate=2.5"), proc.stderr  # typed, and run

@@ -154,6 +154,25 @@ def test_key_covers_source_helpers_params_versions_and_device(project: Path) -> 
     assert _key(project, "standalone") == base_alone
 
 
+def test_keys_ids_and_checksums_keep_the_values_already_published(tmp_path: Path) -> None:
+    """Cache keys are shared through remote caches and figure ids are link targets: pinned, so a change of
+    hashing scheme (hooks.hashing) is seen here first."""
+    from hooks.figures.pages import figure_id
+    from hooks.hashing import digest_of, sha256_file
+
+    demos = tmp_path / "demos"
+    demos.mkdir()
+    (demos / "pinned.py").write_text('from dataclasses import dataclass\n\n\n@dataclass\nclass Config:\n'
+                                     '    seed: int = 0  # seed\n\n\nFIGURES = {"main": "m"}\n')
+    spec = load_spec(demos, "pinned")
+    versions = {"torch": "2.1.0+cpu", "numpy": "1.26", "matplotlib": "3.8"}
+    assert cache_key(spec, spec.defaults(), "cpu", versions, tmp_path) == "f13effbf789465b4713c"
+    assert params_id({"label": "a" * 70, "steps": 5}) == "label-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-f3a2d5d1e2c8"
+    assert figure_id("!demo[ok:main](scale=2)") == "kb-fig-5f618631"
+    assert sha256_file(demos / "pinned.py") == digest_of((demos / "pinned.py").read_bytes())
+    assert digest_of("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
 # -- running -------------------------------------------------------------------------------------
 
 

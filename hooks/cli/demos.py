@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from hooks.figures.cache import CacheError, DemoCache
-from hooks.figures.plan import Job, Settings
+from hooks.figures.model import Job, Result
+from hooks.figures.plan import Settings
 from hooks.figures.remote import RemoteCache, RemoteError, Transfer, open_remote
-from hooks.figures.runner import Result, counts, failure_summary, run_jobs
+from hooks.figures.runner import counts, failure_summary, run_jobs
 from hooks.figures.spec import DemoError
 from hooks.problems import errors
 from hooks.site import Session, plan_site

@@ -38,7 +38,8 @@ from hooks import site
 from hooks.config import ConfigError, read_config
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
-from hooks.figures.runner import Result, counts, failure_summary, run_jobs
+from hooks.figures.model import Result
+from hooks.figures.runner import counts, failure_summary, run_jobs
 from hooks.kb import assets, render
 from hooks.kb.sources import split_front_matter
 from hooks.markdown import scan

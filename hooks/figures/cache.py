@@ -16,17 +16,18 @@ entry whose files do not match is damaged and is treated as missing (and removed
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+
+from hooks.figures.model import Entry
+from hooks.hashing import sha256_file
 
 MARKER = ".demos-cache"
 MANIFEST = "manifest.json"
@@ -36,14 +37,6 @@ TMP_NAME_RE = re.compile(r"^[0-9a-f]{20}\.[0-9a-f]{12}$")
 
 class CacheError(RuntimeError):
     """The cache folder cannot be used (not writable, not a folder, not ours, disk full)."""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def mark_as_cache(root: Path) -> None:
@@ -79,24 +72,6 @@ def ownership_problem(root: Path) -> str | None:
         return (f"holds files the cache did not make ({shown}) and no {MARKER} marker; "
                 "give the cache a new or empty folder (extra.demos.cache_dir or DEMOS_CACHE_DIR)")
     return None
-
-
-@dataclass
-class Entry:
-    """A finished, verified cache entry."""
-
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        return self.manifest["key"]
-
-    def file(self, name: str) -> Path:
-        return self.path / name
-
-    def has(self, name: str) -> bool:
-        return name in self.manifest.get("files", {})
 
 
 class DemoCache:

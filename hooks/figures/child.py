@@ -1,6 +1,6 @@
 """Child process that runs one demo into a folder: ``python -m hooks.figures.child REQUEST.json``.
 
-The parent (hooks.figures.runner) gives it the project root, demo name, typed parameters, device,
+The parent (hooks.figures.execute_local) gives it the project root, demo name, typed parameters, device,
 its working folder and the output folder inside it. Before the demo is imported, a Landlock rule
 set (Linux 5.13 and later) lets this process and everything it starts write only inside the working
 folder and ``/dev``; reading stays open, so Python, torch and the project's sources load as usual.

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
 
-from hooks.figures.cache import sha256_file
 from hooks.kb.archive import Archive
 from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
+from hooks.hashing import sha256_file
 from hooks.markdown import DIRECTIVE_RE, Scan, scan
 from hooks.problems import Problem
 

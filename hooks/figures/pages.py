@@ -8,14 +8,14 @@ messages are shown as written.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
 from hooks.figures.directive import PREFIX, FigureRef, directive_lines
-from hooks.figures.runner import THEMES, Result
+from hooks.figures.model import THEMES, Result
+from hooks.hashing import digest_of
 from hooks.markdown import escape_html as esc
 from hooks.urls import page_url, relative_url
 
@@ -25,7 +25,7 @@ Href = Callable[[str], str]  # a path in the site ("demos/x/a.svg") -> URL relat
 
 def figure_id(raw: str) -> str:
     """The HTML id of the figure a directive line draws (a page's gallery and previews link to it)."""
-    return "kb-fig-" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
+    return "kb-fig-" + digest_of(raw, algorithm="sha1", length=8)  # SHA-1 as first published: links to it stay valid
 
 
 def site_folder(demo: str, params_id: str) -> str:

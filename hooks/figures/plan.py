@@ -5,7 +5,6 @@ build's ``version.py``, and every key is computed from sources, parameters and p
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -17,7 +16,9 @@ from typing import Any, Iterable
 
 from hooks.config import ConfigError, Section
 from hooks.figures.directive import FigureRef, SpecCache
+from hooks.figures.model import Job
 from hooks.figures.spec import DemoError, DemoSpec, demo_names, params_id
+from hooks.hashing import digest_of, sha256_file
 from hooks.problems import Problem
 
 DEFAULT_CACHE_DIR = ".demos-cache"
@@ -237,7 +238,7 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dic
             rel = path.resolve().relative_to(project_root.resolve()).as_posix()
         except ValueError:
             rel = path.name
-        sources[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        sources[rel] = sha256_file(path)
     material = {
         "demo": spec.name,
         "sources": dict(sorted(sources.items())),
@@ -247,27 +248,10 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dic
     if spec.device != "cuda":
         material["versions"] = {lib: v.split("+")[0] for lib, v in sorted(versions.items())}
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:20]
+    return digest_of(blob, length=20)
 
 
 # --- jobs ------------------------------------------------------------------------------------------
-
-@dataclass
-class Job:
-    spec: DemoSpec
-    params: dict[str, Any]
-    overrides: dict[str, Any]
-    params_id: str
-    key: str
-    device: str
-    timeout_s: float
-    pages: list[str] = field(default_factory=list)  # display paths of pages that use this run
-    runnable: bool = True  # False when the demo needs a GPU and this machine has none
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
 
 def plan_jobs(
     settings: Settings,

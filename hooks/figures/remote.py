@@ -15,14 +15,15 @@ fsspec and the backend's package (s3fs for S3) are imported only when a remote i
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hooks.figures.cache import MANIFEST, DemoCache, Entry, sha256_file
+from hooks.figures.cache import MANIFEST, DemoCache
+from hooks.figures.model import Entry
+from hooks.hashing import digest_of, sha256_file
 
 
 class RemoteError(RuntimeError):
@@ -121,7 +122,7 @@ class RemoteCache:
                 except (FileNotFoundError, OSError):
                     moved.problems.append(f"remote cache {self.url}: {name} [{key}] lacks {fname}; ignored, running it here")
                     return None, moved
-                if hashlib.sha256(data).hexdigest() != digest:
+                if digest_of(data) != digest:
                     moved.problems.append(f"remote cache {self.url}: {fname} of {name} [{key}] does not match its checksum; ignored, running it here")
                     return None, moved
                 (tmp / fname).write_bytes(data)

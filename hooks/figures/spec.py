@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from hooks.hashing import digest_of
 from hooks.problems import LocatedError
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -240,12 +240,30 @@ def _read_limits(value: Any, rel: str, line: int) -> dict[str, tuple[float | Non
     return dict(value)
 
 
-def coerce(spec: DemoSpec, key: str, raw: Any) -> Any:
-    """Turn an override (a string from a page, or a JSON value) into the field's type, or raise DemoError."""
-    if key not in spec.fields:
-        known = ", ".join(spec.fields) or "none"
-        raise DemoError(f"demo '{spec.name}' has no parameter '{key}' (known: {known})")
-    kind = spec.fields[key].type
+def coerce_param(
+    demo: str, kinds: Mapping[str, str], limits: Mapping[str, tuple[float | None, float | None]], key: str, raw: Any
+) -> Any:
+    """One parameter override as the demo's field takes it, or DemoError naming the parameter.
+
+    The one coercion of both the build (:func:`resolve_params`, with the types read from the demo's
+    source) and a demo's own command line (``demos._common.demo_main``, with the types of its
+    ``Config`` dataclass), so that ``--set`` refuses exactly what a page may not ask for. ``kinds``
+    maps each field to its type's name (one of SCALAR_TYPES); ``raw`` is a string from a page or a
+    command line, or a JSON value; the value must lie within ``limits`` (the demo's LIMITS).
+    """
+    if key not in kinds:
+        known = ", ".join(kinds) or "none"
+        raise DemoError(f"demo '{demo}' has no parameter '{key}' (known: {known})")
+    value = _coerce(demo, kinds[key], key, raw)
+    low, high = limits.get(key, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-∞" if low is None else f"{low:g}"
+        hi = "∞" if high is None else f"{high:g}"
+        raise DemoError(f"parameter '{key}' of demo '{demo}' must lie in [{lo}, {hi}] (LIMITS in demos/{demo}.py), not {value!r}")
+    return value
+
+
+def _coerce(demo: str, kind: str, key: str, raw: Any) -> Any:
     if isinstance(raw, str):
         text = raw.strip()
         try:
@@ -264,34 +282,25 @@ def coerce(spec: DemoSpec, key: str, raw: Any) -> Any:
                 return value
             return raw
         except ValueError:
-            raise DemoError(f"parameter '{key}' of demo '{spec.name}' must be {kind}, not '{raw}'") from None
+            raise DemoError(f"parameter '{key}' of demo '{demo}' must be {kind}, not '{raw}'") from None
     ok = {
         "bool": isinstance(raw, bool),
         "int": isinstance(raw, int) and not isinstance(raw, bool),
         "float": isinstance(raw, (int, float)) and not isinstance(raw, bool),
         "str": isinstance(raw, str),
-    }[kind]
+    }.get(kind, False)
     if not ok:
-        raise DemoError(f"parameter '{key}' of demo '{spec.name}' must be {kind}, not {raw!r}")
+        raise DemoError(f"parameter '{key}' of demo '{demo}' must be {kind}, not {raw!r}")
     return float(raw) if kind == "float" else raw
-
-
-def check_limits(spec: DemoSpec, key: str, value: Any) -> None:
-    """Raise DemoError when ``value`` lies outside the range the demo's LIMITS give ``key``."""
-    low, high = spec.limits.get(key, (None, None))
-    if (low is not None and value < low) or (high is not None and value > high):
-        lo = "-∞" if low is None else f"{low:g}"
-        hi = "∞" if high is None else f"{high:g}"
-        raise DemoError(f"parameter '{key}' of demo '{spec.name}' must lie in [{lo}, {hi}] (LIMITS in demos/{spec.name}.py), not {value!r}")
 
 
 def resolve_params(spec: DemoSpec, overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Full parameters (defaults plus overrides) and the overrides that differ from the defaults."""
     params = spec.defaults()
     changed = {}
+    kinds = {name: f.type for name, f in spec.fields.items()}
     for key, raw in overrides.items():
-        value = coerce(spec, key, raw)
-        check_limits(spec, key, value)
+        value = coerce_param(spec.name, kinds, spec.limits, key, raw)
         params[key] = value
         if value != spec.fields[key].default:
             changed[key] = value
@@ -305,5 +314,5 @@ def params_id(changed: dict[str, Any]) -> str:
     text = "_".join(f"{k}-{v}" for k, v in sorted(changed.items()))
     text = re.sub(r"[^A-Za-z0-9.\-_]+", "-", text)
     if len(text) > 60:
-        text = text[:40] + "-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        text = text[:40] + "-" + digest_of(text, length=12)
     return text

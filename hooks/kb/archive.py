@@ -20,7 +20,6 @@ keep their sources in memory and read again only the files saved since).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
 import sys
@@ -30,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from hooks.hashing import digest_of
+
 FILE = Path(".kb-cache") / "parsed.pickle"  # under the project's root
 KINDS = ("sources", "parsed", "specs")  # what is kept: sources, their parses, demos' specs (hooks.figures.directive)
 
@@ -38,20 +39,14 @@ KINDS = ("sources", "parsed", "specs")  # what is kept: sources, their parses, d
 def code_version() -> str:
     """A hash of everything a parse depends on besides its input: this package's Python files, the
     Python and PyYAML versions."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{sys.version}|{yaml.__version__}|{pickle.HIGHEST_PROTOCOL}".encode())
     package = Path(__file__).resolve().parent.parent  # hooks/
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    files = (str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0" for path in sorted(package.rglob("*.py")))
+    return digest_of(f"{sys.version}|{yaml.__version__}|{pickle.HIGHEST_PROTOCOL}", *files)
 
 
 def source_digest(src_uri: str, display_path: str, data: bytes) -> str:
     """The key of a source read from ``data``: its path, the path shown in messages, its bytes."""
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(src_uri.encode() + b"\0" + display_path.encode() + b"\0")
-    digest.update(data)
-    return digest.hexdigest()
+    return digest_of(src_uri, "\0", display_path, "\0", data)
 
 
 class Archive:

@@ -1,8 +1,8 @@
-"""Demo runs fanned out over an existing Dask distributed cluster (``executor: dask://HOST:PORT``).
+"""The Dask executor: demo runs fanned out over an existing Dask distributed cluster (``executor: dask://HOST:PORT``).
 
 Each run becomes one task. The task carries the demo's sources (the ones its cache key was made
 from) and runs them on the worker exactly as a local run does: its own process, sandbox, timeout,
-memory limit and one torch thread (hooks.figures.runner). The worker pushes the finished entry to the
+memory limit and one torch thread (hooks.figures.execute_local). The worker pushes the finished entry to the
 shared remote cache; this side waits with the same progress callbacks and pulls the entries. Workers
 need this project's Python package and the demos' libraries installed, not a copy of the project.
 """
@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hooks.figures.cache import DemoCache
-from hooks.figures.plan import Job, Settings
+from hooks.figures.execute_local import run_job
+from hooks.figures.model import Job, Result
+from hooks.figures.plan import Settings, cuda_missing
 from hooks.figures.remote import RemoteCache
-from hooks.figures.runner import Result
+from hooks.figures.spec import load_spec
 
 CONNECT_TIMEOUT = "20s"
 
@@ -38,9 +40,6 @@ def _payload(job: Job, settings: Settings, force: bool) -> dict[str, Any]:
 
 def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """On a worker: run one demo from its sources in a temporary project and push the entry."""
-    from hooks.figures.runner import run_job
-    from hooks.figures.spec import load_spec
-
     try:
         from distributed import get_worker
 
@@ -48,8 +47,6 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
     except (ImportError, ValueError):
         worker = ""
     if payload["device"] == "cuda":
-        from hooks.figures.plan import cuda_missing
-
         why = cuda_missing()
         if why is not None:  # as a local run on a machine without a GPU: not a failure, a run still to make
             return {"status": "needs-gpu", "error": f"needs a GPU run: worker {worker or socket.gethostname()} has none ({why}); "
@@ -73,7 +70,7 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_on_dask(
+def execute(
     jobs: list[Job],
     settings: Settings,
     cache: DemoCache,
