@@ -40,7 +40,7 @@ from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
 from hooks.figures.cache import os_error_text  # noqa: E402
 from hooks.file_writer import FileWriter  # noqa: E402
-from hooks.kb import assets, fragments, reading, render  # noqa: E402
+from hooks.kb import assets, fragments, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
 from hooks.mkdocs_files import source_files, uses_demos  # noqa: E402
@@ -285,6 +285,7 @@ class ServeSession:
     def start_build(self, config: MkDocsConfig, plan: site.SitePlan) -> _Build:
         key = _site_key(config)
         self.build = build = _Build(plan, self)
+        build.context()  # the pages' fragments draw the map this build lays out
         build.start_layout(self.map_workers.setdefault(key, LayoutWorker()) if self.serving else LayoutWorker())
         config.kb_build = build  # type: ignore[attr-defined]  # for the demo hook (see _Build)
         return build
@@ -441,13 +442,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         return html
     if build.headings is None:
         build.headings = fragments.SectionHeadings(config.markdown_extensions, config.mdx_configs)
-    plan, uri = build.plan, page.file.src_uri
     # Links of the content to notes and concepts show their previews on hover and focus (the generated
     # lists, filled in after the theme, carry their own: hooks.kb.fragments.link_html).
-    links = site.page_links(plan, uri)
-    if links is not None:
-        html = reading.mark_links(plan.kb.urls[uri], html, links.previews)
-    html, headings = fragments.append_sections(build.context(), uri, html, fragments.HtmlOutput(build.headings))
+    html, headings = site.page_content(build.plan, page.file.src_uri, html, fragments.HtmlOutput(build.headings))
     for title, anchor in headings:
         if anchor is None:
             continue

@@ -23,7 +23,7 @@ from markdown.extensions.toc import slugify as toc_slugify
 from hooks.config import Section
 from hooks.figures.directive import FigureRef, SpecCache, collect_refs
 from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
-                                 relative_href, render_runs_page, site_folder)
+                                 render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
 from hooks.figures.plan import Settings, plan_jobs
 from hooks.kb import assets, fragments, reading, render
@@ -34,7 +34,7 @@ from hooks.kb.reading import PageFigure
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
 from hooks.kb.wikilinks import IMAGE_SUFFIXES, Slugify
 from hooks.problems import Problem
-from hooks.urls import page_url
+from hooks.urls import page_url, site_href
 
 
 @dataclass
@@ -158,11 +158,13 @@ class SitePlan:
         self.results = list(results)
         self.runs = {(r.job.name, r.job.params_id): r for r in self.results}
         self.published = set(published_files(self.results))
-        self._context = None  # what the fragments read changed with the figures
+        if self._context is not None:  # what the fragments read changed with the figures
+            self._context.memo.clear()
+        self._links.clear()
 
     def figures_markdown(self, src_uri: str, markdown: str) -> str:
         """The page's Markdown with its figure directives replaced by their figures' HTML."""
-        href = relative_href(src_uri, self.project.use_directory_urls)
+        href = site_href(src_uri, self.project.use_directory_urls)
         return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href)
 
     def figure_data(self, src_uri: str) -> tuple:
@@ -171,7 +173,7 @@ class SitePlan:
         refs = self.refs_on(src_uri)
         if not refs or not self.runs:
             return ()
-        href = relative_href(src_uri, self.project.use_directory_urls)
+        href = site_href(src_uri, self.project.use_directory_urls)
         return tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href)) for raw, ref in sorted(refs.items()))
 
     # --- what the fragments of the pages read (hooks.kb.fragments) ---
@@ -188,7 +190,7 @@ class SitePlan:
     def runs_page(self) -> str:
         """The Markdown of the "Demo runs" page."""
         pages = {p.display_path: PageLink(p.title, uri) for uri, p in self.kb.pages.items()}
-        return render_runs_page(self.results, pages, relative_href(RUNS_PAGE, self.project.use_directory_urls))
+        return render_runs_page(self.results, pages, site_href(RUNS_PAGE, self.project.use_directory_urls))
 
     def demo_files(self) -> dict[str, Path]:
         """Site path -> cached file of every published demo output (figures, data.json, source)."""
@@ -373,19 +375,26 @@ def page_markdown(plan: SitePlan, src_uri: str, markdown: str) -> str:
     return render.page_markdown(links, markdown, (plan.kb.pages[src_uri].body, plan.kb.parsed[src_uri].links))
 
 
-def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap]) -> str:
-    """A page's Markdown as ``notes export`` writes it: what the hooks do to it during a build, done
-    by the same functions on the Markdown (wikilinks resolved, Obsidian's syntax settled, figures
-    as HTML, generated lists as raw HTML blocks, the header line under the title). Links to notes
-    and concepts carry their preview, as the build marks them in the HTML."""
-    ctx, out = plan.context(layout), fragments.MarkdownOutput()
+def page_content(plan: SitePlan, src_uri: str, content: str, out: fragments.Output) -> tuple[str, list[tuple[str, str | None]]]:
+    """A page's converted content (HTML, or Markdown for another generator): its links to notes and
+    concepts marked with their previews, and a note's or concept's sections appended, with each
+    section heading's ``(title, id)`` for the table of contents."""
     links = page_links(plan, src_uri)
-    markdown = page_markdown(plan, src_uri, markdown)
-    markdown, _ = fragments.append_sections(ctx, src_uri, markdown, out)
     if links is not None:
-        markdown = reading.mark_markdown_links(src_uri, plan.kb.urls.get(src_uri, ""), markdown, links.previews)
-    markdown = plan.figures_markdown(src_uri, markdown)
-    return fragments.finish(ctx, src_uri, markdown, out)
+        content = reading.mark_links(content, src_uri, plan.kb.urls[src_uri], links.previews,
+                                     markdown=isinstance(out, fragments.MarkdownOutput))
+    return fragments.append_sections(plan.context(), src_uri, content, out)
+
+
+def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[[], ConceptMap]) -> str:
+    """A page's Markdown as ``notes export`` writes it: the steps a build takes, each the function the
+    hooks call at its event, all done on the Markdown (generated lists as raw HTML blocks, which any
+    generator passes through)."""
+    ctx, out = plan.context(layout), fragments.MarkdownOutput()
+    markdown = page_markdown(plan, src_uri, markdown)  # the site hook's on_page_markdown
+    markdown = plan.figures_markdown(src_uri, markdown)  # the demo hook's on_page_markdown
+    markdown, _ = page_content(plan, src_uri, markdown, out)  # on_page_content, after the conversion
+    return fragments.finish(ctx, src_uri, markdown, out)  # on_post_page, after the theme
 
 
 def concept_map_of(plan: SitePlan) -> Callable[[], ConceptMap]:

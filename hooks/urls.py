@@ -1,10 +1,18 @@
-"""Site URLs as MkDocs gives them, computed without MkDocs: a page's URL and one URL relative to another."""
+"""The one place paths and URLs are resolved, as MkDocs resolves them, without MkDocs.
+
+Two readings of a relative link: a Markdown link names a file of docs/ relative to the source file
+it is written in (:func:`file_target`, :func:`relative_path`); a link in rendered HTML names a URL
+relative to the page's URL (:func:`url_target`, :func:`relative_url`). A file's URL is
+:func:`page_url`; :func:`site_href` links a page to any file of the site. Each is tested against
+MkDocs' own functions (tests/test_urls.py).
+"""
 from __future__ import annotations
 
 import functools
 import posixpath
 import re
-from urllib.parse import quote
+from typing import Callable
+from urllib.parse import quote, unquote
 
 
 @functools.lru_cache(maxsize=65536)
@@ -57,14 +65,59 @@ def relative_url(url: str, from_url: str) -> str:
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+def is_relative(link: str) -> bool:
+    """Whether a link's path names something of this site relative to where it is written (not
+    another site, not the site's root, not an anchor or query on the same page)."""
+    return bool(link) and not link.startswith(("#", "/", "?")) and _SCHEME_RE.match(link) is None
+
+
+def split_link(link: str) -> tuple[str, str]:
+    """``(path, rest)``: a link's path and what follows it (``#anchor``, ``?query``)."""
+    cut = min((i for i in (link.find("#"), link.find("?")) if i != -1), default=len(link))
+    return link[:cut], link[cut:]
+
+
+def file_target(from_uri: str, path: str) -> str:
+    """The file of docs/ that a Markdown link's (quoted) ``path`` names from the source file ``from_uri``,
+    as MkDocs reads a link: relative to the file (may start with ``..`` when it leaves docs/)."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(from_uri), unquote(path)))
+
+
+def url_target(from_url: str, path: str) -> str:
+    """The URL from the site root (unquoted; ``""`` for the root, a trailing ``/`` kept) that a link's
+    ``path`` in the HTML of the page at ``from_url`` leads to, as a browser reads it."""
+    target = posixpath.normpath(posixpath.join(unquote("/".join(_folder_of(from_url))), unquote(path)))
+    if target == ".":
+        return ""
+    folder = path.endswith("/") or path.rsplit("/", 1)[-1] in (".", "..")  # a browser goes to the folder's URL
+    return target + "/" if folder else target
+
+
+def relative_path(from_uri: str, to_uri: str) -> str:
+    """Relative, URL-quoted path from one docs file to another, as MkDocs expects in a Markdown link."""
+    return _relative_from_dir(posixpath.dirname(from_uri) or ".", to_uri)
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_from_dir(from_dir: str, to_uri: str) -> str:
+    # Every note in a folder links the same concepts: the same few thousand pairs, computed once each.
+    return quote(posixpath.relpath(to_uri, from_dir), safe="/._-~")
+
+
+def site_href(from_src_uri: str, use_directory_urls: bool = True) -> Callable[[str], str]:
+    """Links from the page ``from_src_uri``: a file of the site (a page by its .md path) -> its URL
+    relative to the page."""
+    from_url = page_url(from_src_uri, use_directory_urls)
+    return lambda site_path: relative_url(page_url(site_path, use_directory_urls), from_url)
+
+
 def rebase_url(url: str, from_url: str, to_path: str) -> str:
     """``url``, relative to the page at ``from_url``, made relative to ``to_path`` instead (a file's path
     from the site root, e.g. the page's source ``notes/x.md``). Absolute URLs, same-page anchors and
     URLs that leave the site are returned unchanged."""
-    if not url or url.startswith(("#", "/", "?")) or _SCHEME_RE.match(url):
+    if not is_relative(url):
         return url
-    cut = min((i for i in (url.find("#"), url.find("?")) if i != -1), default=len(url))
-    path, rest = url[:cut], url[cut:]
+    path, rest = split_link(url)
     if not path:
         return url
     target = posixpath.normpath(posixpath.join("/".join(_folder_of(from_url)), path))

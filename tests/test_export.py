@@ -14,7 +14,7 @@ from hooks.cli.export import MANIFEST, export_tree, source_relative_html, write_
 from hooks.cli.main import main
 from hooks.config import read_config
 from hooks.kb import fragments
-from hooks.kb.reading import mark_markdown_links
+from hooks.kb.reading import mark_links
 from hooks.kb.graph import concept_map
 from hooks.problems import errors
 from hooks.urls import rebase_url
@@ -228,7 +228,7 @@ def test_links_to_notes_and_concepts_carry_their_preview_in_markdown(tmp_path):
         "In code: `[Trainability](../concepts/trainability.md)`.",
         "Here: [this note](2024-02-10-second-note.md#results).",
     ]
-    out = mark_markdown_links(note, kb.urls[note], "\n".join(lines), previews).split("\n")
+    out = mark_links("\n".join(lines), note, kb.urls[note], previews, markdown=True).split("\n")
     assert out[0] == ("See [Trainability](../concepts/trainability.md#why-it-matters)" + preview + " and "
                       "[it](../concepts/trainability.md){ .cls data-kb-preview='../../concepts/trainability/preview.json' }.")
     assert out[1:] == lines[1:]  # images, pages without a preview, other sites, code and the page itself: as written

@@ -308,7 +308,7 @@ def test_what_a_page_links_to_and_marking_its_links(kb) -> None:
     html = ('<p><a href="../../concepts/a/#x">Alpha</a> '
             '<a class="y" href="../2024-01-01-one/">one</a> <a href="https://example.org/concepts/a/">out</a> '
             '<a href="#self">here</a> <a href="../../">home</a> <a href="../2024-02-01-two/">itself</a></p>')
-    marked = BeautifulSoup(reading.mark_links(kb.urls["notes/2024-02-01-two.md"], html, links.previews), "html.parser")
+    marked = BeautifulSoup(reading.mark_links(html, "notes/2024-02-01-two.md", kb.urls["notes/2024-02-01-two.md"], links.previews), "html.parser")
     assert [a.get("data-kb-preview") for a in marked.select("a")] == [
         "../../concepts/a/preview.json", "../2024-01-01-one/preview.json", None, None, None, None]
     # a generated list marks its own links the same way (hooks.kb.fragments.read_link)

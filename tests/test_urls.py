@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from hooks.urls import page_url, relative_url
+from hooks.urls import file_target, page_url, relative_url, url_target
 
 URLS = ["./", "notes/", "notes/a/", "concepts/b/", "feed.xml", "demos/x/a.svg", "index.html", "a.html",
         "notes/a.html", "notes/a%20b/", "demos/x/p-1/a.svg", ".", "notes/sub/deep/", "assets/vendor/katex/katex.min.css"]
@@ -28,3 +28,26 @@ def test_page_url_is_mkdocs_file_url(tmp_path, src_uri, directory_urls, url):
     from mkdocs.structure.files import File
 
     assert page_url(src_uri, directory_urls) == url == File(src_uri, str(tmp_path), str(tmp_path / "site"), directory_urls).url
+
+
+LINKS = ["a.md", "../concepts/b.md", "./c%20d.md", "sub/../e.md", "../../up.md", "f/", "../g/", "..", ".", "img/x.png"]
+
+
+@pytest.mark.parametrize("src_uri, path", list(itertools.product(["index.md", "notes/a.md", "notes/deep/b c.md"], LINKS)))
+def test_a_markdown_link_names_the_file_mkdocs_names(src_uri, path):
+    from urllib.parse import unquote
+
+    from tests.generator import build  # noqa: F401  (the generator the suite drives, mkdocs or properdocs)
+    from mkdocs.structure.pages import _RelativePathTreeprocessor
+
+    assert file_target(src_uri, path) == _RelativePathTreeprocessor._target_uri(src_uri, unquote(path))
+
+
+@pytest.mark.parametrize("from_url, path", list(itertools.product(["./", "notes/a/", "notes/a.html", "concepts/", "."], LINKS)))
+def test_a_link_in_html_leads_where_a_browser_takes_it(from_url, path):
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    expected = unquote(urlsplit(urljoin("https://example.org/site/" + ("" if from_url in (".", "./") else from_url), path)).path)
+    if not expected.startswith("/site/"):  # above the site's root
+        return
+    assert url_target(from_url, path) == expected[len("/site/"):]

@@ -5,6 +5,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 
+from hooks.urls import relative_path
 from hooks.kb.wikilinks import (
     AssetIndex,
     Linker,
@@ -14,7 +15,6 @@ from hooks.kb.wikilinks import (
     heading_key,
     name_key,
     parse_wikilink,
-    relative_path,
     render_resolution,
     rewrite_wikilinks,
 )

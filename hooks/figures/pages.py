@@ -17,7 +17,7 @@ from hooks.figures.directive import PREFIX, FigureRef, directive_lines
 from hooks.figures.model import THEMES, Result
 from hooks.hashing import digest_of
 from hooks.markdown import escape_html as esc
-from hooks.urls import page_url, relative_url
+
 
 RUNS_PAGE = "demo-runs.md"
 Href = Callable[[str], str]  # a path in the site ("demos/x/a.svg") -> URL relative to the page being written
@@ -315,10 +315,3 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
         )
     lines += ["</tbody>", "</table>", "</div>", ""]
     return "\n".join(lines)
-
-
-def relative_href(from_src_uri: str, use_directory_urls: bool = True) -> Href:
-    """An :data:`Href` for the page ``from_src_uri``: site paths (files, or pages by their .md path)
-    become URLs relative to it."""
-    from_url = page_url(from_src_uri, use_directory_urls)
-    return lambda site_path: relative_url(page_url(site_path, use_directory_urls), from_url)

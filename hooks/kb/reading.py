@@ -24,7 +24,7 @@ from hooks.kb.graph import KnowledgeBase
 from hooks.kb.notes import excerpt
 from hooks.markdown import escape_html as esc
 from hooks.markdown import scan
-from hooks.urls import relative_url
+from hooks.urls import file_target, is_relative, relative_url, split_link, url_target
 
 MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
 MAX_GALLERY = 48  # figures in a concept's gallery (newest notes first)
@@ -164,40 +164,63 @@ def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures)
 
 _LINK_RE = re.compile(r"<a\s([^>]*)>")
 _HREF_RE = re.compile(r'(?:^|\s)href="([^"]*)"')
+# An inline Markdown link to a relative path, not an image, and the attribute list that may follow it.
+_MD_LINK_RE = re.compile(r"(?<!!)\[(?:\\.|[^\\\[\]\n])*\]\((?P<path>[^()\s#?]*)(?P<rest>[#?][^()\s]*)?\)(?P<attrs>\{[^}\n]*\})?")
 Previews = Iterable[tuple[str, str, str]]  # (src_uri, URL from the root, preview from the root): hooks.kb.render.PageLinks.previews
 
 
-def mark_links(here: str, html: str, previews: Previews) -> str:
-    """``data-kb-preview`` on every link of an HTML fragment of the page at URL ``here`` that leads to
-    one of the notes and concepts in ``previews`` (what the page links to, as this build resolved it)."""
-    targets = {unquote(url): path for _, url, path in previews}
-    if not targets:
-        return html
-    folder = unquote("" if here in ("", ".", "./") else here if here.endswith("/") else posixpath.dirname(here))
-    own = unquote(here)
+def mark_links(text: str, src_uri: str, here: str, previews: Previews, *, markdown: bool = False) -> str:
+    """``data-kb-preview`` on every link of the page ``src_uri`` (at URL ``here``) that leads to one of
+    the notes and concepts in ``previews`` (what the page links to, as this build resolved it).
+
+    ``text`` is the page's rendered HTML, whose ``<a href>`` is read as a browser reads it (relative to
+    the page's URL); or, with ``markdown``, its Markdown for another generator (``notes export``), whose
+    inline links outside code are read as the generator reads them (relative to the source file) and
+    get an attribute list ``{ data-kb-preview='...' }`` (attr_list), which renders as the same attribute."""
+    by_uri = {uri: preview for uri, _, preview in previews}
+    if not by_uri:
+        return text
+    by_url = {unquote(url): uri for uri, url, _ in previews}
+
+    def preview_of(target: str | None) -> str | None:
+        """The preview's URL relative to the page (URL-quoted, not HTML-escaped)."""
+        if target is None or target == src_uri or target not in by_uri:
+            return None
+        return relative_url(quote(by_uri[target]), here)
+
+    if markdown:
+        if "](" not in text:
+            return text
+        found = scan(text)
+        lines = list(found.lines)
+        for index, m in reversed(list(found.finditer(_MD_LINK_RE))):
+            path = m.group("path")
+            href = preview_of(file_target(src_uri, path)) if is_relative(path) else None
+            if href is None or "data-kb-preview" in (m.group("attrs") or ""):
+                continue
+            line = lines[index]
+            if m.group("attrs"):  # one attribute list per link: add to the one it has
+                cut = m.end("attrs") - 1
+                lines[index] = line[:cut].rstrip() + " data-kb-preview='" + href + "' " + line[cut:]
+            else:
+                lines[index] = line[: m.end()] + "{ data-kb-preview='" + href + "' }" + line[m.end():]
+        return "\n".join(lines)
 
     def mark(m: re.Match) -> str:
         attrs = m.group(1)
-        if "data-kb-preview" in attrs:
-            return m.group(0)
         href = _HREF_RE.search(attrs)
-        if href is None:
+        if href is None or "data-kb-preview" in attrs:
             return m.group(0)
-        path = href.group(1).split("#", 1)[0].split("?", 1)[0]
-        if not path or ":" in path or path.startswith("/"):
+        path = split_link(href.group(1))[0]
+        target = url_target(here, path) if is_relative(path) else None
+        preview = preview_of(by_url.get(target)) if target is not None else None
+        if preview is None:
             return m.group(0)
-        target = posixpath.normpath(posixpath.join(folder, unquote(path)))
-        target = "" if target == "." else target
-        if path.endswith("/") and target:
-            target += "/"
-        preview = targets.get(target)
-        if preview is None or target == own:
-            return m.group(0)
-        if preview == target + PREVIEW_NAME and path.endswith("/"):  # beside the page, as the link leads there
+        if path.endswith("/") and by_uri[by_url[target]] == target + PREVIEW_NAME:  # beside the page the link leads to
             return f'<a {attrs} data-kb-preview="{path}{PREVIEW_NAME}">'  # (the link's path is escaped already)
-        return f'<a {attrs} data-kb-preview="{esc(relative_url(quote(preview), here))}">'
+        return f'<a {attrs} data-kb-preview="{esc(preview)}">'
 
-    return _LINK_RE.sub(mark, html)
+    return _LINK_RE.sub(mark, text)
 
 
 def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None = None) -> str | None:
@@ -213,32 +236,3 @@ def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None 
     return relative_url(quote(preview_path(kb.urls[target])), kb.urls.get(src_uri, ""))
 
 
-# An inline Markdown link to a relative path, not an image, and the attribute list that may follow it.
-_MD_LINK_RE = re.compile(r"(?<!!)\[(?:\\.|[^\\\[\]\n])*\]\((?P<path>[^()\s#?]*)(?P<rest>[#?][^()\s]*)?\)(?P<attrs>\{[^}\n]*\})?")
-
-
-def mark_markdown_links(src_uri: str, here: str, markdown: str, previews: Previews) -> str:
-    """:func:`mark_links` for Markdown (``notes export``, where another generator renders the page):
-    every inline link of the text (not in code or math) to one of the notes and concepts in
-    ``previews`` gets an attribute list ``{ data-kb-preview='...' }`` (attr_list), which renders as
-    the attribute the build puts on the link."""
-    targets = {uri: path for uri, _, path in previews}
-    if "](" not in markdown or not targets:
-        return markdown
-    folder = posixpath.dirname(src_uri)
-    found = scan(markdown)
-    lines = list(found.lines)
-    for index, m in reversed(list(found.finditer(_MD_LINK_RE))):
-        path = unquote(m.group("path"))
-        if not path or ":" in path or path.startswith("/"):
-            continue
-        preview = targets.get(posixpath.normpath(posixpath.join(folder, path)))
-        if preview is not None and "data-kb-preview" not in (m.group("attrs") or ""):
-            href = relative_url(quote(preview), here)
-            line = lines[index]
-            if m.group("attrs"):  # one attribute list per link: add to the one it has
-                cut = m.end("attrs") - 1
-                lines[index] = line[:cut].rstrip() + " data-kb-preview='" + href + "' " + line[cut:]
-            else:
-                lines[index] = line[: m.end()] + "{ data-kb-preview='" + href + "' }" + line[m.end():]
-    return "\n".join(lines)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Mapping
@@ -25,6 +24,7 @@ from hooks.kb.reading import preview_path, previewed
 from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.markdown import apply_edits
 from hooks.markdown import escape_html as esc
+from hooks.urls import file_target, is_relative, split_link, url_target
 
 __all__ = ["PageLinks", "Settings", "read_page_links", "page_markdown", "escape_meta", "generated_pages", "feed_xml"]
 
@@ -75,7 +75,6 @@ class PageLinks:
 
 # Where a page's text names a path: an inline link or image, a reference definition, an HTML href or src.
 _DESTINATION_RE = re.compile(r"""\]\(\s*<?([^()\s<>]+)|^[ \t>]*\[[^\]\n]+\]:[ \t]*<?(\S+?)>?(?:[ \t]|$)|\b(?:href|src)\s*=\s*["']([^"'\n]*)""", re.M)
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def previewed_urls(kb: KnowledgeBase) -> dict[str, str]:
@@ -92,20 +91,18 @@ def read_page_links(kb: KnowledgeBase, src_uri: str, text: str, present: Mapping
     resolutions = kb.resolutions.get(src_uri, ())
     wikilinks = {r.link.raw: render_resolution(r, src_uri) for r in resolutions}
     targets = {r.target for r in resolutions if r.target is not None}
-    here = unquote(kb.urls[src_uri])
-    folder = posixpath.dirname(src_uri)
-    url_folder = here.rstrip("/") if here.endswith("/") else posixpath.dirname(here)
+    here = kb.urls[src_uri]
     files: dict[str, str | None] = {}
     for m in _DESTINATION_RE.finditer(text):
         dest = next(g for g in m.groups() if g is not None)
-        path = unquote(dest.split("#", 1)[0].split("?", 1)[0])
-        if not path or path.startswith("/") or _SCHEME_RE.match(path) or dest in files:
+        path = split_link(dest)[0]
+        if not is_relative(path) or dest in files:
             continue
-        named = posixpath.normpath(posixpath.join(folder, path))  # as the generator reads a link: from the source file
+        named = file_target(src_uri, path)  # as the generator reads a Markdown link: from the source file
         files[dest] = present.get(named)
         if named in kb.pages:
             targets.add(named)
-        as_url = posixpath.normpath(posixpath.join(url_folder, path)) + ("/" if path.endswith("/") else "")  # as a browser does
+        as_url = url_target(here, path)  # as a browser reads a link in HTML: from the page's URL
         if as_url in by_url:
             targets.add(by_url[as_url])
     previews = tuple(sorted((t, kb.urls[t], preview_path(kb.urls[t])) for t in targets

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import difflib
 import functools
-import html
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Literal, Mapping
-from urllib.parse import quote
+from typing import Callable, Iterable, Literal, Mapping
 
 from markdown.extensions.toc import slugify as toc_slugify
 from markdown.extensions.toc import unique
 
 from hooks.kb.obsidian import media_embed
 from hooks.markdown import WIKILINK_RE, Scan, escape_markdown, plain_text, rewrite, scan
+from hooks.urls import relative_path
 
 Slugify = Callable[[str, str], str]
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp"})
@@ -135,17 +134,6 @@ def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str =
 
 
 # --- Markdown output -------------------------------------------------------------------------------
-
-def relative_path(from_uri: str, to_uri: str) -> str:
-    """Relative, URL-quoted path from one docs file to another, as MkDocs expects in a Markdown link."""
-    return _relative_from_dir(posixpath.dirname(from_uri) or ".", to_uri)
-
-
-@functools.lru_cache(maxsize=65536)
-def _relative_from_dir(from_dir: str, to_uri: str) -> str:
-    # Every note in a folder links the same concepts: the same few thousand pairs, computed once each.
-    return quote(posixpath.relpath(to_uri, from_dir), safe="/._-~")
-
 
 def markdown_link(text: str, from_uri: str, to_uri: str, anchor: str = "") -> str:
     """``[text](relative/path.md#anchor)`` with ``text`` escaped."""
