@@ -19,19 +19,22 @@ written, where a marker may stand and where the header line goes (:func:`finish`
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
+from urllib.parse import quote
+
 from hooks.kb.graph import KnowledgeBase, MapGraph, ConceptMap, concept_radius, map_graph
 from hooks.kb.notes import PageInfo
-from hooks.kb.reading import (MAX_GALLERY, Figures, gallery_items, local_graph_data, no_figures, preview_href)
+from hooks.kb.reading import MAX_GALLERY, PREVIEW_NAME, Figures, _local_rows, _short, gallery_items, no_figures, preview_path
 from hooks.markdown import ATX_RE, SETEXT_RE, scan
 from hooks.markdown import escape_html as esc
 from hooks.problems import Problem
-from hooks.urls import relative_url
+from hooks.urls import page_url, relative_url
 
 MARKER_OPEN, MARKER_CLOSE = "<!-- kb:", " -->"  # every marker: "<!-- kb:NAME -->" or "<!-- kb:NAME ARGUMENT -->"
 MARKER_RE = re.compile(r"<!-- kb:([^\s>][^>]*?) -->")
@@ -63,21 +66,14 @@ class Settings:
 
 # --- what the fragments share: links as data, the page's context -------------------------------------
 
-Link = tuple  # (href, preview href or None, text): a link to a page, as a generated list shows it
+Link = tuple  # (target src_uri, its kind, text): a link to a page, as a generated list shows it
 
 
-def read_link(kb: KnowledgeBase, target: str, from_uri: str, text: str | None = None) -> Link:
-    """A link from ``from_uri`` to ``target`` as data; one to a note or concept carries its preview."""
-    href = kb.href(target, from_uri)
-    return (href, preview_href(kb, from_uri, target, href), kb.pages[target].title if text is None else text)
-
-
-def link_html(link: Link, cls: str = "") -> str:
-    href, preview, text = link
-    attr = f' class="{cls}"' if cls else ""
-    if preview is not None:
-        attr += f' data-kb-preview="{esc(preview)}"'
-    return f'<a href="{esc(href)}"{attr}>{esc(text)}</a>'
+def read_link(kb: KnowledgeBase, target: str, text: str | None = None) -> Link:
+    """A link to ``target`` as data: where it leads and what it says (its URL and preview follow from
+    the target's path and kind, and are worked out where it is written: :meth:`Context.href`)."""
+    page = kb.pages[target]
+    return (target, page.kind, page.title if text is None else text)
 
 
 def _date(page: PageInfo) -> str | None:
@@ -104,6 +100,34 @@ class Context:
     figures: Figures = no_figures
     concept_map: Callable[[], ConceptMap] | None = None
     memo: dict = field(default_factory=dict)
+
+    # --- what a fragment's html may ask: pure functions of their arguments ---
+
+    def url(self, src_uri: str) -> str:
+        return page_url(src_uri, self.kb.use_directory_urls)
+
+    def href(self, target: str, from_uri: str) -> str:
+        """The URL of the page ``target`` relative to the page ``from_uri``."""
+        return relative_url(self.url(target), self.url(from_uri))
+
+    def preview(self, target: str, kind: str, from_uri: str, href: str) -> str | None:
+        """The URL (relative to ``from_uri``) of the preview of ``target`` (a note or concept; none for
+        the page itself), where ``href`` is the link's own URL."""
+        if kind not in ("note", "concept") or target == from_uri:
+            return None
+        if href.endswith("/"):
+            return href + PREVIEW_NAME
+        return relative_url(quote(preview_path(self.url(target))), self.url(from_uri))
+
+    def link(self, link: Link, from_uri: str, cls: str = "", anchor: str = "") -> str:
+        """A link as HTML; one to a note or concept carries its preview."""
+        target, kind, text = link
+        href = self.href(target, from_uri)
+        attr = f' class="{cls}"' if cls else ""
+        preview = self.preview(target, kind, from_uri, href)
+        if preview is not None:
+            attr += f' data-kb-preview="{esc(preview)}"'
+        return f'<a href="{esc(href + anchor)}"{attr}>{esc(text)}</a>'
 
     def read(self, src_uri: str, name: str, argument: str = "") -> Hashable:
         key = (src_uri, name, argument)
@@ -136,54 +160,53 @@ class Context:
 
 @dataclass(frozen=True)
 class Fragment:
-    """One generated element: ``read(context, page, argument)`` -> data; ``html(data, context)`` -> HTML.
+    """One generated element: ``read(context, page, argument)`` -> data; ``html(data, context, page)``
+    -> HTML.
 
-    ``html`` may ask the context only for the concept map's layout (:meth:`Context.layout`), which
-    is a function of the map's graph that the map's data holds."""
+    ``html`` may ask the context only for pure functions of what it is given: URLs and links between
+    two pages (:meth:`Context.link`, from their paths and kinds) and the concept map's layout
+    (:meth:`Context.layout`, a function of the map's graph, which the map's data holds)."""
 
     name: str
     read: Callable[[Context, str, str], Hashable]
-    html: Callable[[Any, Context], str]
+    html: Callable[[Any, Context, str], str]
 
 
 # --- lists of notes ----------------------------------------------------------------------------------
 
-def read_note_item(ctx: Context, note: PageInfo, from_uri: str) -> tuple:
-    """One note of a list: date, link, excerpt and the concepts it links."""
+def read_note_item(ctx: Context, note: PageInfo) -> tuple:
+    """One note of a list: date, link, excerpt and the concepts it links (the same for every list)."""
     kb = ctx.kb
-    return (_date(note), read_link(kb, note.src_uri, from_uri), kb.excerpts.get(note.src_uri, ""),
-            tuple(read_link(kb, c, from_uri) for c in kb.concepts_of(note.src_uri)))
+    return ctx.shared(("note-item", note.src_uri), lambda: (
+        _date(note), read_link(kb, note.src_uri), kb.excerpts.get(note.src_uri, ""),
+        tuple(read_link(kb, c) for c in kb.concepts_of(note.src_uri))))
 
 
-def note_item_html(item: tuple, made: dict | None = None) -> str:
-    """One ``<li>``; ``made``: the concept links already written for this list (a list of a thousand
-    notes links the same forty concepts again and again)."""
-    date, link, excerpt, concepts = item
-    html = " ".join(p for p in (_time(date), link_html(link)) if p)
-    if excerpt:
-        html += f'<br>\n<span class="kb-excerpt">{esc(excerpt)}</span>'
-    if concepts:
-        made = {} if made is None else made
-        for c in concepts:
-            if c not in made:
-                made[c] = link_html(c)
-        html += f'<br>\n<span class="kb-concepts">Concepts: {", ".join(made[c] for c in concepts)}</span>'
-    return f"<li>{html}</li>"
+def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:
+    made: dict = {}  # a list of a thousand notes links the same forty concepts again and again
 
+    def item_html(item: tuple) -> str:
+        date, link, excerpt, concepts = item
+        html = " ".join(p for p in (_time(date), ctx.link(link, src_uri)) if p)
+        if excerpt:
+            html += f'<br>\n<span class="kb-excerpt">{esc(excerpt)}</span>'
+        if concepts:
+            for c in concepts:
+                if c not in made:
+                    made[c] = ctx.link(c, src_uri)
+            html += f'<br>\n<span class="kb-concepts">Concepts: {", ".join(made[c] for c in concepts)}</span>'
+        return f"<li>{html}</li>"
 
-def note_list_html(items: Sequence[tuple]) -> str:
-    made: dict = {}
-    rows = "\n".join(note_item_html(item, made) for item in items)
+    rows = "\n".join(item_html(item) for item in items)
     return f'<div class="kb-note-list">\n<ul>\n{rows}\n</ul>\n</div>'
 
 
 def _read_newest(ctx: Context, src_uri: str, argument: str) -> tuple:
-    notes = ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]
-    return tuple(read_note_item(ctx, n, src_uri) for n in notes)
+    return ctx.shared("newest", lambda: tuple(read_note_item(ctx, n) for n in ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]))
 
 
-def _newest_html(items: tuple, ctx: Context) -> str:
-    return note_list_html(items) if items else "<p>No notes yet.</p>"
+def _newest_html(items: tuple, ctx: Context, src_uri: str) -> str:
+    return note_list_html(items, ctx, src_uri) if items else "<p>No notes yet.</p>"
 
 
 def notes_by_month(kb: KnowledgeBase) -> dict[str, list[PageInfo]]:
@@ -195,69 +218,115 @@ def notes_by_month(kb: KnowledgeBase) -> dict[str, list[PageInfo]]:
 
 def _read_month(ctx: Context, src_uri: str, month: str) -> tuple:
     by_month = ctx.shared("by-month", lambda: notes_by_month(ctx.kb))
-    return tuple(read_note_item(ctx, n, src_uri) for n in by_month.get(month, ()))
+    return tuple(read_note_item(ctx, n) for n in by_month.get(month, ()))
 
 
 # --- what links to a page, and what it links to -------------------------------------------------------
 
+def _dated(ctx: Context, uri: str) -> tuple:
+    """A page as a list of pages shows it: its date and a link to it."""
+    return ctx.shared(("dated", uri), lambda: (_date(ctx.kb.pages[uri]), read_link(ctx.kb, uri)))
+
+
 def _read_linked_from(ctx: Context, src_uri: str, argument: str) -> tuple:
-    kb = ctx.kb
-    return tuple((_date(kb.pages[u]), read_link(kb, u, src_uri)) for u in kb.backlinks.get(src_uri, ()))
+    return tuple(_dated(ctx, u) for u in ctx.kb.backlinks.get(src_uri, ()))
 
 
-def _linked_from_html(rows: tuple, ctx: Context) -> str:
+def _linked_from_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     if not rows:
         return "<p>No note or concept links here yet.</p>"
-    items = ["<li>" + " ".join(p for p in (_time(date), link_html(link)) if p) + "</li>" for date, link in rows]
+    items = ["<li>" + " ".join(p for p in (_time(date), ctx.link(link, src_uri)) if p) + "</li>" for date, link in rows]
     return '<div class="kb-backlinks">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
 
 def _read_related(ctx: Context, src_uri: str, argument: str) -> tuple:
-    kb = ctx.kb
-    return tuple((read_link(kb, u, src_uri), count) for u, count in kb.related.get(src_uri, ()))
+    return tuple((read_link(ctx.kb, u), count) for u, count in ctx.kb.related.get(src_uri, ()))
 
 
-def _related_html(rows: tuple, ctx: Context) -> str:
+def _related_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     if not rows:
         return "<p>No note mentions this concept together with another one yet.</p>"
-    items = [f'<li>{link_html(link)} <span class="kb-count">together in {_plural(count, "note")}</span></li>' for link, count in rows]
+    items = [f'<li>{ctx.link(link, src_uri)} <span class="kb-count">together in {_plural(count, "note")}</span></li>' for link, count in rows]
     return '<div class="kb-related">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
 
 def _read_pager(ctx: Context, src_uri: str, argument: str) -> tuple:
     kb = ctx.kb
     older, newer = kb.older.get(src_uri), kb.newer.get(src_uri)
-    return (read_link(kb, older, src_uri, "← " + kb.pages[older].title) if older else None,
-            read_link(kb, newer, src_uri, kb.pages[newer].title + " →") if newer else None)
+    return (read_link(kb, older, "← " + kb.pages[older].title) if older else None,
+            read_link(kb, newer, kb.pages[newer].title + " →") if newer else None)
 
 
-def _pager_html(data: tuple, ctx: Context) -> str:
+def _pager_html(data: tuple, ctx: Context, src_uri: str) -> str:
     older, newer = data
     parts = []
     if older:
-        parts.append(f'<span class="kb-pager-older">{link_html(older)}</span>')
+        parts.append(f'<span class="kb-pager-older">{ctx.link(older, src_uri)}</span>')
     if newer:
-        parts.append(f'<span class="kb-pager-newer">{link_html(newer)}</span>')
+        parts.append(f'<span class="kb-pager-newer">{ctx.link(newer, src_uri)}</span>')
     return f'<nav class="kb-pager" aria-label="Older and newer notes">{" ".join(parts)}</nav>' if parts else ""
 
 
-def _read_local_graph(ctx: Context, src_uri: str, argument: str) -> str | None:
-    data = local_graph_data(ctx.kb, src_uri) if src_uri in ctx.kb.pages else None
-    if data is None:
+def _read_local_graph(ctx: Context, src_uri: str, argument: str) -> tuple | None:
+    """The page and its neighbours, one row each (path, title, kind, date, how it is linked to the
+    page), the links among the rows and how many neighbours were left out; None when nothing links
+    to or from the page."""
+    kb = ctx.kb
+    if src_uri not in kb.pages:
         return None
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    rows, more, edges = _local_rows(kb, src_uri)
+    if len(rows) == 1:
+        return None
+    links = ctx.shared("link-sets", lambda: {uri: frozenset(targets) for uri, targets in kb.links.items()})
+    out, mine, empty = [_row(ctx, src_uri) + (None,)], links.get(src_uri, frozenset()), frozenset()
+    for uri in rows[1:]:  # how each neighbour is linked to the page: an index into hooks.kb.reading.RELATIONS
+        out.append(_row(ctx, uri) + ((2 if src_uri in links.get(uri, empty) else 1) if uri in mine else 0,))
+    return tuple(out), tuple(edges), more
+
+
+def _row(ctx: Context, uri: str) -> tuple:
+    def make() -> tuple:
+        p = ctx.kb.pages[uri]
+        return (uri, p.title, p.kind, _date(p) if p.kind == "note" else None)
+    return ctx.shared(("row", uri), make)
+
+
+def _local_graph_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
+    """The page's local graph as data that docs/assets/kb.js draws as an SVG arc diagram in the reader's
+    browser (an inline SVG was about 7 KB a page), and its legend.
+
+    The data: its accessible name, a row per page (the page itself first; each a short title, a kind,
+    a note's date and, but for the page itself, a link relative to the page, how it is linked to the
+    page (``rel``, hooks.kb.reading.RELATIONS) and the whole title where the short one is cut), the
+    links among the rows (row numbers, two by two) and how many neighbours were left out. The link's
+    accessible name, "title (kind, relation)", is put together by kb.js: written out on every row it
+    was a third of the data (0.7 KB a page)."""
+    if data is None:
+        return "<p>No note or concept links to or from this page yet.</p>"
+    rows, edges, more = data
+    concepts = sum(1 for row in rows[1:] if row[2] == "concept")
+    notes = len(rows) - 1 - concepts
+    summary = (f"Local graph of {rows[0][1]}: {concepts} concept{'s' * (concepts != 1)} and "
+               f"{notes} note{'s' * (notes != 1)} linked to or from it"
+               + (f", {more} more listed under Linked from" if more else ""))
+    out = []
+    for i, (uri, title, kind, date, rel) in enumerate(rows):
+        short = _short(title)
+        row = {"title": short, "kind": kind}
+        if date:
+            row["date"] = date
+        if i:
+            row.update(href=ctx.href(uri, src_uri), rel=rel)
+            if short != title:
+                row["full"] = title
+        out.append(row)
+    text = json.dumps({"label": summary, "rows": out, "edges": [n for edge in edges for n in edge], "more": more},
+                      ensure_ascii=False, separators=(",", ":"))
     # Inert in a single-quoted attribute with no HTML escaping needed (those characters occur only in
     # strings, where JSON's escapes stand for them), and never read as a wikilink (no arrays nest here).
     for char in "&<>'":
         text = text.replace(char, f"\\u{ord(char):04x}")
-    return text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
-
-
-def _local_graph_html(text: str | None, ctx: Context) -> str:
-    """The page's local graph as data that docs/assets/kb.js draws as an SVG arc diagram in the reader's
-    browser (an inline SVG was about 7 KB a page), and its legend."""
-    if text is None:
-        return "<p>No note or concept links to or from this page yet.</p>"
+    text = text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
     legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
               "arcs join pages where one links to the other.</p>")
     return f"<div class=\"kb-local-graph\" data-kb-graph='{text}'>\n{legend}\n</div>"
@@ -268,31 +337,26 @@ def _local_graph_html(text: str | None, ctx: Context) -> str:
 def _read_gallery(ctx: Context, src_uri: str, argument: str) -> tuple:
     kb = ctx.kb
     items = gallery_items(kb, src_uri, ctx.figures)
-    here = kb.urls.get(src_uri, "")
-    rows = []
-    for uri, fig in items[:MAX_GALLERY]:
-        href, preview, title = read_link(kb, uri, src_uri)
-        rows.append((href + "#" + fig.anchor, preview, title, _date(kb.pages[uri]), fig.caption,
-                     relative_url(_quote(fig.light), here), relative_url(_quote(fig.dark), here)))
-    return tuple(rows), max(len(items) - MAX_GALLERY, 0)
+    rows = tuple((_dated(ctx, uri), fig) for uri, fig in items[:MAX_GALLERY])
+    return rows, max(len(items) - MAX_GALLERY, 0)
 
 
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path)
-
-
-def _gallery_html(data: tuple, ctx: Context) -> str:
+def _gallery_html(data: tuple, ctx: Context, src_uri: str) -> str:
     """Thumbnails of the figures on the notes that link to a concept, each with its caption and a link to it."""
     rows, more = data
     if not rows:
         return ""
+    here = ctx.url(src_uri)
     out = ['<div class="kb-gallery">', '<ul class="kb-gallery-list">']
-    for target, preview, title, date, caption, light, dark in rows:
+    for (date, (uri, kind, title)), fig in rows:
+        href = ctx.href(uri, src_uri)
+        target = href + "#" + fig.anchor
+        preview = ctx.preview(uri, kind, src_uri, href)
+        caption = fig.caption
         marked = f' data-kb-preview="{esc(preview)}"' if preview else ""
         thumbs = "".join(  # alt text too, though the thumbnail's link is hidden from screen readers (the caption follows)
-            f'<img src="{esc(src)}#only-{theme}" alt="{esc(caption)}" loading="lazy">' for theme, src in (("light", light), ("dark", dark)))
+            f'<img src="{esc(relative_url(quote(path), here))}#only-{theme}" alt="{esc(caption)}" loading="lazy">'
+            for theme, path in (("light", fig.light), ("dark", fig.dark)))
         out.append(
             '<li class="kb-gallery-item">'
             f'<a class="kb-gallery-thumb" href="{esc(target)}" tabindex="-1" aria-hidden="true"{marked}>{thumbs}</a>'
@@ -315,18 +379,17 @@ def tag_anchor(tag: str) -> str:
 
 
 def _read_tags(ctx: Context, src_uri: str, argument: str) -> tuple:
-    kb = ctx.kb
-    return tuple((tag, tuple((_date(kb.pages[u]), read_link(kb, u, src_uri)) for u in uris)) for tag, uris in kb.tags.items())
+    return tuple((tag, tuple(_dated(ctx, u) for u in uris)) for tag, uris in ctx.kb.tags.items())
 
 
-def _tags_html(rows: tuple, ctx: Context) -> str:
+def _tags_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     """Every tag with the pages that carry it."""
     if not rows:
         return "<p>No tags yet.</p>"
     out = ['<div class="kb-tags-index">']
     for tag, pages in rows:
         out.append(f'<h2 id="{esc(tag_anchor(tag))}"><span class="kb-tag">{esc(tag)}</span> <span class="kb-count">{_plural(len(pages), "page")}</span></h2>')
-        items = ["<li>" + " ".join(p for p in (_time(date), link_html(link)) if p) + "</li>" for date, link in pages]
+        items = ["<li>" + " ".join(p for p in (_time(date), ctx.link(link, src_uri)) if p) + "</li>" for date, link in pages]
         out.append("<ul>\n" + "\n".join(items) + "\n</ul>")
     out.append("</div>")
     return "\n".join(out)
@@ -340,7 +403,7 @@ def graph_key(graph: MapGraph) -> tuple:
 
 
 def _read_concept_map(ctx: Context, src_uri: str, argument: str) -> tuple:
-    return ctx.map_key(), tuple(ctx.kb.href(uri, src_uri) for uri in ctx.map_graph().members)
+    return ctx.map_key()
 
 
 def _map_svg(cmap: ConceptMap, hrefs: dict[str, str], label: str, variant: str) -> str:
@@ -383,13 +446,13 @@ def concept_map_html(cmap: ConceptMap, hrefs: dict[str, str]) -> str:
     return "\n".join(out)
 
 
-def _concept_map_html(data: tuple, ctx: Context) -> str:
-    key, hrefs = data
-    return concept_map_html(ctx.layout(), dict(zip(key[0], hrefs)))
+def _concept_map_html(key: tuple, ctx: Context, src_uri: str) -> str:
+    return concept_map_html(ctx.layout(), {uri: ctx.href(uri, src_uri) for uri in key[0]})
 
 
 # --- the line under a title, and the sections at the end of a note or concept ------------------------
 
+@functools.lru_cache(maxsize=16384)
 def reading_minutes(body: str) -> int:
     return max(1, math.ceil(len(body.split()) / WORDS_PER_MINUTE))
 
@@ -399,22 +462,22 @@ def _read_header(ctx: Context, src_uri: str, argument: str) -> tuple | None:
     page = kb.pages.get(src_uri)
     if page is None or page.kind not in ("note", "concept"):
         return None
-    base = kb.href(kb.tags_page, src_uri) if kb.tags_page else None
-    tags = tuple((tag, None if base is None else f"{base}#{tag_anchor(tag)}") for tag in dict.fromkeys(page.tags))
-    return _date(page), reading_minutes(page.body) if page.kind == "note" else None, tags
+    return (_date(page), reading_minutes(page.body) if page.kind == "note" else None, tuple(dict.fromkeys(page.tags)),
+            kb.tags_page)
 
 
-def _header_html(data: tuple | None, ctx: Context) -> str:
+def _header_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
     """The line under a note's or concept's title: date, reading time and tags (linked to the tags page)."""
     if data is None:
         return ""
-    date, minutes, tags = data
+    date, minutes, tags, tags_page = data
     bits = [_time(date)] if date else []
     if minutes is not None:
         bits.append(f"{minutes} min read")
     if tags:
-        chips = [f'<a class="kb-tag" href="{esc(href)}">{esc(tag)}</a>' if href else f'<span class="kb-tag">{esc(tag)}</span>'
-                 for tag, href in tags]
+        base = ctx.href(tags_page, src_uri) if tags_page else None
+        chips = [f'<a class="kb-tag" href="{esc(base)}#{esc(tag_anchor(tag))}">{esc(tag)}</a>' if base
+                 else f'<span class="kb-tag">{esc(tag)}</span>' for tag in tags]
         bits.append('<span class="kb-tags">' + " ".join(chips) + "</span>")
     return '<p class="kb-page-meta">' + ' <span aria-hidden="true">·</span> '.join(bits) + "</p>"
 
@@ -445,11 +508,11 @@ FRAGMENTS: dict[str, Fragment] = {f.name: f for f in (
     Fragment("local-graph", _read_local_graph, _local_graph_html),
     Fragment("gallery", _read_gallery, _gallery_html),
     Fragment("newest", _read_newest, _newest_html),
-    Fragment("month", _read_month, lambda items, ctx: note_list_html(items)),
+    Fragment("month", _read_month, note_list_html),
     Fragment("concept-map", _read_concept_map, _concept_map_html),
     Fragment("tags", _read_tags, _tags_html),
     Fragment("header", _read_header, _header_html),
-    Fragment("sections", read_sections, lambda data, ctx: ""),  # placed by finish(), not by a marker
+    Fragment("sections", read_sections, lambda data, ctx, src_uri: ""),  # placed by finish(), not by a marker
 )}
 PLACED = ("header", "sections")  # fragments every page has, placed by position rather than by a marker
 
@@ -478,7 +541,7 @@ def page_data(ctx: Context, src_uri: str, text: str) -> tuple:
 
 
 def render(ctx: Context, src_uri: str, name: str, argument: str = "") -> str:
-    return FRAGMENTS[name].html(ctx.read(src_uri, name, argument), ctx)
+    return FRAGMENTS[name].html(ctx.read(src_uri, name, argument), ctx, src_uri)
 
 
 # --- one path, two outputs ---------------------------------------------------------------------------

@@ -85,39 +85,6 @@ def _relation(kb: KnowledgeBase, page: str, other: str) -> int:
     return 2 if out and back else 1 if out else 0
 
 
-def local_graph_data(kb: KnowledgeBase, src_uri: str) -> dict | None:
-    """What the page's local graph shows, for docs/assets/kb.js to draw: its accessible name, a row per
-    page (the page itself first; each a short title, a kind, a note's date and, but for the page
-    itself, a link relative to the page, how it is linked to the page (``rel``, :data:`RELATIONS`)
-    and the whole title where the short one is cut), the links among the rows (row numbers, two by
-    two) and how many neighbours were left out. None when nothing links to or from the page.
-
-    The link's accessible name, "title (kind, relation)", is put together by kb.js: written out on
-    every row it was a third of the data (0.7 KB a page)."""
-    rows, more, edges = _local_rows(kb, src_uri)
-    if len(rows) == 1:
-        return None
-    page = kb.pages[src_uri]
-    concepts = sum(1 for u in rows[1:] if kb.pages[u].kind == "concept")
-    notes = len(rows) - 1 - concepts
-    summary = (f"Local graph of {page.title}: {concepts} concept{'s' * (concepts != 1)} and "
-               f"{notes} note{'s' * (notes != 1)} linked to or from it"
-               + (f", {more} more listed under Linked from" if more else ""))
-    out = []
-    for i, uri in enumerate(rows):
-        p = kb.pages[uri]
-        short = _short(p.title)
-        row = {"title": short, "kind": p.kind}
-        if p.date and p.kind == "note":
-            row["date"] = p.date.isoformat()
-        if i:
-            row.update(href=kb.href(uri, src_uri), rel=_relation(kb, src_uri, uri))
-            if short != p.title:
-                row["full"] = p.title
-        out.append(row)
-    return {"label": summary, "rows": out, "edges": [n for edge in edges for n in edge], "more": more}
-
-
 # --- a concept's gallery -----------------------------------------------------------------------------
 
 def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tuple[str, PageFigure]]:

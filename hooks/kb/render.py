@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import functools
 import re
 from dataclasses import dataclass
 from typing import Mapping
@@ -21,7 +22,7 @@ from hooks.kb.fragments import MAP_MARKER, Settings, marker, tag_anchor
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, KnowledgeBase
 from hooks.kb.obsidian import page_edits
 from hooks.kb.reading import preview_path, previewed
-from hooks.kb.wikilinks import WikiLink, render_resolution, replace_found, rewrite_wikilinks
+from hooks.kb.wikilinks import Resolution, WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.markdown import apply_edits
 from hooks.markdown import escape_html as esc
 from hooks.urls import file_target, is_relative, split_link, url_target
@@ -60,15 +61,17 @@ class PageLinks:
     Made by :func:`hooks.site.page_links`; part of the page's fingerprint, so a save that changes where
     one of its links goes (a page created, renamed, made a draft) renders the page again."""
 
-    wikilinks: tuple[tuple[str, str], ...] = ()  # (the link as written, the Markdown that replaces it)
+    page: str = ""  # the page's src_uri
+    wikilinks: tuple[Resolution, ...] = ()  # where each of its wikilinks goes
     tag_base: str | None = None  # the tags page, relative to this page (inline #tags link to it)
     files: tuple[tuple[str, str | None], ...] = ()  # (a relative link's path, the URL of the file it names, None if none)
     previews: tuple[tuple[str, str, str], ...] = ()  # (src_uri, URL from the root, preview from the root) of linked notes and concepts
 
     def replacement(self, raw: str) -> str | None:
+        """The Markdown that replaces the wikilink ``raw`` (as written), None for one not in the text."""
         table = self.__dict__.get("_table")
         if table is None:
-            table = dict(self.wikilinks)
+            table = {r.link.raw: render_resolution(r, self.page) for r in self.wikilinks}
             object.__setattr__(self, "_table", table)
         return table.get(raw)
 
@@ -88,16 +91,11 @@ def read_page_links(kb: KnowledgeBase, src_uri: str, text: str, present: Mapping
     the build by its path in docs/, with its URL (what the generator resolves a relative link
     against); ``by_url``: :func:`previewed_urls`, when the caller keeps it."""
     by_url = previewed_urls(kb) if by_url is None else by_url
-    resolutions = kb.resolutions.get(src_uri, ())
-    wikilinks = {r.link.raw: render_resolution(r, src_uri) for r in resolutions}
+    resolutions = tuple(kb.resolutions.get(src_uri, ()))
     targets = {r.target for r in resolutions if r.target is not None}
     here = kb.urls[src_uri]
     files: dict[str, str | None] = {}
-    for m in _DESTINATION_RE.finditer(text):
-        dest = next(g for g in m.groups() if g is not None)
-        path = split_link(dest)[0]
-        if not is_relative(path) or dest in files:
-            continue
+    for dest, path in destinations(text):
         named = file_target(src_uri, path)  # as the generator reads a Markdown link: from the source file
         files[dest] = present.get(named)
         if named in kb.pages:
@@ -108,7 +106,20 @@ def read_page_links(kb: KnowledgeBase, src_uri: str, text: str, present: Mapping
     previews = tuple(sorted((t, kb.urls[t], preview_path(kb.urls[t])) for t in targets
                             if t != src_uri and t in kb.pages and kb.pages[t].kind in ("note", "concept")))
     tag_base = kb.href(kb.tags_page, src_uri) if kb.tags_page else None
-    return PageLinks(tuple(wikilinks.items()), tag_base, tuple(files.items()), previews)
+    return PageLinks(src_uri, resolutions, tag_base, tuple(files.items()), previews)
+
+
+@functools.lru_cache(maxsize=16384)
+def destinations(text: str) -> tuple[tuple[str, str], ...]:
+    """Every relative link a text names, once each: ``(as written, its path)`` (kept for the process:
+    a save reads again only the texts that changed)."""
+    out: dict[str, str] = {}
+    for m in _DESTINATION_RE.finditer(text):
+        dest = next(g for g in m.groups() if g is not None)
+        path = split_link(dest)[0]
+        if is_relative(path) and dest not in out:
+            out[dest] = path
+    return tuple(out.items())
 
 
 def page_markdown(links: PageLinks, markdown: str, found: tuple[str, list[WikiLink]] | None = None) -> str:
