@@ -83,10 +83,11 @@ class _Item:
     content: int  # the column where the item's content starts (relative to the list's container)
 
 
-def settle(text: str) -> str:
-    """``text`` with blank lines where CommonMark starts a list, table or fence under a paragraph, and
-    lists re-indented to four spaces per level (see the module docstring)."""
-    return "\n".join(_settle(text.split("\n")))
+def settle(text: str, tab_length: int = 4) -> str:
+    """``text`` with blank lines where CommonMark starts a list, table or fence under a paragraph (or
+    text under a closing fence), and lists re-indented to four spaces per level (see the module
+    docstring). Tabs are expanded first, as Python-Markdown does before any extension reads the text."""
+    return "\n".join(_settle(text.expandtabs(tab_length).split("\n")))
 
 
 def _settle(lines: list[str]) -> list[str]:
@@ -97,6 +98,7 @@ def _settle(lines: list[str]) -> list[str]:
     item_above = False  # ... and it is a list item's first line
     previous_blank = True
     gap_in_item = False  # a blank line since the last item started: its next text is a block of its own
+    in_fence = fence_closed = False  # inside fenced code; the line written last closed a fence
     i = 0
     while i < len(lines):
         line, kind = lines[i], kinds[i]
@@ -107,6 +109,11 @@ def _settle(lines: list[str]) -> list[str]:
             gap_in_item = bool(stack)
             i += 1
             continue
+        if fence_closed and kind == "text":
+            out.append("")  # text right under a closing fence: a paragraph of its own (superfences would join it to the code)
+        fence_closed = kind == "fence" and in_fence
+        if kind == "fence":
+            in_fence = not in_fence
         indent = _indent(line)
         if stack and previous_blank and indent < stack[0].content and kind == "text" and _item(line) is None:
             stack = []  # a line at the margin after a blank line ends the list
@@ -118,6 +125,7 @@ def _settle(lines: list[str]) -> list[str]:
                 out.append("")
             out += [("> " + b) if b else ">" for b in _settle([QUOTE_RE.sub("", q, count=1) for q in lines[i:j]])]
             i, text_above, item_above, previous_blank = j, False, False, False
+            in_fence = fence_closed = False
             continue
         if not stack and kind == "text" and indent == 0 and CONTAINER_RE.match(line):  # an admonition's body, ...
             out.append(line)
@@ -128,6 +136,7 @@ def _settle(lines: list[str]) -> list[str]:
                 j -= 1
             out += [("    " + b) if b else "" for b in _settle([b[4:] for b in lines[i + 1:j]])]
             i, text_above, item_above, previous_blank = j, False, False, False
+            in_fence = fence_closed = False
             continue
 
         m = _item(line) if kind == "text" else None
