@@ -11,7 +11,8 @@ Obsidian parses a note as CommonMark with GFM tables; Python-Markdown differs on
   This extension re-indents every line of a list to four spaces per level of the CommonMark nesting,
   keeping what a line has beyond its item's content column (code inside an item stays code);
 * single line breaks, shown in Obsidian's reading view by default: that is ``nl2br``'s job, which the
-  site adds beside this extension (hooks.site.markdown_setup).
+  site adds beside this extension (hooks.site.markdown_setup); a backslash at the end of a line is a
+  hard line break in CommonMark whatever the setting, and this extension makes it one.
 
 Lines of code (fenced, indented) and of display math are never touched (:func:`hooks.markdown.scan`
 says which they are). The bodies of admonitions (the site's callouts), footnotes and content tabs,
@@ -29,6 +30,7 @@ import re
 from dataclasses import dataclass
 
 from markdown import Extension, Markdown
+from markdown.inlinepatterns import SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
 
 from hooks.markdown import CONTAINER_RE, scan
@@ -37,6 +39,8 @@ ITEM_RE = re.compile(r"^(?P<indent>[ ]*)(?P<marker>[-*+]|(?P<number>\d{1,9})[.)]
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
 HR_RE = re.compile(r"^[ ]{0,3}(?:(?:\*[ ]*){3,}|(?:-[ ]*){3,}|(?:_[ ]*){3,})$")
 DELIMITER_CELL_RE = re.compile(r"^[ ]*:?-+:?[ ]*$")
+BACKSLASH_BREAK_RE = r"\\\n"  # a backslash at the end of a line: CommonMark's other hard line break
+BACKSLASH_BREAK_PRIORITY = 185  # after code spans and math (190-189.9), before escapes (180)
 PRIORITY = 29  # after normalize_whitespace (30: tabs expanded), before superfences' fences (25) and raw HTML (20)
 
 
@@ -193,6 +197,7 @@ class CommonMarkBlocks(Preprocessor):
 class CommonMarkBlocksExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's name
         md.preprocessors.register(CommonMarkBlocks(md), "kb-commonmark-blocks", PRIORITY)
+        md.inlinePatterns.register(SubstituteTagInlineProcessor(BACKSLASH_BREAK_RE, "br"), "kb-backslash-break", BACKSLASH_BREAK_PRIORITY)
 
 
 def makeExtension(**kwargs) -> CommonMarkBlocksExtension:  # noqa: N802 - Python-Markdown's entry point
