@@ -33,7 +33,7 @@ from markdown import Extension, Markdown
 from markdown.inlinepatterns import SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
 
-from hooks.markdown import CONTAINER_RE, scan
+from hooks.markdown import ATX_RE, CONTAINER_RE, scan
 
 ITEM_RE = re.compile(r"^(?P<indent>[ ]*)(?P<marker>[-*+]|(?P<number>\d{1,9})[.)])(?P<gap>[ ]{1,4}|[ ]*$)(?P<content>.*)$")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
@@ -94,11 +94,18 @@ def settle(text: str, tab_length: int = 4) -> str:
     return "\n".join(_settle(text.expandtabs(tab_length).split("\n")))
 
 
-def _settle(lines: list[str]) -> list[str]:
+def _starts_block(line: str) -> bool:
+    """Whether a line at the margin starts a block of its own (so it cannot be a lazy line of an item's text)."""
+    stripped = line.lstrip(" ")
+    return bool(ATX_RE.match(line) or HR_RE.match(line) or stripped.startswith(">") or stripped.startswith("<"))
+
+
+def _settle(lines: list[str], text_above: bool = False) -> list[str]:
+    """``lines`` settled; ``text_above``: the block they are the body of opens with text (a footnote)."""
     kinds = scan("\n".join(lines)).kinds
     out: list[str] = []
     stack: list[_Item] = []  # the open list items, outermost first
-    text_above = False  # the line written last is a line of text (a list, table or fence would interrupt it)
+    # text_above: the line written last is a line of text (a list, table or fence would interrupt it)
     item_above = False  # ... and it is a list item's first line
     previous_blank = True
     gap_in_item = False  # a blank line since the last item started: its next text is a block of its own
@@ -115,12 +122,14 @@ def _settle(lines: list[str]) -> list[str]:
             continue
         if fence_closed and kind == "text":
             out.append("")  # text right under a closing fence: a paragraph of its own (superfences would join it to the code)
+        block_start = kind == "text" or (kind == "fence" and not in_fence) or (kind == "math" and (i == 0 or kinds[i - 1] != "math"))
         fence_closed = kind == "fence" and in_fence
         if kind == "fence":
             in_fence = not in_fence
         indent = _indent(line)
-        if stack and previous_blank and indent < stack[0].content and kind == "text" and _item(line) is None:
-            stack = []  # a line at the margin after a blank line ends the list
+        if stack and block_start and (kind != "text" or _item(line) is None) and indent < stack[0].content \
+                and (previous_blank or kind != "text" or not text_above or _starts_block(line)):
+            stack = []  # a block at the margin after a blank line (or a heading, fence, ...) ends the list
         if not stack and kind == "text" and QUOTE_RE.match(line):  # a block quote: a document of its own
             j = i
             while j < len(lines) and QUOTE_RE.match(lines[j]):
@@ -138,7 +147,8 @@ def _settle(lines: list[str]) -> list[str]:
                 j += 1
             while j > i + 1 and not lines[j - 1].strip():
                 j -= 1
-            out += [("    " + b) if b else "" for b in _settle([b[4:] for b in lines[i + 1:j]])]
+            body = _settle([b[4:] for b in lines[i + 1:j]], text_above=bool(line.split("]:", 1)[-1].strip()) and line.lstrip().startswith("[^"))
+            out += [("    " + b) if b else "" for b in body]
             i, text_above, item_above, previous_blank = j, False, False, False
             in_fence = fence_closed = False
             continue
