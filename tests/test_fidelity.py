@@ -126,6 +126,11 @@ def site_html(text: str, *, line_breaks: bool = True) -> str:
     "one\ntwo\nthree\n",
     "In 2024\n2. is text\n",
     "a backslash\\\nbreaks the line\n",
+    "- a\n- b\n# A heading ends the list\ntext\n",
+    "- a\n\n```\na fence at the margin ends it too\n```\n",
+    "- a bullet list\n\n1. and a numbered one are two lists\n",
+    "Text[^1]\n\n[^1]: a footnote\n    - with a list\n    - under its first line\n",
+    "Text\n-\n- an empty item does not interrupt a paragraph\n",
 ])
 def test_the_site_reads_these_blocks_as_commonmark(text: str) -> None:
     assert fidelity.compare(site_html(text), text) is None
