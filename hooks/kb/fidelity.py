@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 # What the comparison leaves out or maps, and why (each one a choice of the site's, not a difference
-# of reading): printed by `notes check --fidelity --help`-like readers, and the README.
+# of reading); the README's "Obsidian syntax" section says the same.
 EXCLUSIONS = {
     "callouts": "a callout (Obsidian's `> [!type] title`) is an admonition on the site and a block quote in "
                 "Obsidian: both count as a quote, the admonition's title line and Obsidian's `[!type]` line are left out",
@@ -208,9 +208,8 @@ def oracle_html(markdown: str, *, line_breaks: bool = True) -> str:
     for token in tokens:
         if token.map is not None and token.nesting >= 0 and token.block:
             token.attrSet("data-line", str(token.map[0] + 1))
-    html = md.renderer.render(tokens, md.options, env)  # type: ignore[attr-defined]
-    # markdown-it writes a fence's attributes on <code>, a math block's nowhere: carry them to the block
-    return html
+    # (a fence's line lands on its <code>, left out of the tree: a difference there is named by the block above)
+    return md.renderer.render(tokens, md.options, env)  # type: ignore[attr-defined]
 
 
 # --- the comparison -------------------------------------------------------------------------------------
