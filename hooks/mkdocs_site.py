@@ -355,7 +355,12 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _session.end_build()
     if _session.templates is not None:
         _session.templates.install(config.theme)
-    site.markdown_setup(config.markdown_extensions, config.mdx_configs)  # what the pages need (hooks.site)
+    try:
+        line_breaks = site.line_breaks_shown(Path(config.docs_dir), config.extra,
+                                             Path(config.config_file_path) if config.config_file_path else None)
+    except ConfigError as exc:
+        raise PluginError(str(exc)) from None
+    site.markdown_setup(config.markdown_extensions, config.mdx_configs, line_breaks=line_breaks)  # what the pages need (hooks.site)
     site.scripts(config.extra_javascript)
     return config
 

@@ -13,6 +13,7 @@ export, each page's finished Markdown (:func:`exported_page`).
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,28 @@ def notes_settings(extra: Any, config_path: Path | None) -> fragments.Settings:
         newest_on_home=section.number("newest_on_home", defaults.newest_on_home, low=0, high=100_000, whole=True),
         map_notes=section.number("map_notes", defaults.map_notes, low=0, high=10_000, whole=True),
     )
+
+
+OBSIDIAN_APP_SETTINGS = Path(".obsidian") / "app.json"
+
+
+def line_breaks_shown(docs_dir: Path, extra: Any, config_path: Path | None) -> bool:
+    """Whether a single line break in a page is shown as one, as Obsidian's reading view decides:
+    ``extra.notes.line_breaks`` of mkdocs.yml when set, else the vault's ``.obsidian/app.json``
+    (in docs_dir or the project's folder) ``strictLineBreaks`` (strict: not shown), else Obsidian's
+    default (shown). ConfigError on a setting that is not true or false."""
+    section = Section(Section(extra, ("extra",), config_path).values.get("notes"), ("extra", "notes"), config_path)
+    if "line_breaks" in section.values:
+        return section.flag("line_breaks", True)
+    root = config_path.parent if config_path is not None else docs_dir.parent
+    for vault in (docs_dir, root):
+        try:
+            app = json.loads((vault / OBSIDIAN_APP_SETTINGS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # no vault settings here, or settings Obsidian itself would not read
+            continue
+        strict = app.get("strictLineBreaks", False) if isinstance(app, dict) else False
+        return not (strict is True)
+    return True
 
 
 def project_from_config(config: Mapping[str, Any], *, with_demos: bool, jobs: int | None = None, device: str | None = None) -> Project:
@@ -285,8 +308,11 @@ def plan_site(
 
 REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classed blocks the pages use
 # Obsidian's syntax: math left as TeX for KaTeX in the browser (block syntax as the scanner of
-# hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists.
+# hooks.markdown sees it), ==highlight==, ~~strike~~ (no ~subscript~: Obsidian has none), task lists;
+# the blocks of CommonMark (lists and tables right under text, lists nested by two spaces or a tab).
 OBSIDIAN_EXTENSIONS = {
+    "hooks.kb.commonmark_blocks": {},
+    "sane_lists": {},  # a bullet list and a numbered one are two lists, as in CommonMark (Python-Markdown merges them)
     "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"],  # TeX kept as Obsidian writes it,
                             "tex_inline_wrap": ["$", "$"], "tex_block_wrap": ["$$", "$$"]},  # also in search and previews
     "hooks.kb.display_math": {},  # $$...$$ inside text and list items, displayed as Obsidian does
@@ -297,9 +323,11 @@ OBSIDIAN_EXTENSIONS = {
 }
 
 
-def markdown_setup(extensions: list[Any], configs: dict[str, Any]) -> None:
+def markdown_setup(extensions: list[Any], configs: dict[str, Any], *, line_breaks: bool = True) -> None:
     """Complete the generator's Markdown extensions (in place) with those the pages need, with the
-    settings they rely on, and a ```mermaid fence Material renders."""
+    settings they rely on, and a ```mermaid fence Material renders. ``line_breaks``: a single line
+    break is shown (``nl2br``), as in Obsidian's reading view unless its strict line breaks are on
+    (:func:`line_breaks_shown`)."""
     from pymdownx.superfences import fence_code_format
 
     for extension in REQUIRED_EXTENSIONS:
@@ -309,6 +337,8 @@ def markdown_setup(extensions: list[Any], configs: dict[str, Any]) -> None:
         if name not in extensions:
             extensions.append(name)
         configs.setdefault(name, {}).update(settings)
+    if line_breaks and "nl2br" not in extensions:
+        extensions.append("nl2br")
     if "pymdownx.superfences" not in extensions:
         extensions.append("pymdownx.superfences")
     fences = configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])

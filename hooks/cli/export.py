@@ -128,7 +128,7 @@ def exported_config(plan: site.SitePlan, raw: Mapping[str, Any], kept_plugins: l
     out["plugins"] = [name if not options else {name: options} for name, options in kept_plugins]
     extensions = list(project.markdown_extensions)
     configs = copy.deepcopy(project.mdx_configs)
-    site.markdown_setup(extensions, configs)
+    site.markdown_setup(extensions, configs, line_breaks=site.line_breaks_shown(project.docs_dir, raw.get("extra"), project.config_path))
     out["markdown_extensions"] = [{name: configs[name]} if configs.get(name) else name for name in extensions]
     out["extra_javascript"] = site.scripts(list(raw.get("extra_javascript") or []))
     extra = {k: v for k, v in (raw.get("extra") or {}).items() if k not in HOOK_SETTINGS}

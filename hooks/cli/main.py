@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_new.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     p_new.add_argument("--concept", action="append", default=[], help="a concept to link (repeatable)")
 
-    sub.add_parser("check", help="validate every page as the build does; one line per problem")
+    p_check = sub.add_parser("check", help="validate every page as the build does; one line per problem")
+    p_check.add_argument("--fidelity", action="store_true",
+                         help="instead, compare every page's blocks with Obsidian's reading view (CommonMark, by markdown-it-py); "
+                              "one line per page that differs, at its first differing block")
 
     p_demos = sub.add_parser("demos", help="run demos through the build's cache")
     p_demos.add_argument("names", nargs="*", metavar="NAME", help="demos to run (default: all)")
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from hooks.cli.check import cmd_check
 
-            return cmd_check(root)
+            return cmd_check(root, fidelity=args.fidelity)
         if args.command == "export":
             from hooks.cli.export import cmd_export
 

@@ -1,0 +1,179 @@
+"""Reading-view fidelity: the fixture vault, built by MkDocs with the site hook, has on every page the
+blocks markdown-it (CommonMark, as Obsidian's reading view) finds in the same text; `notes check
+--fidelity` names the file and line of a page that differs; the pieces (hooks.kb.commonmark_blocks,
+hooks.kb.fidelity, the line-breaks setting) on their own."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import markdown
+import pytest
+
+from hooks.cli.check import site_markdown
+from hooks.config import ConfigError
+from hooks.kb import fidelity
+from hooks.kb.commonmark_blocks import settle
+from hooks.site import line_breaks_shown, markdown_setup
+from tests.conftest import FIXTURES, build_site, plan_of, write_site
+
+VAULT = FIXTURES / "vault"
+STRICT = FIXTURES / "vault-strict"  # .obsidian/app.json with strictLineBreaks, and a page
+EXTENSIONS = ["admonition", {"toc": {"permalink": True}}, "pymdownx.superfences", "pymdownx.details",
+              "footnotes", "tables", "attr_list", "md_in_html"]
+ARTICLE_RE = re.compile(r'<article class="md-content__inner md-typeset">(?P<content>.*?)</article>', re.S)
+THEME_TITLE_RE = re.compile(r"\s*<h1>.*?</h1>", re.S)
+
+
+def vault_site(root: Path, *, strict_vault: bool = False, **overrides) -> Path:
+    config = write_site(root, VAULT, nav=None, markdown_extensions=EXTENSIONS, **overrides)
+    if strict_vault:
+        shutil.copytree(STRICT, root / "docs", dirs_exist_ok=True)
+    return config
+
+
+def page_html(site_dir: Path, src_uri: str, text: str) -> str:
+    """The HTML the page's Markdown became: the theme's article, less the title the theme adds to a page
+    without a `# ` heading of its own."""
+    path = Path(src_uri).with_suffix("")
+    path = site_dir / ("index.html" if path.name == "index" and path.parent == Path(".") else path / "index.html")
+    content = ARTICLE_RE.search(path.read_text(encoding="utf-8")).group("content")
+    if "<h1" not in fidelity.oracle_html(text):
+        content = THEME_TITLE_RE.sub("", content, count=1)
+    return content
+
+
+def compare_built(root: Path, config: Path, line_breaks: bool) -> dict[str, fidelity.Difference | None]:
+    site_dir = build_site(config)
+    plan = plan_of(root)
+    results = {}
+    for uri in plan.kb.pages:
+        text, _ = site_markdown(plan, uri)
+        results[uri] = fidelity.compare(page_html(site_dir, uri, text), text, line_breaks=line_breaks)
+    return results
+
+
+def vault_pages(*folders: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for folder in folders for p in folder.rglob("*.md")}
+
+
+def test_every_page_of_the_vault_has_obsidians_blocks(tmp_path: Path) -> None:
+    config = vault_site(tmp_path)
+    results = compare_built(tmp_path, config, line_breaks=True)
+    assert set(results) == vault_pages(VAULT) and len(results) == 5
+    assert {uri: d for uri, d in results.items() if d is not None} == {}
+    html = (tmp_path / "site" / "Cours d'analyse" / "Séance 1" / "index.html").read_text(encoding="utf-8")
+    assert "Remember<br />" in html  # line breaks shown, as Obsidian's default
+    assert "<li>for every" in html and html.count("<ul>") >= 3  # a list under text, nested by two spaces
+
+
+def test_a_vault_with_strict_line_breaks(tmp_path: Path) -> None:
+    config = vault_site(tmp_path, strict_vault=True)
+    results = compare_built(tmp_path, config, line_breaks=False)
+    assert set(results) == vault_pages(VAULT, STRICT) and len(results) == 6
+    assert {uri: d for uri, d in results.items() if d is not None} == {}
+    html = (tmp_path / "site" / "Strict" / "index.html").read_text(encoding="utf-8")
+    assert "<br" not in ARTICLE_RE.search(html).group("content")
+    assert "<li>nested by two spaces</li>" in html
+
+
+def test_mkdocs_yml_overrides_the_vaults_setting(tmp_path: Path) -> None:
+    config = vault_site(tmp_path, strict_vault=True, extra={"notes": {"line_breaks": True}})
+    results = compare_built(tmp_path, config, line_breaks=True)
+    assert {uri: d for uri, d in results.items() if d is not None} == {}
+    assert "these two lines<br" not in (tmp_path / "site" / "Strict" / "index.html").read_text(encoding="utf-8")
+    assert "strict line breaks<br />" in (tmp_path / "site" / "Strict" / "index.html").read_text(encoding="utf-8")
+
+
+def test_notes_check_fidelity_names_the_file_and_line_of_a_difference(tmp_path: Path, monkeypatch, capsys) -> None:
+    from hooks.cli.main import main
+
+    vault_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--fidelity"]) == 0
+    assert "5 page(s) compared with Obsidian's reading view, 0 differ" in capsys.readouterr().err
+    # `1)` starts an ordered list in CommonMark, not in Python-Markdown: a difference the check must find
+    (tmp_path / "docs" / "Cours d'analyse" / "Planted.md").write_text(
+        "---\ntitle: Planted\n---\nSteps\n\n1) first\n2) second\n", encoding="utf-8")
+    assert main(["check", "--fidelity"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "docs/Cours d'analyse/Planted.md:6: shown unlike Obsidian's reading view: "
+        "CommonMark reads ol at depth 0 here, the site p[br=1] at depth 0"]
+    assert "6 page(s) compared with Obsidian's reading view, 1 differ" in captured.err
+
+
+# --- the pieces ------------------------------------------------------------------------------------
+
+def site_html(text: str, *, line_breaks: bool = True) -> str:
+    extensions, configs = ["admonition", "pymdownx.superfences", "footnotes", "tables"], {}
+    markdown_setup(extensions, configs, line_breaks=line_breaks)
+    return markdown.markdown(text, extensions=extensions, extension_configs=configs)
+
+
+@pytest.mark.parametrize("text", [
+    "Text\n- a\n- b\n",
+    "- a\n  - two spaces\n    - four\n- b\n",
+    "- a\n\t- a tab\n\t\t- two tabs\n\t- b\n",
+    "1. one\n   - three spaces under `1. `\n2. two\n",
+    "- a\n  more text of a\n  - a list under it\n",
+    "- a\n\n  a second paragraph\n- b\n",
+    "Text\n| a | b |\n| --- | --- |\n| 1 | 2 |\n",
+    "Text\n```\n- code\n```\nText under the fence\n",
+    "> Text\n> - a\n>   - b\n",
+    "one\ntwo\nthree\n",
+    "In 2024\n2. is text\n",
+    "a backslash\\\nbreaks the line\n",
+    "- a\n- b\n# A heading ends the list\ntext\n",
+    "- a\n\n```\na fence at the margin ends it too\n```\n",
+    "- a bullet list\n\n1. and a numbered one are two lists\n",
+    "Text[^1]\n\n[^1]: a footnote\n    - with a list\n    - under its first line\n",
+    "Text\n-\n- an empty item does not interrupt a paragraph\n",
+])
+def test_the_site_reads_these_blocks_as_commonmark(text: str) -> None:
+    assert fidelity.compare(site_html(text), text) is None
+    assert fidelity.compare(site_html(text, line_breaks=False), text, line_breaks=False) is None
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Text\n- a\n- b\n", 2),
+    ("Title\n\nSome text\n| a | b |\n| --- | --- |\n", 4),
+    ("one\ntwo\n", 1),
+    ("- a\n  - b\n", 2),
+])
+def test_without_the_extensions_the_comparison_finds_the_first_differing_block(text: str, line: int) -> None:
+    plain = markdown.markdown(text, extensions=["tables"])  # Python-Markdown as the site had it
+    difference = fidelity.compare(plain, text)
+    assert difference is not None and difference.line == line
+
+
+def test_code_and_math_keep_their_lines() -> None:
+    text = "Text\n```\n- a\n  - b\n| x | y |\n| - | - |\n```\n\n$$\n- a\n$$\n\n    - indented code\n"
+    assert settle(text) == text.replace("Text\n```", "Text\n\n```")
+
+
+def test_the_site_adds_on_purpose_what_the_tree_leaves_out() -> None:
+    admonition = fidelity.block_tree('<div class="admonition note"><p class="admonition-title">T</p><p>x</p></div>')
+    quote = fidelity.block_tree("<blockquote><p>x</p></blockquote>")
+    assert admonition.outline() == quote.outline() == "blockquote\n  p[br=0]"
+    tight = fidelity.block_tree("<ul><li>a<br>b<ul><li>c</li></ul></li></ul>")
+    loose = fidelity.block_tree("<ul><li><p>a<br />b</p><ul><li><p>c</p></li></ul></li></ul>")
+    assert tight.outline() == loose.outline() == "ul\n  li\n    p[br=1]\n    ul\n      li\n        p[br=0]"
+    code = fidelity.block_tree('<div class="highlight"><pre><span></span><code>- a<br>\n</code></pre></div>')
+    assert code.outline() == "pre"
+
+
+def test_line_breaks_follow_the_vault_then_mkdocs_yml(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    assert line_breaks_shown(docs, {}, None) is True  # Obsidian's default
+    (docs / ".obsidian").mkdir()
+    (docs / ".obsidian" / "app.json").write_text(json.dumps({"strictLineBreaks": True}), encoding="utf-8")
+    assert line_breaks_shown(docs, {}, None) is False
+    assert line_breaks_shown(docs, {"notes": {"line_breaks": True}}, None) is True
+    (docs / ".obsidian" / "app.json").write_text("{not json", encoding="utf-8")
+    assert line_breaks_shown(docs, {}, None) is True  # settings Obsidian could not read either
+    with pytest.raises(ConfigError, match="extra.notes.line_breaks must be true or false"):
+        line_breaks_shown(docs, {"notes": {"line_breaks": "yes"}}, None)
