@@ -96,6 +96,9 @@ class Edit:
         return f"{self.op} {self.path} {self.arg!r}".rstrip()
 
 
+# What a paragraph a writer adds may hold (a kind twice is twice as likely).
+PARAGRAPHS = ["text", "wikilink", "wikilink", "future wikilink", "plain link", "plain link", "heading link", "embed",
+              "block id", "block link", "tag", "heading"]
 # What a writer does, and how often (weights); "template" edits the theme override's main.html.
 EDITS = {"create note": 3, "create concept": 2, "create page": 1, "append": 18, "drop": 3, "retitle": 2, "rename": 2,
          "delete": 1, "aliases": 1, "tags": 1, "flag": 2}
@@ -121,8 +124,10 @@ TAGS_PAGE = "# Tags\n\n<!-- kb:tags -->\n"
 
 
 class SiteModel:
-    def __init__(self) -> None:
+    def __init__(self, nav: bool = True) -> None:
+        self.nav = nav  # False: no `nav:` in mkdocs.yml, so MkDocs makes the sidebar of every page not hidden
         self.pages: dict[str, Page] = {}
+        self.wanted: set[str] = set()  # paths that plain links point to
         self.announce = "Version 0"
         for title, date in zip(NOTE_TITLES[:3], DATES):
             path = f"notes/{date}-{slug(title)}.md"
@@ -136,6 +141,10 @@ class SiteModel:
         """A fresh project in ``root``: mkdocs.yml (tests.conftest.write_site's, with a theme override) and docs/."""
         root.mkdir(parents=True, exist_ok=True)
         write_site(root, docs=None, theme={"name": "material", "custom_dir": "overrides"})
+        if not self.nav:
+            config = root / "mkdocs.yml"
+            config.write_text(re.sub(r"(?m)^nav:\n(?:- .*\n)+", "", config.read_text(encoding="utf-8")), encoding="utf-8")
+            assert "nav:" not in config.read_text(encoding="utf-8")
         (root / "docs" / "index.md").write_text(HOME, encoding="utf-8")
         (root / "docs" / "tags.md").write_text(TAGS_PAGE, encoding="utf-8")
         (root / "overrides").mkdir(exist_ok=True)
@@ -184,6 +193,8 @@ class SiteModel:
             self.pages[to] = page
         elif edit.op == "append":
             page.paras.append(edit.arg)
+            self.wanted.update(posixpath.normpath(posixpath.join(posixpath.dirname(page.path), t))
+                               for t in re.findall(r"\]\(([^)]+\.md)\)", edit.arg))
         elif edit.op == "drop":
             if edit.arg >= len(page.paras):
                 return False
@@ -208,7 +219,13 @@ class SiteModel:
         return sorted({p.title for p in self.pages.values()} | {a for p in self.pages.values() for a in p.aliases})
 
     def future_note(self, rng: random.Random) -> tuple[str, str, str]:
-        """A note's path, title and date, of a note that may or may not exist."""
+        """A note's path, title and date, of a note that may or may not exist (often one that is linked
+        and missing: the writer links first and writes the note later)."""
+        wanted = sorted(t for t in self.wanted if t.startswith("notes/") and t not in self.pages)
+        if wanted and rng.random() < 0.6:
+            path = rng.choice(wanted)
+            date, name = path[len("notes/"):][:10], path[len("notes/") + 11:-3]
+            return path, name.replace("-", " ").capitalize(), date
         title, date = rng.choice(NOTE_TITLES), rng.choice(DATES)
         return f"notes/{date}-{slug(title)}.md", title, date
 
@@ -220,8 +237,7 @@ class SiteModel:
         """A paragraph a writer might add to the page at ``source``."""
         known = self.titles()
         anything = known + NOTE_TITLES + CONCEPT_TITLES + PAGE_TITLES
-        kind = rng.choice(["text", "wikilink", "wikilink", "future wikilink", "plain link", "plain link", "heading link",
-                           "embed", "block id", "block link", "tag", "heading"])
+        kind = rng.choice(PARAGRAPHS)
         if kind == "text":
             return rng.choice(["A plain sentence.", "Another thought, **bold**.", "Loss goes down."])
         if kind == "wikilink":
@@ -369,12 +385,12 @@ class Failure:
                 f"from a full build\nedits so far:\n{done}\n{self.report}")
 
 
-def run_edits(edits: list[Edit], workdir: Path, seed: int = 0) -> tuple[Failure | None, int]:
+def run_edits(edits: list[Edit], workdir: Path, seed: int = 0, nav: bool = True) -> tuple[Failure | None, int]:
     """Serve a fresh site in ``workdir``, apply ``edits`` one save at a time and compare with a full build
     after each; the first failure (or None) and the number of steps built."""
     root = workdir / "site-src"
     shutil.rmtree(workdir, ignore_errors=True)
-    model = SiteModel()
+    model = SiteModel(nav)
     model.write(root)
     serve = ServeSession(root / "mkdocs.yml", root / "site")
     serve.build()
