@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import os
 import posixpath
 import random
@@ -36,7 +37,7 @@ import pytest
 from tests.conftest import write_site
 from tests.test_serve import ServeSession, site_files
 
-DEFAULT_STEPS = 60
+DEFAULT_STEPS = 120  # 8 sequences of 15 steps, plus 3 with template edits and 2 without a nav: at most ~2.5 minutes here
 STEPS = int(os.environ.get("NOTES_PROPERTY_STEPS", DEFAULT_STEPS))
 LENGTH = int(os.environ.get("NOTES_PROPERTY_LENGTH", 15))
 SEED = os.environ.get("NOTES_PROPERTY_SEED")
@@ -381,7 +382,7 @@ class Failure:
 
     def __str__(self) -> str:
         done = "\n".join(f"  {i}. {e}" for i, e in enumerate(self.edits, start=1))
-        return (f"seed {self.seed} (replay: NOTES_PROPERTY_SEED={self.seed}), step {self.step}: the served site differs "
+        return (f"seed {self.seed}, step {self.step}: the served site differs "
                 f"from a full build\nedits so far:\n{done}\n{self.report}")
 
 
@@ -450,8 +451,29 @@ def serve_mode():
         hook_module.on_startup(command="build", dirty=False)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_random_edits_under_serve_equal_full_builds(seed: int, tmp_path: Path, serve_mode) -> None:
-    failure, _ = run_sequence(seed, LENGTH, tmp_path)
+def _check(seed: int, tmp_path: Path, test: str, kinds: dict[str, int] = EDITS, nav: bool = True) -> None:
+    failure, _ = run_edits(generate(seed, LENGTH, kinds), tmp_path, seed, nav)
     if failure is not None:
-        pytest.fail(str(failure), pytrace=False)
+        replay = f"NOTES_PROPERTY_SEED={seed} NOTES_PROPERTY_LENGTH={LENGTH} pytest 'tests/test_serve_property.py::{test}[{seed}]'"
+        pytest.fail(f"{failure}\nreplay: {replay}", pytrace=False)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_edits_under_serve_equal_full_builds(seed: int, tmp_path: Path, serve_mode, caplog) -> None:
+    caplog.set_level(logging.ERROR)  # every build warns of the sequence's unresolved links
+    _check(seed, tmp_path, "test_random_edits_under_serve_equal_full_builds")
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_random_edits_and_template_edits_under_serve_equal_full_builds(seed: int, tmp_path: Path, serve_mode, caplog) -> None:
+    """The same with edits of the theme override (theme.custom_dir's main.html), which every page shows."""
+    caplog.set_level(logging.ERROR)
+    _check(seed, tmp_path, "test_random_edits_and_template_edits_under_serve_equal_full_builds", WITH_TEMPLATE)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_random_edits_under_serve_equal_full_builds_without_a_nav(seed: int, tmp_path: Path, serve_mode, caplog) -> None:
+    """The same without `nav:` in mkdocs.yml (as an Obsidian vault comes): MkDocs lists every page that
+    is not a note or a concept in the sidebar of every page, a new plain page included."""
+    caplog.set_level(logging.ERROR)
+    _check(seed, tmp_path, "test_random_edits_under_serve_equal_full_builds_without_a_nav", nav=False)
