@@ -429,19 +429,23 @@ def run_sequence(seed: int, steps: int, workdir: Path, kinds: dict[str, int] = E
 
 
 def shrink(failure: Failure, workdir: Path) -> Failure:
-    """A shorter sequence that still fails: drop one edit at a time while the rest still fails."""
-    edits = list(failure.edits)
+    """A shorter sequence that still fails: drop chunks of edits (halves, then quarters, ... then single
+    edits) while what is left still fails; the failing last edit is kept."""
     best = failure
-    i = len(edits) - 2  # the last edit is where it failed: keep it
-    while i >= 0:
-        trial = edits[:i] + edits[i + 1:]
-        found, _ = run_edits(trial, workdir, failure.seed)
-        if found is not None:
-            edits, best = found.edits, found
-            i = min(i, len(edits) - 1) - 1
-        else:
-            i -= 1
-    return best
+    chunk = max(1, (len(best.edits) - 1) // 2)
+    while True:
+        start = len(best.edits) - 1 - chunk
+        while start >= 0:
+            trial = best.edits[:start] + best.edits[start + chunk:]
+            found, _ = run_edits(trial, workdir, failure.seed)
+            if found is not None and len(found.edits) < len(best.edits):
+                best = found
+                start = min(start, len(best.edits) - 1) - chunk
+            else:
+                start -= chunk
+        if chunk == 1:
+            return best
+        chunk = max(1, chunk // 2)
 
 
 @pytest.fixture
