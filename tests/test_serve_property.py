@@ -124,9 +124,15 @@ It starts at [[Weight decay]].
 TAGS_PAGE = "# Tags\n\n<!-- kb:tags -->\n"
 
 
+DEMO_PROJECT = Path(__file__).parent / "fixtures" / "demo_project" / "demos"
+DEMO_VALUES = ["0.5", "2", "3"]  # the scales the demo directives use: each run once before the first step
+WARM_NOTE = "notes/2024-01-01-warm.md"
+
+
 class SiteModel:
-    def __init__(self, nav: bool = True) -> None:
+    def __init__(self, nav: bool = True, demos: bool = False) -> None:
         self.nav = nav  # False: no `nav:` in mkdocs.yml, so MkDocs makes the sidebar of every page not hidden
+        self.demos = demos  # the demo hook too, and `!demo[...](ok/main?scale=...)` directives (tests/fixtures/demo_project)
         self.pages: dict[str, Page] = {}
         self.wanted: set[str] = set()  # paths that plain links point to
         self.announce = "Version 0"
@@ -142,6 +148,21 @@ class SiteModel:
         """A fresh project in ``root``: mkdocs.yml (tests.conftest.write_site's, with a theme override) and docs/."""
         root.mkdir(parents=True, exist_ok=True)
         write_site(root, docs=None, theme={"name": "material", "custom_dir": "overrides"})
+        if self.demos:
+            import yaml
+
+            (root / "demos").mkdir()
+            for name in ("__init__.py", "_helper.py", "ok.py"):
+                shutil.copy(DEMO_PROJECT / name, root / "demos" / name)
+            config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+            config["hooks"].append(str(Path(config["hooks"][0]).with_name("mkdocs_demos.py")))
+            config["nav"].append({"Demo runs": "demo-runs.md"})
+            config["extra"]["demos"] = {"cache_dir": ".cache/demos", "timeout": 10, "jobs": 2}
+            (root / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            # every run the directives can ask for, made before the first step (so no page says "ran")
+            warm = "\n\n".join(f"!demo[Warm](ok/main?scale={v})" for v in DEMO_VALUES)
+            (root / "docs" / WARM_NOTE).parent.mkdir(parents=True, exist_ok=True)
+            (root / "docs" / WARM_NOTE).write_text(f"---\ntitle: Warm\ndate: 2024-01-01\n---\n\n# Warm\n\n{warm}\n", encoding="utf-8")
         if not self.nav:
             config = root / "mkdocs.yml"
             config.write_text(re.sub(r"(?m)^nav:\n(?:- .*\n)+", "", config.read_text(encoding="utf-8")), encoding="utf-8")
@@ -238,7 +259,10 @@ class SiteModel:
         """A paragraph a writer might add to the page at ``source``."""
         known = self.titles()
         anything = known + NOTE_TITLES + CONCEPT_TITLES + PAGE_TITLES
-        kind = rng.choice(PARAGRAPHS)
+        kind = rng.choice(PARAGRAPHS + ["demo", "demo", "demo"] * self.demos)
+        if kind == "demo":
+            values = rng.sample(DEMO_VALUES, rng.choice([1, 1, 2]))
+            return f"!demo[{rng.choice(['Small', 'Big'])}](ok/main?scale={'|'.join(values)})"
         if kind == "text":
             return rng.choice(["A plain sentence.", "Another thought, **bold**.", "Loss goes down."])
         if kind == "wikilink":
@@ -310,9 +334,9 @@ class SiteModel:
         return Edit("flag", path, ("publish", None if page.flags.get("publish") is False else False))
 
 
-def generate(seed: int, steps: int, kinds: dict[str, int] = EDITS) -> list[Edit]:
+def generate(seed: int, steps: int, kinds: dict[str, int] = EDITS, demos: bool = False) -> list[Edit]:
     """The edits of sequence ``seed``, one per step (generated against the model as they apply)."""
-    model, rng, edits = SiteModel(), random.Random(seed), []
+    model, rng, edits = SiteModel(demos=demos), random.Random(seed), []
     for _ in range(steps):
         edit = model.next_edit(rng, kinds)
         model.apply(None, edit)
@@ -332,8 +356,9 @@ def full_build(root: Path, scratch: Path) -> dict[str, object]:
     next reference build in the same folder starts from nothing again."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    for name in ("docs", "overrides"):
-        shutil.copytree(root / name, scratch / name)
+    for name in ("docs", "overrides", "demos", ".cache"):
+        if (root / name).is_dir():
+            shutil.copytree(root / name, scratch / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(root / "mkdocs.yml", scratch / "mkdocs.yml")
     ServeSession(scratch / "mkdocs.yml", scratch / "site").build()
     hook, key = _site_hook(), str(scratch / "mkdocs.yml")
@@ -386,15 +411,19 @@ class Failure:
                 f"from a full build\nedits so far:\n{done}\n{self.report}")
 
 
-def run_edits(edits: list[Edit], workdir: Path, seed: int = 0, nav: bool = True) -> tuple[Failure | None, int]:
+def run_edits(edits: list[Edit], workdir: Path, seed: int = 0, nav: bool = True, demos: bool = False) -> tuple[Failure | None, int]:
     """Serve a fresh site in ``workdir``, apply ``edits`` one save at a time and compare with a full build
     after each; the first failure (or None) and the number of steps built."""
     root = workdir / "site-src"
     shutil.rmtree(workdir, ignore_errors=True)
-    model = SiteModel(nav)
+    model = SiteModel(nav, demos)
     model.write(root)
     serve = ServeSession(root / "mkdocs.yml", root / "site")
     serve.build()
+    if demos:  # the runs are cached now; the warm-up note goes before the first step
+        (root / "docs" / WARM_NOTE).unlink()
+        _bump_clock()
+        serve.build()
     applied: list[Edit] = []
     steps = 0
     try:
@@ -424,8 +453,9 @@ def _bump_clock() -> None:
     time.sleep(0.01)  # a new modification time even on coarse clocks (as tests/test_serve.py's edit)
 
 
-def run_sequence(seed: int, steps: int, workdir: Path, kinds: dict[str, int] = EDITS) -> tuple[Failure | None, int]:
-    return run_edits(generate(seed, steps, kinds), workdir, seed)
+def run_sequence(seed: int, steps: int, workdir: Path, kinds: dict[str, int] = EDITS, nav: bool = True,
+                 demos: bool = False) -> tuple[Failure | None, int]:
+    return run_edits(generate(seed, steps, kinds, demos), workdir, seed, nav, demos)
 
 
 def shrink(failure: Failure, workdir: Path) -> Failure:
@@ -455,8 +485,8 @@ def serve_mode():
         hook_module.on_startup(command="build", dirty=False)
 
 
-def _check(seed: int, tmp_path: Path, test: str, kinds: dict[str, int] = EDITS, nav: bool = True) -> None:
-    failure, _ = run_edits(generate(seed, LENGTH, kinds), tmp_path, seed, nav)
+def _check(seed: int, tmp_path: Path, test: str, kinds: dict[str, int] = EDITS, nav: bool = True, demos: bool = False) -> None:
+    failure, _ = run_sequence(seed, LENGTH, tmp_path, kinds, nav, demos)
     if failure is not None:
         replay = f"NOTES_PROPERTY_SEED={seed} NOTES_PROPERTY_LENGTH={LENGTH} pytest 'tests/test_serve_property.py::{test}[{seed}]'"
         pytest.fail(f"{failure}\nreplay: {replay}", pytrace=False)
@@ -481,3 +511,11 @@ def test_random_edits_under_serve_equal_full_builds_without_a_nav(seed: int, tmp
     is not a note or a concept in the sidebar of every page, a new plain page included."""
     caplog.set_level(logging.ERROR)
     _check(seed, tmp_path, "test_random_edits_under_serve_equal_full_builds_without_a_nav", nav=False)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_random_edits_with_demo_figures_under_serve_equal_full_builds(seed: int, tmp_path: Path, serve_mode, caplog) -> None:
+    """The same with the demo hook and figure directives (a tiny demo of tests/fixtures/demo_project,
+    every run it can be asked for made before the first step): galleries, previews, sliders."""
+    caplog.set_level(logging.ERROR)
+    _check(seed, tmp_path, "test_random_edits_with_demo_figures_under_serve_equal_full_builds", demos=True)
