@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--length", type=int, default=15, help="steps per sequence (default 15)")
     parser.add_argument("--first-seed", type=int, default=None, help="seed of the first sequence (default: from the clock)")
     parser.add_argument("--template", action="store_true", help="also edit the theme override's main.html")
+    parser.add_argument("--demos", action="store_true", help="with the demo hook and figure directives (a tiny fixture demo)")
+    parser.add_argument("--no-nav", action="store_true", help="without `nav:` in mkdocs.yml")
     parser.add_argument("--shrink", action="store_true", help="shrink each failing sequence to the fewest edits that still fail")
     parser.add_argument("--minutes", type=float, default=None, help="stop starting sequences after this many minutes")
     args = parser.parse_args(argv)
@@ -45,11 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         while steps < args.steps:
             if args.minutes is not None and time.perf_counter() - started > args.minutes * 60:
                 break
-            failure, done = run_sequence(seed, min(args.length, args.steps - steps), tmp / "run", kinds)
+            failure, done = run_sequence(seed, min(args.length, args.steps - steps), tmp / "run", kinds,
+                                         nav=not args.no_nav, demos=args.demos)
             steps, sequences = steps + done, sequences + 1
             if failure is not None:
                 if args.shrink:
-                    failure = shrink(failure, tmp / "shrink")
+                    failure = shrink(failure, tmp / "shrink", nav=not args.no_nav, demos=args.demos)
                 failures.append(failure)
                 print(f"\n--- FAILED: {failure}\n", flush=True)
             print(f"[serve-property] seed {seed}: {done} steps, {'FAILED' if failure else 'ok'} "

@@ -458,7 +458,7 @@ def run_sequence(seed: int, steps: int, workdir: Path, kinds: dict[str, int] = E
     return run_edits(generate(seed, steps, kinds, demos), workdir, seed, nav, demos)
 
 
-def shrink(failure: Failure, workdir: Path) -> Failure:
+def shrink(failure: Failure, workdir: Path, nav: bool = True, demos: bool = False) -> Failure:
     """A shorter sequence that still fails: drop chunks of edits (halves, then quarters, ... then single
     edits) while what is left still fails; the failing last edit is kept."""
     best = failure
@@ -467,7 +467,7 @@ def shrink(failure: Failure, workdir: Path) -> Failure:
         start = len(best.edits) - 1 - chunk
         while start >= 0:
             trial = best.edits[:start] + best.edits[start + chunk:]
-            found, _ = run_edits(trial, workdir, failure.seed)
+            found, _ = run_edits(trial, workdir, failure.seed, nav, demos)
             if found is not None and len(found.edits) < len(best.edits):
                 best = found
                 start = min(start, len(best.edits) - 1) - chunk
