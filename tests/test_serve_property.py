@@ -102,7 +102,7 @@ PARAGRAPHS = ["text", "wikilink", "wikilink", "future wikilink", "plain link", "
               "block id", "block link", "tag", "heading"]
 # What a writer does, and how often (weights); "template" edits the theme override's main.html.
 EDITS = {"create note": 3, "create concept": 2, "create page": 1, "append": 18, "drop": 3, "retitle": 2, "rename": 2,
-         "delete": 1, "aliases": 1, "tags": 1, "flag": 2}
+         "redate": 1, "delete": 1, "aliases": 1, "tags": 1, "flag": 2}
 WITH_TEMPLATE = {**EDITS, "template": 2}
 
 HOME = """---
@@ -225,6 +225,8 @@ class SiteModel:
             page.title = edit.arg
         elif edit.op == "aliases":
             page.aliases = list(edit.arg)
+        elif edit.op == "redate":
+            page.date = edit.arg
         elif edit.op == "tags":
             page.tags = list(edit.arg)
         elif edit.op == "flag":
@@ -325,6 +327,8 @@ class SiteModel:
             return Edit("rename", path, (f"{folder}{slug(rng.choice(pool))}.md", None))
         if op == "delete":
             return Edit("delete", path)
+        if op == "redate" and page.kind == "note":  # the date in the front matter only, not in the file's name
+            return Edit("redate", path, rng.choice(DATES))
         if op == "aliases":
             return Edit("aliases", path, tuple(rng.sample([t.lower() for t in NOTE_TITLES + CONCEPT_TITLES], rng.randrange(3))))
         if op == "tags":
