@@ -37,7 +37,7 @@ import pytest
 from tests.conftest import write_site
 from tests.test_serve import ServeSession, site_files
 
-DEFAULT_STEPS = 120  # 8 sequences of 15 steps, plus 3 with template edits and 2 without a nav: at most ~2.5 minutes here
+DEFAULT_STEPS = 210  # 14 sequences of 15 steps (plus 3 with template edits, 2 without a nav, 2 with demos): ~2 minutes on 2 shared cores
 STEPS = int(os.environ.get("NOTES_PROPERTY_STEPS", DEFAULT_STEPS))
 LENGTH = int(os.environ.get("NOTES_PROPERTY_LENGTH", 15))
 SEED = os.environ.get("NOTES_PROPERTY_SEED")
