@@ -404,18 +404,18 @@ def difference(served: dict[str, object], reference: dict[str, object]) -> str |
 
 @dataclass
 class Failure:
-    seed: int
+    seed: int | None
     step: int
     edits: list[Edit]
     report: str
 
     def __str__(self) -> str:
         done = "\n".join(f"  {i}. {e}" for i, e in enumerate(self.edits, start=1))
-        return (f"seed {self.seed}, step {self.step}: the served site differs "
+        return (f"{'a fixed sequence' if self.seed is None else f'seed {self.seed}'}, step {self.step}: the served site differs "
                 f"from a full build\nedits so far:\n{done}\n{self.report}")
 
 
-def run_edits(edits: list[Edit], workdir: Path, seed: int = 0, nav: bool = True, demos: bool = False) -> tuple[Failure | None, int]:
+def run_edits(edits: list[Edit], workdir: Path, seed: int | None = None, nav: bool = True, demos: bool = False) -> tuple[Failure | None, int]:
     """Serve a fresh site in ``workdir``, apply ``edits`` one save at a time and compare with a full build
     after each; the first failure (or None) and the number of steps built."""
     root = workdir / "site-src"
@@ -523,3 +523,32 @@ def test_random_edits_with_demo_figures_under_serve_equal_full_builds(seed: int,
     every run it can be asked for made before the first step): galleries, previews, sliders."""
     caplog.set_level(logging.ERROR)
     _check(seed, tmp_path, "test_random_edits_with_demo_figures_under_serve_equal_full_builds", demos=True)
+
+
+# Sequences that failed in earlier runs, shrunk (bench.serve_property --shrink): replayed as they are, so
+# they stay tested whatever the generator comes to produce for their seeds.
+FOUND = {
+    "plain link to a note written later": [
+        Edit("append", "notes/2024-02-10-beta-note.md", "A [plain link](2024-04-10-delta-note.md)."),
+        Edit("create", "notes/2024-04-10-delta-note.md", ("note", "Delta note", "2024-04-10", ("A [plain link](../concepts/momentum.md).",))),
+    ],
+    "plain link to a note that becomes a draft": [
+        Edit("append", "concepts/dropout.md", "A [plain link](../notes/2024-02-10-beta-note.md)."),
+        Edit("flag", "notes/2024-02-10-beta-note.md", ("draft", True)),
+    ],
+    "a plain page links back to a concept that links it": [
+        Edit("create", "reading-list.md", ("page", "Reading list", None, ("Text.",))),
+        Edit("append", "concepts/weight-decay.md", "See [[Reading list]]."),
+        Edit("append", "reading-list.md", "See [[Weight decay]]."),
+    ],
+    "theme override edited": [Edit("template", arg="Version 1")],
+}
+
+
+@pytest.mark.parametrize("name", list(FOUND))
+def test_sequences_found_earlier_under_serve_equal_full_builds(name: str, tmp_path: Path, serve_mode, caplog) -> None:
+    caplog.set_level(logging.ERROR)
+    failure, steps = run_edits(FOUND[name], tmp_path)
+    assert steps == len(FOUND[name]), "an edit no longer applies to the starting site"
+    if failure is not None:
+        pytest.fail(f"{name}: {failure}", pytrace=False)
