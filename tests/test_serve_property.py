@@ -102,7 +102,8 @@ PARAGRAPHS = ["text", "wikilink", "wikilink", "future wikilink", "plain link", "
               "block id", "block link", "tag", "heading"]
 # What a writer does, and how often (weights); "template" edits the theme override's main.html.
 EDITS = {"create note": 3, "create concept": 2, "create page": 1, "append": 18, "drop": 3, "retitle": 2, "rename": 2,
-         "redate": 1, "delete": 1, "aliases": 1, "tags": 1, "flag": 2}
+         "redate": 1, "delete": 1, "aliases": 1, "tags": 1, "flag": 2,
+         "config": 1}
 WITH_TEMPLATE = {**EDITS, "template": 2}
 
 HOME = """---
@@ -191,6 +192,14 @@ class SiteModel:
             self.announce = edit.arg
             if root is not None:
                 (root / "overrides" / "main.html").write_text(TEMPLATE.format(announce=self.announce), encoding="utf-8")
+            return True
+        if edit.op == "config":  # a setting of extra.notes in mkdocs.yml
+            if root is not None:
+                import yaml
+
+                config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+                config["extra"]["notes"][edit.path] = edit.arg
+                (root / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
             return True
         if edit.op == "create":
             if page is not None:
@@ -307,6 +316,8 @@ class SiteModel:
             return Edit("create", path, ("page", title, None, (self.paragraph(rng, path),)))
         if op == "template":
             return Edit("template", arg=f"Version {rng.randrange(100)}")
+        if op == "config":
+            return Edit("config", rng.choice(["newest_on_home", "feed_items", "map_notes"]), rng.randrange(1, 4))
         if not paths:
             return Edit("template", arg=f"Version {rng.randrange(100)}")
         path = rng.choice(paths)
