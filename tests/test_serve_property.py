@@ -554,12 +554,18 @@ FOUND = {
     ],
     "theme override edited": [Edit("template", arg="Version 1")],
 }
+FOUND_WITHOUT_A_NAV = {  # mkdocs.yml without `nav:`
+    "a note's text edited": [Edit("append", "notes/2024-02-10-beta-note.md", "More.")],
+    "a new plain page": [Edit("create", "about.md", ("page", "About", None, ("Text.",)))],
+}
 
 
-@pytest.mark.parametrize("name", list(FOUND))
+@pytest.mark.parametrize("name", list(FOUND) + [f"without a nav: {n}" for n in FOUND_WITHOUT_A_NAV])
 def test_sequences_found_earlier_under_serve_equal_full_builds(name: str, tmp_path: Path, serve_mode, caplog) -> None:
     caplog.set_level(logging.ERROR)
-    failure, steps = run_edits(FOUND[name], tmp_path)
-    assert steps == len(FOUND[name]), "an edit no longer applies to the starting site"
+    nav = not name.startswith("without a nav: ")
+    edits = FOUND[name] if nav else FOUND_WITHOUT_A_NAV[name.removeprefix("without a nav: ")]
+    failure, steps = run_edits(edits, tmp_path, nav=nav)
+    assert steps == len(edits), "an edit no longer applies to the starting site"
     if failure is not None:
         pytest.fail(f"{name}: {failure}", pytrace=False)
