@@ -442,3 +442,53 @@ def test_incremental_rebuilds_equal_full_builds_for_galleries_previews_and_slide
     assert [c.get_text() for c in page.select(".kb-gallery-caption")] == ["Scaled"]
     preview = json.loads((root / "site/notes/2024-02-03-newer-note/preview.json").read_text(encoding="utf-8"))
     assert preview["title"] == "The newest note" and "scale-4.0" in preview["figure"]["light"]
+
+
+# --- plain Markdown links: MkDocs resolves them while it renders the linking page ------------------------
+
+def _plain_link_site(root: Path) -> None:
+    root.mkdir()
+    write_site(root)
+    edit(root, "docs/concepts/inductive-bias.md", append="\nA [plain link](../notes/2024-05-01-new-note.md) to a note.\n")
+
+
+NEW_NOTE = "---\ntitle: New note\ndate: 2024-05-01\n---\n\n# New note\n\nWritten after the link.\n"
+
+
+def test_a_plain_link_to_a_note_written_later_works_under_serve(tmp_path: Path, serve_mode) -> None:
+    """The concept's link is broken (`.md` kept) until the note exists; creating the note must fix it,
+    though nothing the site hook tracks on the concept's page (wikilinks, backlinks) changes."""
+    root = tmp_path / "site-src"
+    _plain_link_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    steps = [
+        ("write the linked note", lambda: edit(root, "docs/notes/2024-05-01-new-note.md", NEW_NOTE)),
+        ("save another note", lambda: edit(root, "docs/notes/2024-02-10-second-note.md", append="\nOne more sentence.\n")),
+    ]
+    for number, (step, change) in enumerate(steps, start=1):
+        change()
+        serve.build()
+        assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+    page = BeautifulSoup((root / "site/concepts/inductive-bias/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.find("a", string="plain link")["href"] == "../../notes/2024-05-01-new-note/"
+
+
+def test_a_plain_link_to_a_note_that_becomes_a_draft_breaks_under_serve(tmp_path: Path, serve_mode) -> None:
+    """A link to a note that becomes a draft points to a page that is no longer published: the linking
+    page must say so (MkDocs keeps the `.md` link) as a full build does, also after later saves."""
+    root = tmp_path / "site-src"
+    _plain_link_site(root)
+    edit(root, "docs/notes/2024-05-01-new-note.md", NEW_NOTE)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    steps = [
+        ("make the linked note a draft", lambda: edit(root, "docs/notes/2024-05-01-new-note.md", replace=("date: 2024-05-01\n", "date: 2024-05-01\ndraft: true\n"))),
+        ("save another note", lambda: edit(root, "docs/notes/2024-02-10-second-note.md", append="\nOne more sentence.\n")),
+    ]
+    for number, (step, change) in enumerate(steps, start=1):
+        change()
+        serve.build()
+        assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+    page = BeautifulSoup((root / "site/concepts/inductive-bias/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.find("a", string="plain link")["href"] == "../notes/2024-05-01-new-note.md"
