@@ -32,6 +32,7 @@ from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
+from mkdocs.structure.nav import Navigation  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.structure.toc import AnchorLink  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
@@ -144,6 +145,7 @@ class _Incremental:
         self.config_stamp: Any = None
         self.rendered: set[str] = set()
         self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
+        self.nav_shown: Any = None  # the navigation the pages of the previous build show
 
     def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
         stamp = _config_stamp(config)
@@ -168,6 +170,15 @@ class _Incremental:
             if not full and self.contents.get(file.src_uri) == digest and os.path.isfile(file.abs_dest_path):
                 file.is_modified = lambda: False
         self.contents = contents
+
+    def navigation(self, shown: Any, files: Files) -> None:
+        """Every page shows the navigation (the sidebar, the previous and next pages): when what it
+        shows changed (a page added to it, removed, renamed or retitled), every page is rendered again."""
+        if shown != self.nav_shown:
+            for file in files.documentation_pages():
+                file.is_modified = lambda: True
+                self.rendered.add(file.src_uri)
+        self.nav_shown = shown
 
     def finish(self, files: Files, config: MkDocsConfig) -> None:
         site_dir = Path(config.site_dir)
@@ -303,6 +314,16 @@ class ServeSession:
     def incremental_of(self, config: MkDocsConfig) -> _Incremental:
         return self.incremental.setdefault(_site_key(config), _Incremental())
 
+    def forget(self, config_file: str | os.PathLike[str]) -> None:
+        """Drop what is kept for one site (its sources, incremental state and layout process), as if
+        it had never been built in this session."""
+        key = str(config_file)
+        self.sources.pop(key, None)
+        self.incremental.pop(key, None)
+        worker = self.map_workers.pop(key, None)
+        if worker is not None:
+            worker.close()
+
     def close(self) -> None:
         """The end of the session: stop the build in progress and the layout processes."""
         self.end_build()
@@ -428,6 +449,29 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _session.serving or f.is_modified()})
     build.files = files
     return files
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    build = _session.build
+    if build is not None and _session.serving:
+        _session.incremental_of(config).navigation(nav_shown(nav, build.plan), files)
+    return nav
+
+
+def nav_shown(nav: Navigation, plan: site.SitePlan) -> tuple:
+    """What the navigation shows, as a comparable value: each entry's depth, title and URL, in order
+    (a page's title as the knowledge base has it: MkDocs knows it only for the pages it read)."""
+    out = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            file = getattr(item, "file", None)
+            known = plan.kb.pages.get(file.src_uri) if file is not None else None
+            out.append((depth, type(item).__name__, known.title if known is not None else item.title, getattr(item, "url", None)))
+            walk(getattr(item, "children", None) or (), depth + 1)
+
+    walk(nav.items, 0)
+    return tuple(out)
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

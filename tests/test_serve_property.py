@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import write_site
-from tests.test_serve import ServeSession, site_files
+from tests.test_serve import ServeSession, serve_mode, site_files  # noqa: F401 (serve_mode: a fixture)
 
 # 10 sequences of 15 steps (plus 3 with template edits, 2 without a nav, 2 with demos, and the fixed
 # sequences): the file took 75 s on 2 lightly loaded cores, 2 min 40 s at 210 steps under a load of 6.
@@ -380,12 +380,7 @@ def full_build(root: Path, scratch: Path) -> dict[str, object]:
             shutil.copytree(root / name, scratch / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(root / "mkdocs.yml", scratch / "mkdocs.yml")
     ServeSession(scratch / "mkdocs.yml", scratch / "site").build()
-    hook, key = _site_hook(), str(scratch / "mkdocs.yml")
-    hook._sessions.pop(key, None)
-    hook._incremental.pop(key, None)
-    worker = hook._map_workers.pop(key, None)
-    if worker is not None:
-        worker.close()
+    _site_hook().serve_session().forget(scratch / "mkdocs.yml")
     return site_files(scratch / "site")
 
 
@@ -458,12 +453,7 @@ def run_edits(edits: list[Edit], workdir: Path, seed: int | None = None, nav: bo
                 return Failure(seed, steps, applied, report), steps
         return None, steps
     finally:
-        hook, key = _site_hook(), str(root / "mkdocs.yml")
-        hook._sessions.pop(key, None)
-        hook._incremental.pop(key, None)
-        worker = hook._map_workers.pop(key, None)
-        if worker is not None:
-            worker.close()
+        _site_hook().serve_session().forget(root / "mkdocs.yml")
 
 
 def _bump_clock() -> None:
@@ -495,13 +485,6 @@ def shrink(failure: Failure, workdir: Path, nav: bool = True, demos: bool = Fals
         if chunk == 1:
             return best
         chunk = max(1, chunk // 2)
-
-
-@pytest.fixture
-def serve_mode():
-    yield
-    for hook_module in [m for name, m in sys.modules.items() if name.endswith(("mkdocs_site.py", "mkdocs_demos.py"))]:
-        hook_module.on_startup(command="build", dirty=False)
 
 
 def _check(seed: int, tmp_path: Path, test: str, kinds: dict[str, int] = EDITS, nav: bool = True, demos: bool = False) -> None:
