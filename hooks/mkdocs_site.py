@@ -453,21 +453,22 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
     build = _session.build
-    if build is not None and _session.serving:
-        _session.incremental_of(config).navigation(nav_shown(nav, build.plan), files)
+    if build is None:
+        return nav
+    for page in nav.pages:  # the titles of pages a dirty build does not read: as a full build shows them
+        _entitle(page, build.plan)
+    if _session.serving:
+        _session.incremental_of(config).navigation(nav_shown(nav), files)
     return nav
 
 
-def nav_shown(nav: Navigation, plan: site.SitePlan) -> tuple:
-    """What the navigation shows, as a comparable value: each entry's depth, title and URL, in order
-    (a page's title as the knowledge base has it: MkDocs knows it only for the pages it read)."""
+def nav_shown(nav: Navigation) -> tuple:
+    """What the navigation shows, as a comparable value: each entry's depth, title and URL, in order."""
     out = []
 
     def walk(items, depth: int) -> None:
         for item in items:
-            file = getattr(item, "file", None)
-            known = plan.kb.pages.get(file.src_uri) if file is not None else None
-            out.append((depth, type(item).__name__, known.title if known is not None else item.title, getattr(item, "url", None)))
+            out.append((depth, type(item).__name__, item.title, getattr(item, "url", None)))
             walk(getattr(item, "children", None) or (), depth + 1)
 
     walk(nav.items, 0)
@@ -479,9 +480,16 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if build is None:
         return markdown
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
-    if page.meta.get("title"):
-        page.title = page.meta["title"]
+    _entitle(page, build.plan)
     return site.page_markdown(build.plan, page.file.src_uri, markdown)
+
+
+def _entitle(page: Page, plan: site.SitePlan) -> None:
+    """The page's title as every build shows it, read or not (hooks.site.page_title), escaped as the
+    theme prints it unescaped."""
+    title = site.page_title(plan, page.file.src_uri, page.file.content_string if page.file.generated_by else None)
+    if title is not None:
+        page.title = render.esc(title)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -356,6 +357,26 @@ def scripts(extra_javascript: list[Any]) -> list[Any]:
 # --- what the generator is given: each page's source, the files the build adds --------------------------
 
 EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps a generator from reading the body's first lines as metadata
+
+
+_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$|^#[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+def page_title(plan: SitePlan, src_uri: str, generated: str | None = None) -> str | None:
+    """The title a page is shown under everywhere (its tab, the navigation, the previous and next
+    links): the knowledge base's title for its pages; for a page the build generates (``generated``,
+    its text), its ``title`` or its first heading. None where neither is known (MkDocs decides).
+
+    The same value whether or not the page is rendered in this build, so a page's navigation shows
+    the same titles under ``mkdocs serve`` as after a full build."""
+    page = plan.kb.pages.get(src_uri)
+    if page is not None:
+        return page.title
+    if generated is not None:
+        found = _TITLE_RE.search(generated)
+        if found:
+            return (found.group(1) or found.group(2)).strip("'\"")
+    return None
 
 
 def page_source(plan: SitePlan, src_uri: str) -> str | None:
