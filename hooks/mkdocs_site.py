@@ -7,7 +7,9 @@ drops drafts and refused files and adds every file :func:`hooks.site.site_files`
 pages, feed, previews, KaTeX and mermaid, and, once the demo hook has run the demos, their outputs
 and the Demo runs page); on_page_markdown resolves wikilinks; on_page_content appends a note's or
 concept's generated sections to its HTML (and its table of contents); on_post_page fills the
-generated lists into the rendered HTML. ``notes export`` calls the same functions (hooks/cli/export.py).
+generated lists into the rendered HTML; on_nav gives a site with no ``nav:`` in mkdocs.yml (a vault)
+its folders as the navigation, as Obsidian's file explorer shows them (hooks.kb.explorer). ``notes
+export`` calls the same functions (hooks/cli/export.py).
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
@@ -32,6 +34,7 @@ from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
+from mkdocs.structure.nav import Navigation, Section  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.structure.toc import AnchorLink  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
@@ -40,7 +43,7 @@ from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
 from hooks.figures.cache import os_error_text  # noqa: E402
 from hooks.file_writer import FileWriter  # noqa: E402
-from hooks.kb import assets, fragments, render  # noqa: E402
+from hooks.kb import assets, explorer, fragments, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
 from hooks.mkdocs_files import source_files, uses_demos  # noqa: E402
@@ -68,6 +71,7 @@ class _Build:
     headings: fragments.SectionHeadings | None = None
     worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
     writer: FileWriter | None = None  # the files generated from memory being written (hooks.file_writer)
+    nav_tree: explorer.FolderEntry | None = None  # the navigation of a site without `nav:` (hooks.kb.explorer)
 
     @property
     def serving(self) -> bool:
@@ -145,8 +149,10 @@ class _Incremental:
         self.rendered: set[str] = set()
         self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
 
-    def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
-        stamp = _config_stamp(config)
+    def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig, nav: Any = None) -> None:
+        """``nav``: the navigation every page shows, when the hook makes it (a vault's explorer): a new
+        page or title changes it, and every page is then rendered again, as for a new mkdocs.yml."""
+        stamp = (_config_stamp(config), nav)
         full = stamp != self.config_stamp
         self.config_stamp = stamp
         self.rendered = set()
@@ -419,15 +425,79 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         else:
             written.append(_Written.generated(config, path, content=content))
             files.append(written[-1])
+    if config.nav is None:  # a vault: its folders are the navigation (applied in on_nav)
+        build.nav_tree = _vault_explorer(files, plan)
     if _session.serving:
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
         prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})
-        _session.incremental_of(config).plan(files, prints, config)
+        _session.incremental_of(config).plan(files, prints, config, build.nav_tree)
     # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
     build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _session.serving or f.is_modified()})
     build.files = files
     return files
+
+
+def _vault_explorer(files: Files, plan: site.SitePlan) -> explorer.FolderEntry:
+    """The explorer of the pages MkDocs would list in a navigation of its own (not the notes and
+    concepts the indexes list), each with its title in the knowledge base (a generated page: its heading),
+    so that a page not rendered by a dirty build shows the title a full build shows."""
+    pages = []
+    for file in files.documentation_pages():
+        if file.inclusion.is_in_nav():
+            info = plan.kb.pages.get(file.src_uri)
+            title = info.title if info is not None else explorer.markdown_title(file.content_string)
+            pages.append((file.src_uri, title or file.name))
+    return explorer.explorer(pages)
+
+
+class _FolderNote(Page):
+    """A folder note (``Cours/Cours.md``) as its folder's own page: Material's ``navigation.indexes``
+    shows a section's child whose ``is_index`` is true as the section's link, and MkDocs 1.6.1's
+    ``Page.is_index`` is true only for ``index.md`` and ``README.md`` (checked against 1.6.1 and
+    Material 9.8.2). The page keeps its file and URL; nothing else of MkDocs reads ``is_index`` but
+    ``is_homepage``, which also asks for a top-level page (a folder note never is one)."""
+
+    @property
+    def is_index(self) -> bool:
+        return True
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """A vault's navigation: its folders before its notes in natural order, each folder's note as the
+    folder's page, every title from the knowledge base (hooks.kb.explorer). A site with ``nav:`` keeps it."""
+    build = _session.build
+    if build is None or build.nav_tree is None:
+        return nav
+    pages: list[Page] = []
+
+    def page(entry: explorer.PageEntry, *, folder_note: bool = False) -> Page:
+        file = files.get_file_from_path(entry.src_uri)
+        item = file.page
+        if folder_note and not item.is_index:
+            item = _FolderNote(None, file, config)
+        item.title = render.esc(entry.title)  # escaped as on_page_markdown escapes a front-matter title
+        item.parent = None
+        pages.append(item)
+        return item
+
+    def items(folder: explorer.FolderEntry) -> list:
+        out = [page(folder.note, folder_note=bool(folder.path))] if folder.note is not None else []
+        for child in folder.children:
+            if isinstance(child, explorer.PageEntry):
+                out.append(page(child))
+            else:
+                section = Section(child.name, items(child))
+                section.parent = None
+                for member in section.children:
+                    member.parent = section
+                out.append(section)
+        return out
+
+    top = items(build.nav_tree)
+    for previous, current, following in zip([None, *pages], pages, [*pages[1:], None]):
+        current.previous_page, current.next_page = previous, following
+    return Navigation(top, pages)
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
