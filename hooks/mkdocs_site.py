@@ -487,7 +487,7 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
             if isinstance(child, explorer.PageEntry):
                 out.append(page(child))
             else:
-                section = Section(child.name, items(child))
+                section = Section(child.title, items(child))
                 section.parent = None
                 for member in section.children:
                     member.parent = section

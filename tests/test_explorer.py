@@ -77,3 +77,8 @@ def test_no_pages_is_an_empty_explorer() -> None:
 def test_markdown_title_reads_past_front_matter() -> None:
     assert markdown_title("---\nsearch:\n  exclude: true\n---\n\n# Notes\n\ntext\n") == "Notes"
     assert markdown_title("no heading\n") is None
+
+
+def test_folders_are_named_as_mkdocs_names_them() -> None:
+    root = tree("notes/index.md", "Cours d'analyse/a.md", "deep-learning_2024/b.md", "MixedCase/c.md")
+    assert [f.title for f in root.children] == ["Cours d'analyse", "Deep learning 2024", "MixedCase", "Notes"]

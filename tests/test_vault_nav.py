@@ -29,7 +29,7 @@ ADDED = {  # pages the shared fixture does not have, added to the copy
 
 def write_vault(root: Path, features: list[str] = FEATURES) -> Path:
     """The vault with the pages of ADDED, and a mkdocs.yml with no ``nav:``; the config's path."""
-    config = write_site(root, VAULT, nav=None, theme={"name": "material", "features": features},
+    config = write_site(root, VAULT, nav=None, theme={"name": "material", "font": False, "features": features},
                         site_name="Study vault")
     for rel, text in ADDED.items():
         path = root / "docs" / rel
@@ -72,14 +72,14 @@ def crumbs(page: BeautifulSoup) -> list[tuple[str, str]]:
 
 EXPECTED = [
     (0, "Study vault"),
-    (0, "concepts/"),
+    (0, "Concepts/"),
     (0, "Cours d'analyse/"),
     (1, "Exercices/"), (2, "Première feuille"),
     (1, "Séance 1"), (1, "Séance 2 — intégrales"), (1, "Séance 10"),
     (0, "Machine learning/"),
     (1, "Adam &amp; friends"), (1, "Gradient descent"),
-    (0, "notes/"),
-    (0, "Orphans/"), (1, "deep/"), (2, "Nobody links here"),
+    (0, "Notes/"),
+    (0, "Orphans/"), (1, "Deep/"), (2, "Nobody links here"),
     (0, "Concept map"), (0, "Inbox"),
 ]
 

@@ -28,14 +28,21 @@ class PageEntry:
 
 @dataclass(frozen=True)
 class FolderEntry:
-    """A folder: its name as shown (the folder's own name, as Obsidian shows it), its path under docs/
-    ('' for docs/ itself), its folder note (None when it has none) and what it holds besides that note:
-    folders first, then pages, each in natural order."""
+    """A folder: its own name, its path under docs/ ('' for docs/ itself), its folder note (None when
+    it has none) and what it holds besides that note: folders first, then pages, each in natural order."""
 
     name: str
     path: str
     note: PageEntry | None
     children: tuple[Union[FolderEntry, PageEntry], ...]
+
+    @property
+    def title(self) -> str:
+        """The folder's name as shown, named as MkDocs names a folder in a navigation of its own:
+        ``-`` and ``_`` as spaces, an all-lowercase name capitalised (``notes`` is ``Notes``, the
+        title of the page the folder holds; ``Cours d'analyse`` stays as it is)."""
+        title = self.name.replace("-", " ").replace("_", " ")
+        return title.capitalize() if title.lower() == title else title
 
     def pages(self) -> list[PageEntry]:
         """Every page of the folder, as the explorer lists them top to bottom (the folder note first)."""
