@@ -471,9 +471,11 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         return nav
     pages: list[Page] = []
 
-    def page(entry: explorer.PageEntry, *, folder_note: bool = False) -> Page:
+    def page(entry: explorer.PageEntry, *, folder_note: bool = False) -> Page | None:
         file = files.get_file_from_path(entry.src_uri)
-        item = file.page
+        item = file.page if file is not None else None
+        if item is None:  # a page another plugin took away after this hook's on_files
+            return None
         if folder_note and not item.is_index:
             item = _FolderNote(None, file, config)
         item.title = render.esc(entry.title)  # escaped as on_page_markdown escapes a front-matter title
@@ -486,13 +488,13 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         for child in folder.children:
             if isinstance(child, explorer.PageEntry):
                 out.append(page(child))
-            else:
-                section = Section(child.title, items(child))
+            elif children := items(child):
+                section = Section(child.title, children)
                 section.parent = None
                 for member in section.children:
                     member.parent = section
                 out.append(section)
-        return out
+        return [item for item in out if item is not None]
 
     top = items(build.nav_tree)
     for previous, current, following in zip([None, *pages], pages, [*pages[1:], None]):
