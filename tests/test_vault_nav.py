@@ -5,7 +5,6 @@ reachable from the home page by links, and `mkdocs serve`'s dirty rebuilds showi
 from __future__ import annotations
 
 import posixpath
-import shutil
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 

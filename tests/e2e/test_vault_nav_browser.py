@@ -149,3 +149,21 @@ def test_the_drawer_explorer_and_breadcrumbs_at_390(browser, vault_url) -> None:
         assert page.refused == [] and page.errors == []
     finally:
         context.close()
+
+
+def test_a_folder_opens_from_the_keyboard(browser, vault_url) -> None:
+    context, page = open_page(browser, vault_url, DESKTOP)
+    try:
+        sidebar = page.locator("nav.md-nav--primary")
+        folder = sidebar.locator("label.md-nav__link", has_text="Cours d'analyse")
+        folder.focus()
+        page.keyboard.press("Enter")
+        seance_1 = sidebar.get_by_role("link", name="Séance 1", exact=True)
+        expect(seance_1).to_be_visible()
+        page.keyboard.press("Tab")  # into the folder, to its first entry (a folder), then its first note
+        page.keyboard.press("Tab")
+        expect(seance_1).to_be_focused()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/S%C3%A9ance%201/")
+    finally:
+        context.close()
