@@ -7,7 +7,9 @@ drops drafts and refused files and adds every file :func:`hooks.site.site_files`
 pages, feed, previews, KaTeX and mermaid, and, once the demo hook has run the demos, their outputs
 and the Demo runs page); on_page_markdown resolves wikilinks; on_page_content appends a note's or
 concept's generated sections to its HTML (and its table of contents); on_post_page fills the
-generated lists into the rendered HTML. ``notes export`` calls the same functions (hooks/cli/export.py).
+generated lists into the rendered HTML; on_nav gives a site with no ``nav:`` in mkdocs.yml (a vault)
+its folders as the navigation, as Obsidian's file explorer shows them (hooks.kb.explorer). ``notes
+export`` calls the same functions (hooks/cli/export.py).
 
 Under ``mkdocs serve`` the parsed knowledge base is kept between rebuilds, only changed files are
 read again, and only pages whose output changed are rendered (see :class:`_Incremental`); problems
@@ -32,7 +34,7 @@ from mkdocs.config.defaults import MkDocsConfig  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.plugins import event_priority, get_plugin_logger  # noqa: E402
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files  # noqa: E402
-from mkdocs.structure.nav import Navigation  # noqa: E402
+from mkdocs.structure.nav import Navigation, Section  # noqa: E402
 from mkdocs.structure.pages import Page  # noqa: E402
 from mkdocs.structure.toc import AnchorLink  # noqa: E402
 from mkdocs.utils import get_relative_url  # noqa: E402
@@ -41,7 +43,7 @@ from hooks import site  # noqa: E402
 from hooks.config import ConfigError  # noqa: E402
 from hooks.figures.cache import os_error_text  # noqa: E402
 from hooks.file_writer import FileWriter  # noqa: E402
-from hooks.kb import assets, fragments, render  # noqa: E402
+from hooks.kb import assets, explorer, fragments, render  # noqa: E402
 from hooks.kb.graph import FEED, ConceptMap, concept_map, map_graph  # noqa: E402
 from hooks.kb.map_worker import LayoutWorker  # noqa: E402
 from hooks.mkdocs_files import source_files, uses_demos  # noqa: E402
@@ -69,6 +71,7 @@ class _Build:
     headings: fragments.SectionHeadings | None = None
     worker: LayoutWorker | None = None  # the concept map being laid out (hooks.kb.map_worker)
     writer: FileWriter | None = None  # the files generated from memory being written (hooks.file_writer)
+    nav_tree: explorer.FolderEntry | None = None  # the navigation of a site without `nav:` (hooks.kb.explorer)
 
     @property
     def serving(self) -> bool:
@@ -440,6 +443,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         else:
             written.append(_Written.generated(config, path, content=content))
             files.append(written[-1])
+    if config.nav is None:  # a vault: its folders are the navigation (applied in on_nav)
+        build.nav_tree = _vault_explorer(files, plan)
     if _session.serving:
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
@@ -451,12 +456,79 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+def _vault_explorer(files: Files, plan: site.SitePlan) -> explorer.FolderEntry:
+    """The explorer of the pages MkDocs would list in a navigation of its own (not the notes and
+    concepts the indexes list), each with its title in the knowledge base (a generated page: its heading),
+    so that a page not rendered by a dirty build shows the title a full build shows."""
+    pages = []
+    for file in files.documentation_pages():
+        if file.inclusion.is_in_nav():
+            info = plan.kb.pages.get(file.src_uri)
+            title = info.title if info is not None else explorer.markdown_title(file.content_string)
+            pages.append((file.src_uri, title or file.name))
+    return explorer.explorer(pages)
+
+
+class _FolderNote(Page):
+    """A folder note (``Cours/Cours.md``) as its folder's own page: Material's ``navigation.indexes``
+    shows a section's child whose ``is_index`` is true as the section's link, and MkDocs 1.6.1's
+    ``Page.is_index`` is true only for ``index.md`` and ``README.md`` (checked against 1.6.1 and
+    Material 9.8.2). The page keeps its file and URL; nothing else of MkDocs reads ``is_index`` but
+    ``is_homepage``, which also asks for a top-level page (a folder note never is one)."""
+
+    @property
+    def is_index(self) -> bool:
+        return True
+
+
+def _explorer_nav(build: _Build, config: MkDocsConfig, files: Files) -> Navigation:
+    """A vault's navigation: its folders before its notes in natural order, each folder's note as the
+    folder's page, every title from the knowledge base (hooks.kb.explorer)."""
+    pages: list[Page] = []
+
+    def page(entry: explorer.PageEntry, *, folder_note: bool = False) -> Page | None:
+        file = files.get_file_from_path(entry.src_uri)
+        item = file.page if file is not None else None
+        if item is None:  # a page another plugin took away after this hook's on_files
+            return None
+        if folder_note and not item.is_index:
+            item = _FolderNote(None, file, config)
+        item.title = render.esc(entry.title)  # escaped as on_page_markdown escapes a front-matter title
+        item.parent = None
+        pages.append(item)
+        return item
+
+    def items(folder: explorer.FolderEntry) -> list:
+        out = [page(folder.note, folder_note=bool(folder.path))] if folder.note is not None else []
+        for child in folder.children:
+            if isinstance(child, explorer.PageEntry):
+                out.append(page(child))
+            elif children := items(child):
+                section = Section(child.title, children)
+                section.parent = None
+                for member in section.children:
+                    member.parent = section
+                out.append(section)
+        return [item for item in out if item is not None]
+
+    top = items(build.nav_tree)
+    for previous, current, following in zip([None, *pages], pages, [*pages[1:], None]):
+        current.previous_page, current.next_page = previous, following
+    return Navigation(top, pages)
+
+
 def on_nav(nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+    """A site without ``nav:`` gets its folders as its navigation (:func:`_explorer_nav`); every page of
+    the navigation has the title a full build shows, read or not; under serve, a change of what the
+    navigation shows renders every page again."""
     build = _session.build
     if build is None:
         return nav
-    for page in nav.pages:  # the titles of pages a dirty build does not read: as a full build shows them
-        _entitle(page, build.plan)
+    if build.nav_tree is not None:
+        nav = _explorer_nav(build, config, files)
+    else:
+        for page in nav.pages:  # the titles of pages a dirty build does not read: as a full build shows them
+            _entitle(page, build.plan)
     if _session.serving:
         _session.incremental_of(config).navigation(nav_shown(nav), files)
     return nav
