@@ -558,10 +558,16 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 def _entitle(page: Page, plan: site.SitePlan) -> None:
     """The page's title as every build shows it, read or not (hooks.site.page_title), escaped as the
-    theme prints it unescaped."""
-    title = site.page_title(plan, page.file.src_uri, page.file.content_string if page.file.generated_by else None)
+    theme prints it unescaped. Once a build: first for the navigation (where a title ``nav:`` gives
+    is all MkDocs knows of the page yet), or as the page is read (a page not in the navigation)."""
+    if getattr(page, "_kb_titled", False):
+        return
+    configured = page.title if page.markdown is None else None  # before it is read: from ``nav:`` or nothing
+    title = site.page_title(plan, page.file.src_uri, page.file.content_string if page.file.generated_by else None,
+                            None if configured is None else str(configured))
     if title is not None:
-        page.title = render.esc(title)
+        page.title = title if configured is not None and title == configured else render.esc(title)
+    page._kb_titled = True  # type: ignore[attr-defined]
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:

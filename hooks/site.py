@@ -362,21 +362,25 @@ EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps a generator from reading the body
 _TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$|^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
-def page_title(plan: SitePlan, src_uri: str, generated: str | None = None) -> str | None:
+def page_title(plan: SitePlan, src_uri: str, generated: str | None = None, configured: str | None = None) -> str | None:
     """The title a page is shown under everywhere (its tab, the navigation, the previous and next
-    links): the knowledge base's title for its pages; for a page the build generates (``generated``,
-    its text), its ``title`` or its first heading. None where neither is known (MkDocs decides).
+    links), as a full build decides it: its ``title`` property; else the title ``nav:`` gives it in
+    mkdocs.yml (``configured``); else the knowledge base's title for its pages, or a generated page's
+    first heading (``generated``: its text). None where none is known (MkDocs decides).
 
-    The same value whether or not the page is rendered in this build, so a page's navigation shows
-    the same titles under ``mkdocs serve`` as after a full build."""
-    page = plan.kb.pages.get(src_uri)
+    The same value whether or not the page is rendered in a build, so a page's navigation shows the
+    same titles under ``mkdocs serve`` as after a full build."""
+    page, parsed = plan.kb.pages.get(src_uri), plan.kb.parsed.get(src_uri)
+    if parsed is not None and parsed.source.ok and isinstance(parsed.source.meta.get("title"), str):
+        return parsed.source.meta["title"]
+    found = _TITLE_RE.search(generated) if generated is not None else None
+    if found and found.group(1):
+        return found.group(1).strip("'\"")
+    if configured is not None:
+        return configured
     if page is not None:
         return page.title
-    if generated is not None:
-        found = _TITLE_RE.search(generated)
-        if found:
-            return (found.group(1) or found.group(2)).strip("'\"")
-    return None
+    return found.group(2).strip() if found else None
 
 
 def page_source(plan: SitePlan, src_uri: str) -> str | None:
