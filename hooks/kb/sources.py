@@ -15,6 +15,7 @@ from typing import Any, Iterable, Literal
 
 import yaml
 
+from hooks.kb import archive as stored
 from hooks.kb.archive import Archive, source_digest
 from hooks.markdown import strip_comments
 from hooks.problems import Problem
@@ -241,13 +242,33 @@ def read_source(file: SourceFile, archive: Archive | None = None) -> Source:
     if isinstance(data, Source):
         return data
     digest = source_digest(file.src_uri, file.display_path, data)
-    source = archive.get("sources", digest) if archive is not None else None
-    if source is None:
+    source = archive.get("sources", digest, decode_source) if archive is not None else None
+    if source is None or source.digest != digest:
         source = parse_source(file.src_uri, data, file.display_path)
         source.digest = digest
         if archive is not None:
-            archive.put("sources", digest, source)
+            archive.put("sources", digest, source, encode_source)
     return source
+
+
+def encode_source(source: Source) -> list:
+    """``source`` as JSON for the archive (hooks.kb.archive): a list, its body left out when it is the
+    text after the front matter as written (a note without comments)."""
+    body = None if source.body == source.text[len(source.front):] else source.body
+    return [source.src_uri, source.display_path, source.text, stored.encode_mapping(source.meta), source.front, body,
+            source.body_line, source.meta_lines, stored.encode_problems(source.problems), source.digest]
+
+
+def decode_source(data: Any) -> Source:
+    """The source :func:`encode_source` wrote; ValueError (or TypeError, ...) for anything else."""
+    src_uri, display_path, text, meta, front, body, body_line, meta_lines, problems, digest = data
+    meta = stored.decode_mapping(meta)
+    if not (type(meta_lines) is dict and type(src_uri) is str and type(display_path) is str and type(text) is str
+            and type(front) is str and (body is None or type(body) is str) and type(body_line) is int and type(digest) is str
+            and all(type(k) is str and type(v) is int for k, v in meta_lines.items())):
+        raise ValueError("not a source")
+    return Source(src_uri, display_path, text, meta, front, text[len(front):] if body is None else body, body_line,
+                  meta_lines, stored.decode_problems(problems) if problems else [], digest)
 
 
 def _read_bytes(file: SourceFile) -> bytes | Source:
