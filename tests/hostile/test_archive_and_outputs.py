@@ -76,3 +76,31 @@ def test_an_archive_of_an_unknown_shape_is_read_as_empty_in_one_debug_line_and_r
         assert archive.hits < 2 and kb.pages["notes/2024-01-01-one.md"].title == "One"
         assert len([r for r in caplog.records if r.name == "hooks.kb.archive"]) == 1
         assert json.loads((tmp_path / FILE).read_bytes())["version"] == code_version()  # replaced
+
+
+# --- 6. embeds fan out -----------------------------------------------------------------------------------
+
+def test_notes_that_each_embed_the_next_ten_cost_a_bounded_time_and_output_with_the_cut_embed_named():
+    from hooks.kb.graph import build_knowledge_base
+    from hooks.kb.sources import parse_source
+    from hooks.kb.transclude import MAX_CHARS, MAX_SITE_CHARS
+
+    count = 30
+    prose = "Prose about gradients, with a link to [[note-{next}]] and more words to read. " * 5 + "\n\n"
+    sources = []
+    for i in range(count):  # 30 notes of about 4 KB (120 KB in all); each embeds the next ten, 8 levels deep: 10^8 copies
+        embeds = "\n\n".join(f"![[note-{j}]]" for j in range(i + 1, min(count, i + 11)))
+        text = f"---\ntitle: Note {i}\n---\n\n# Note {i}\n\n{prose.format(next=(i + 1) % count) * 10}{embeds}\n"
+        sources.append(parse_source(f"note-{i}.md", text.encode(), f"docs/note-{i}.md"))
+    started = time.perf_counter()
+    kb = build_knowledge_base(sources)
+    seconds = time.perf_counter() - started
+    shown = {uri: len(expansion.text) for uri, expansion in kb.expansions.items()}
+    bodies = sum(len(s.body) for s in sources)
+    assert seconds < 30, f"expanding the embeds took {seconds:.1f} s"
+    assert max(shown.values()) <= MAX_CHARS + 10_000 and sum(shown.values()) <= MAX_SITE_CHARS + bodies, shown
+    cut = [p for p in kb.problems if "is not shown" in p.message]
+    first = next(p for p in cut if "docs/note-0.md would show more than 500,000 characters" in p.message)
+    written = next(s for s in sources if s.display_path == first.path).text.splitlines()[first.line - 1]
+    assert first.message.startswith(written + " is not shown") and "link to it instead" in first.message  # file:line of the embed cut
+    assert any("would show more than 10,000,000 characters in all" in p.message for p in cut)  # the build's bound held too
