@@ -48,7 +48,7 @@ class Source:
     display_path: str
     text: str = ""  # the whole file, decoded, as written
     meta: dict[str, Any] = field(default_factory=dict)
-    front: str = ""  # the front matter block as written, with its '---' lines (empty when there is none)
+    front: str = ""  # the front matter block as written, with its '---' lines (empty when there is none); written anew without comments when its texts held any
     body: str = ""  # what follows the front matter, without comments; lines keep their numbers
     body_line: int = 1  # line number (1-based) of the body's first line in the file
     meta_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> line number
@@ -127,6 +127,17 @@ def _unwieldy(value: Any) -> str | None:
     return None
 
 
+def _without_comments(value: Any) -> Any:
+    """Front matter with Obsidian's ``%%private comments%%`` removed from every text in it (not from keys)."""
+    if isinstance(value, str):
+        return strip_comments(value) if "%%" in value else value
+    if isinstance(value, list):
+        return [_without_comments(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_comments(v) for k, v in value.items()}
+    return value
+
+
 def split_front_matter(text: str) -> tuple[str, str]:
     """``(front matter block with its '---' lines, the rest of the text)``; ``("", text)`` when ``text``
     does not open with a closed block. The block opens with a '---' line and closes with the next '---'
@@ -183,7 +194,10 @@ def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> 
             why = _unwieldy(value)
             if why:
                 return problem(src.meta_lines.get(str(key), 2), f"'{key}' in front matter {why}; flatten the YAML between the '---' lines")
-        src.meta = meta
+        cleaned = _without_comments(meta)
+        if cleaned != meta:  # the generator reads the block again (the theme prints title and description): hand it on without them
+            src.front = "---\n" + yaml.safe_dump(cleaned, sort_keys=False, allow_unicode=True, width=1 << 30) + "---\n"
+        src.meta = cleaned
     elif text.startswith("---") and text.splitlines()[0].rstrip() == "---":
         return problem(1, "front matter opened with '---' is never closed; add a closing '---' line")
     else:

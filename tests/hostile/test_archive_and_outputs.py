@@ -104,3 +104,53 @@ def test_notes_that_each_embed_the_next_ten_cost_a_bounded_time_and_output_with_
     written = next(s for s in sources if s.display_path == first.path).text.splitlines()[first.line - 1]
     assert first.message.startswith(written + " is not shown") and "link to it instead" in first.message  # file:line of the embed cut
     assert any("would show more than 10,000,000 characters in all" in p.message for p in cut)  # the build's bound held too
+
+
+# --- 10. comments in front matter; 11. characters XML forbids ---------------------------------------------
+
+COMMENTED_NOTE = """\
+---
+title: "Visible title %%hidden-title%%"
+date: 2030-01-02
+description: "Public words %%secret-description%% and more."
+aliases: ["Visible alias %%hidden-alias%%"]
+---
+
+# Visible title
+
+The excerpt of this note. %%secret-body%%
+"""
+
+CONTROL_NOTE = """\
+---
+title: "Bell \\a and escape \\e in a title"
+date: 2030-01-01
+description: "A form feed \\f, a nul-free description"
+tags: ["tag\\u0007"]
+---
+
+Body.
+"""
+
+
+def test_comments_in_front_matter_reach_no_page_preview_or_feed_and_control_characters_keep_the_feed_xml(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    project = make_project(tmp_path, demos=False)
+    project.page("notes/2030-01-02-commented.md", COMMENTED_NOTE)
+    project.page("notes/2030-01-01-control.md", CONTROL_NOTE)
+    assert build(project, strict=False).rc == 0
+    site = project.site
+    page = (site / "notes" / "2030-01-02-commented" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="description" content="Public words  and more.">' in page or 'content="Public words and more."' in page
+    previews = list(site.rglob("preview.json"))
+    assert previews and any("Visible title" in p.read_text(encoding="utf-8") for p in previews)
+    feed_text = (site / "feed.xml").read_text(encoding="utf-8")
+    for path in [p for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".xml")]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in ("hidden-title", "secret-description", "hidden-alias", "secret-body"):
+            assert secret not in text, f"{secret} is in {path.relative_to(site)}"
+    feed = ET.fromstring(feed_text.encode("utf-8"))  # a strict parser: one forbidden character fails it all
+    titles = [item.findtext("title") for item in feed.iter("item")]
+    assert "Bell  and escape  in a title" in titles and "Visible title" in titles
+    assert "tag" in [c.text for c in feed.iter("category")]
