@@ -154,3 +154,22 @@ def test_comments_in_front_matter_reach_no_page_preview_or_feed_and_control_char
     titles = [item.findtext("title") for item in feed.iter("item")]
     assert "Bell  and escape  in a title" in titles and "Visible title" in titles
     assert "tag" in [c.text for c in feed.iter("category")]
+
+
+# --- 12. one name in two Unicode forms ----------------------------------------------------------------
+
+def test_the_nfc_and_nfd_forms_of_one_file_name_are_an_error_naming_both_files(tmp_path):
+    import unicodedata
+
+    project = make_project(tmp_path, demos=False)
+    composed = unicodedata.normalize("NFC", "notes/2024-06-01-café.md")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    project.page(composed, "---\ntitle: Café one\ndate: 2024-06-01\n---\n\nOne.\n")
+    project.page(decomposed, "---\ntitle: Café two\ndate: 2024-06-01\n---\n\nTwo.\n")
+    outcome = notes(project.root, "check")
+    assert outcome.rc == 1
+    found = [line for line in outcome.problems() if "another Unicode form" in line]
+    assert len(found) == 1 and found[0].startswith(f"docs/{composed}: ") and f"docs/{decomposed}" in found[0], outcome.text
+    assert "rename or delete one of them" in found[0]
+    assert build(project).rc == 1
