@@ -245,6 +245,20 @@ def _unicode_twins(files: Iterable[SourceFile]) -> tuple[list[Problem], set[str]
     return problems, twins
 
 
+def _preview_clashes(kb: KnowledgeBase, files: Iterable[SourceFile]) -> list[Problem]:
+    """Files of docs/ where the build writes a page's preview card (``preview.json`` beside it): an error
+    naming the file, as a card of the site's own would silently replace the generated one."""
+    own = {f.src_uri: f for f in files if f.published}
+    problems = []
+    for uri in reading.previewed(kb):
+        path = reading.preview_path(kb.urls[uri])
+        file = own.get(path)
+        if file is not None:
+            problems.append(Problem(file.display_path, 0, f"the build writes the preview card of {kb.pages[uri].display_path} "
+                                    f"here ({path}); rename or delete this file"))
+    return problems
+
+
 def plan_site(
     project: Project,
     files: Iterable[SourceFile],
@@ -285,7 +299,7 @@ def plan_site(
         use_directory_urls=project.use_directory_urls,
         cache=session.parse_cache,
     )
-    problems += kb.problems
+    problems += kb.problems + _preview_clashes(kb, readable)
     refs: list[FigureRef] = []
     jobs: list[Job] = []
     if project.demos is not None:

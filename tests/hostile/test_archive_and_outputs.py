@@ -173,3 +173,16 @@ def test_the_nfc_and_nfd_forms_of_one_file_name_are_an_error_naming_both_files(t
     assert len(found) == 1 and found[0].startswith(f"docs/{composed}: ") and f"docs/{decomposed}" in found[0], outcome.text
     assert "rename or delete one of them" in found[0]
     assert build(project).rc == 1
+
+
+# --- 13. a preview card of the site's own -------------------------------------------------------------------
+
+def test_a_static_preview_json_where_the_build_writes_a_page_card_is_an_error_naming_it(tmp_path):
+    project = make_project(tmp_path, demos=False)
+    project.page("notes/2024-01-23-first-note/preview.json", '{"title": "not the generated card"}\n')
+    expected = ("docs/notes/2024-01-23-first-note/preview.json: the build writes the preview card of "
+                "docs/notes/2024-01-23-first-note.md here (notes/2024-01-23-first-note/preview.json); rename or delete this file")
+    check = notes(project.root, "check")
+    assert check.rc == 1 and expected in check.problems(), check.text
+    built = build(project)
+    assert built.rc == 1 and expected in built.problems(), built.text
