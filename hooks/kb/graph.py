@@ -417,6 +417,7 @@ def build_knowledge_base(
 
 MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
 MAP_LABEL_CHARS = 32  # a longer note title is cut on the map (the node's link carries the full title)
+MAP_CONCEPT_LABEL_CHARS = 40  # a longer concept title too: one long label would widen the map and shrink every other
 
 
 @dataclass(frozen=True)
@@ -569,6 +570,11 @@ class MapGraph:
     edges: list[tuple[int, int]]
 
 
+def _cut(title: str, chars: int) -> str:
+    """``title`` as a map label: at most ``chars`` characters, a cut one ending in '…'."""
+    return title if len(title) <= chars else title[: chars - 1].rstrip() + "…"
+
+
 def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
     """The concept map's nodes and edges: every concept and the newest ``map_notes`` notes."""
     members = map_members(kb, map_notes)
@@ -587,7 +593,7 @@ def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
         degrees[a] += 1
         degrees[b] += 1
     label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
-    labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
+    labels = [_cut(t, MAP_CONCEPT_LABEL_CHARS) if k == "concept" else _cut(t, MAP_LABEL_CHARS) if label_notes else ""
               for k, t in zip(kinds, titles)]
     return MapGraph(members, kinds, titles, degrees, labels, edges)
 

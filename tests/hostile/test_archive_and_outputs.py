@@ -186,3 +186,28 @@ def test_a_static_preview_json_where_the_build_writes_a_page_card_is_an_error_na
     assert check.rc == 1 and expected in check.problems(), check.text
     built = build(project)
     assert built.rc == 1 and expected in built.problems(), built.text
+
+
+# --- 14. a concept's title 10,000 characters long ---------------------------------------------------------
+
+def test_a_very_long_concept_title_keeps_the_concept_maps_view_box_and_labels_bounded():
+    from hooks.kb.fragments import concept_map_html
+    from hooks.kb.graph import MAP_CONCEPT_LABEL_CHARS, build_knowledge_base, concept_map
+    from hooks.kb.sources import parse_source
+
+    def site(long_title: str):
+        texts = {f"concepts/c{i}.md": f"---\ntitle: Concept {i}\n---\n\nSee [[Concept {(i + 1) % 6}]].\n" for i in range(6)}
+        texts["concepts/long.md"] = f"---\ntitle: {long_title}\n---\n\nSee [[Concept 1]].\n"
+        kb = build_knowledge_base([parse_source(uri, text.encode(), "docs/" + uri) for uri, text in texts.items()])
+        return kb, concept_map(kb, 0)
+
+    _, usual = site("A usual title")
+    title = "Long" + " word" * 2_000  # 10,004 characters
+    kb, cmap = site(title)
+    assert cmap.width <= usual.width * 1.25 and cmap.height <= usual.height * 1.25, (cmap.width, usual.width)
+    assert cmap.narrow is not None and cmap.narrow.width <= usual.narrow.width * 1.25  # labels stay 13 px on a phone
+    assert cmap.font == usual.font and cmap.narrow.font >= 13
+    node = next(n for n in cmap.nodes if n.src_uri == "concepts/long.md")
+    assert len(node.label) <= MAP_CONCEPT_LABEL_CHARS and node.label.endswith("…") and node.title == title
+    html = concept_map_html(cmap, {n.src_uri: n.src_uri for n in cmap.nodes})
+    assert f"<title>{title}</title>" in html  # the full title stays on the node's link
