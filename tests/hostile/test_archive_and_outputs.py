@@ -211,3 +211,37 @@ def test_a_very_long_concept_title_keeps_the_concept_maps_view_box_and_labels_bo
     assert len(node.label) <= MAP_CONCEPT_LABEL_CHARS and node.label.endswith("…") and node.title == title
     html = concept_map_html(cmap, {n.src_uri: n.src_uri for n in cmap.nodes})
     assert f"<title>{title}</title>" in html  # the full title stays on the node's link
+
+
+# --- 17. an export manifest is not a licence to delete ------------------------------------------------------
+
+@pytest.mark.parametrize("listed", [["precious.txt"], {"precious.txt": "0" * 64}], ids=["names", "wrong-hash"])
+def test_notes_export_removes_only_files_whose_bytes_are_what_it_wrote(tmp_path, listed):
+    from hooks.cli.export import MANIFEST, write_tree
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST).write_text(json.dumps({"written_by": "notes export", "files": listed}))
+    (out / "precious.txt").write_text("mine\n")
+    done = write_tree({"docs/index.md": "# Home\n", "docs/old.md": "# Old\n"}, out)
+    assert (out / "precious.txt").read_text() == "mine\n" and done.kept == ["precious.txt"] and done.removed == []
+    (out / "docs" / "old.md").write_text("# Old, edited by hand\n")
+    done = write_tree({"docs/index.md": "# Home\n"}, out)
+    assert (out / "docs" / "old.md").is_file() and done.kept == ["docs/old.md"] and done.removed == []
+    write_tree({"docs/index.md": "# Home\n", "docs/gone.md": "# Gone\n"}, out)
+    done = write_tree({"docs/index.md": "# Home\n"}, out)  # what it wrote, unchanged: removed
+    assert done.removed == ["docs/gone.md"] and not (out / "docs" / "gone.md").exists()
+
+
+def test_notes_export_into_a_folder_whose_manifest_lists_a_precious_file_keeps_it_and_says_so(tmp_path):
+    from hooks.cli.export import MANIFEST
+
+    project = make_project(tmp_path, demos=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST).write_text(json.dumps({"written_by": "notes export", "files": ["precious.txt"]}))
+    (out / "precious.txt").write_text("mine\n")
+    outcome = notes(project.root, "export", str(out))
+    assert outcome.rc == 0, outcome.text
+    assert (out / "precious.txt").read_text() == "mine\n"
+    assert f"{out / 'precious.txt'}: kept, though the previous export listed it" in outcome.text
