@@ -14,7 +14,9 @@ The file is data, never code: the publish workflow restores ``.kb-cache/`` from 
 whoever can write that cache must not be able to run anything in the build (a pickle runs what it
 names as it is loaded). Each stored type is written as plain JSON (mostly compact lists) by the
 module that owns it (``encode``) and read back by the same module (``decode``), which checks its
-shape; the front matter's YAML values go through :func:`encode_value`/:func:`decode_value`.
+shape; the front matter's YAML values go through :func:`encode_value`/:func:`decode_value`. The file
+is one line of JSON and, after it, the long texts (the notes themselves) as plain UTF-8, which the
+JSON refers to by position: JSON would escape every line break of them and read them back slowly.
 
 The archive is a cache and nothing more: a missing, unreadable, damaged, outdated (another version of
 this project's code, of Python or of PyYAML) or unknown-shaped file is read as empty, and one entry
@@ -45,7 +47,8 @@ from hooks.hashing import digest_of
 from hooks.problems import Problem
 
 FILE = Path(".kb-cache") / "parsed.json"  # under the project's root
-FORMAT = "kb-archive/1"  # the layout of the file; a change of layout is a change of this name
+FORMAT = "kb-archive/2"  # the layout of the file; a change of layout is a change of this name
+LONG_TEXT = 256  # a text at least this long in an entry's list is kept after the JSON, as plain UTF-8
 KINDS = ("sources", "parsed", "specs")  # what is kept: sources, their parses, demos' specs (hooks.figures.directive)
 log = logging.getLogger(__name__)
 
@@ -170,6 +173,38 @@ def integer(value: Any) -> int:
 
 # --- the file ---------------------------------------------------------------------------------------
 
+def _out_of_line(value: Any, texts: list[str], at: list[int]) -> Any:
+    """``value`` with each long text among its items replaced by ``{"@": [start, length]}``, the text
+    appended to ``texts`` (``at``: the characters in ``texts`` so far)."""
+    if type(value) is not list:
+        return value
+    out = []
+    for item in value:
+        if type(item) is str and len(item) >= LONG_TEXT:
+            texts.append(item)
+            out.append({"@": [at[0], len(item)]})
+            at[0] += len(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _in_line(value: Any, texts: str) -> Any:
+    """``value`` with the texts :func:`_out_of_line` took out put back; ValueError for a reference that
+    is not one."""
+    if type(value) is not list:
+        return value
+    out = []
+    for item in value:
+        if type(item) is dict and len(item) == 1 and "@" in item:
+            start, length = item["@"]
+            if not (type(start) is int and type(length) is int and 0 <= start and 0 <= length and start + length <= len(texts)):
+                raise ValueError("a text reference outside the texts")
+            item = texts[start:start + length]
+        out.append(item)
+    return out
+
+
 def _key(data: Any) -> Any:
     """A stored key as the callers make it: text, or a tuple of texts and flags."""
     if type(data) is list and all(type(part) in (str, bool) for part in data):
@@ -192,6 +227,7 @@ class Archive:
         self.hits = 0  # sources and parses taken from the file since the last save
         self.misses = 0  # made anew since the last save
         self.written = False
+        self._texts = ""  # the long texts of the file read, which its entries refer to
 
     def _entries(self) -> dict[str, dict[Any, Any]]:
         if self._loaded is None:
@@ -200,13 +236,16 @@ class Archive:
                 self._loaded = self._read(self.path) or self._loaded
         return self._loaded
 
-    @staticmethod
-    def _read(path: Path) -> dict[str, dict[Any, Any]] | None:
+    def _read(self, path: Path) -> dict[str, dict[Any, Any]] | None:
+        """The file's entries (JSON on its first line, then the long texts its entries refer to, as UTF-8)."""
         paused = gc.isenabled()
         gc.disable()  # json makes some 100,000 lists at once: the collector would walk them again and again
         try:
             with open(path, "rb") as f:
-                data = json.loads(f.read())
+                raw = f.read()
+            end = raw.index(b"\n") if b"\n" in raw else len(raw)
+            data = json.loads(raw[:end])
+            texts = raw[end + 1:].decode("utf-8", "surrogatepass")
         except FileNotFoundError:
             return None
         except (OSError, ValueError, RecursionError) as exc:  # unreadable, not JSON (an older pickle): start empty
@@ -219,6 +258,9 @@ class Archive:
             if data.get("format") != FORMAT or data.get("version") != code_version():
                 log.debug("%s: written by other code; it will be replaced", path)
                 return None
+            if data.get("texts") != len(texts):
+                raise ValueError("texts cut short or grown")
+            self._texts = texts
             entries = {kind: data[kind] for kind in KINDS}
             if not all(type(pairs) is list and all(type(pair) is list and len(pair) == 2 for pair in pairs) for pairs in entries.values()):
                 raise ValueError("entries that are not [key, value] pairs")
@@ -236,6 +278,7 @@ class Archive:
         if found is None:
             return None
         try:
+            found = _in_line(found, self._texts)
             value = decode(found)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             log.debug("%s: an entry of %s cannot be read (%s); it is made anew", self.path, kind, exc)
@@ -260,14 +303,19 @@ class Archive:
         loaded = self._entries()
         kept = {kind: self._used[kind] or loaded[kind] for kind in KINDS}  # a kind this session never asked for stays
         unchanged = not self.misses and all(kept[k].keys() == loaded[k].keys() for k in KINDS)
+        old_texts, self._texts = self._texts, ""
         self.written = True
         self._loaded, self._used = {kind: {} for kind in KINDS}, {kind: {} for kind in KINDS}  # kept in memory from here on
         if unchanged:
             return
+        texts: list[str] = []
+        at = [0]
         try:
-            data = json.dumps({"format": FORMAT, "version": code_version(),
-                               **{kind: [[list(k) if isinstance(k, tuple) else k, v] for k, v in kept[kind].items()] for kind in KINDS}},
+            entries = {kind: [[list(k) if isinstance(k, tuple) else k, _out_of_line(_in_line(v, old_texts), texts, at)]
+                              for k, v in kept[kind].items()] for kind in KINDS}
+            data = json.dumps({"format": FORMAT, "version": code_version(), "texts": at[0], **entries},
                               separators=(",", ":"), allow_nan=False).encode("ascii")
+            data += b"\n" + "".join(texts).encode("utf-8", "surrogatepass")
         except (TypeError, ValueError, RecursionError) as exc:
             log.debug("%s: not written (%s)", self.path, exc)
             return

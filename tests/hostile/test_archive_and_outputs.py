@@ -40,7 +40,7 @@ def test_a_pickle_at_the_archive_path_is_never_run_and_the_build_succeeds(tmp_pa
     assert notes(project.root, "check").rc == 0
     assert build(project).rc == 0
     assert not marker.exists(), "loading the archive ran code"
-    archived = json.loads((project.root / FILE).read_bytes())  # replaced by data
+    archived = json.loads((project.root / FILE).read_bytes().split(b"\n", 1)[0])  # replaced by data: JSON, then the long texts
     assert archived["sources"] and archived["parsed"]
     assert build(project).rc == 0 and not marker.exists()
 
@@ -52,7 +52,7 @@ def test_an_archive_of_an_unknown_shape_is_read_as_empty_in_one_debug_line_and_r
 
     note = tmp_path / "docs" / "notes" / "2024-01-01-one.md"
     note.parent.mkdir(parents=True)
-    note.write_text("---\ntitle: One\ndate: 2024-01-01\nwhen: 2024-01-01 10:00:00+02:00\nodd: {1: [.inf, !!binary aGk=]}\n---\n\nText.\n")
+    note.write_text("---\ntitle: One\ndate: 2024-01-01\nwhen: 2024-01-01 10:00:00+02:00\nodd: {1: [.inf, !!binary aGk=]}\n---\n\n" + "Text long enough to be kept after the JSON. " * 20 + "\n")
     listed = [SourceFile("notes/2024-01-01-one.md", str(note), "docs/notes/2024-01-01-one.md")]
 
     def session():
@@ -66,16 +66,19 @@ def test_an_archive_of_an_unknown_shape_is_read_as_empty_in_one_debug_line_and_r
     assert archive.hits == 2 and again.parsed["notes/2024-01-01-one.md"].source.meta == first.parsed["notes/2024-01-01-one.md"].source.meta
     assert again.parsed["notes/2024-01-01-one.md"].source.meta["when"] == datetime.datetime(2024, 1, 1, 8, tzinfo=datetime.timezone.utc)
     assert again.parsed["notes/2024-01-01-one.md"].source.meta["odd"] == {1: [float("inf"), b"hi"]}
-    data = json.loads((tmp_path / FILE).read_bytes())
+    header, texts = (tmp_path / FILE).read_bytes().split(b"\n", 1)  # JSON, then the long texts its entries refer to
+    assert texts.startswith(b"---\ntitle: One")
+    data = json.loads(header)
     for damaged in ({**data, "sources": [[key, [1, 2]] for key, _ in data["sources"]]},  # entries of another shape
-                    {**data, "parsed": {"no": "list"}}, ["not", "an", "object"], {**data, "version": "other"}):
-        (tmp_path / FILE).write_text(json.dumps(damaged))
+                    {**data, "parsed": {"no": "list"}}, ["not", "an", "object"], {**data, "version": "other"},
+                    {**data, "texts": data["texts"] + 1}):  # texts cut short
+        (tmp_path / FILE).write_bytes(json.dumps(damaged).encode() + b"\n" + texts)
         caplog.clear()
         with caplog.at_level(logging.DEBUG, logger="hooks.kb.archive"):
             kb, archive = session()
         assert archive.hits < 2 and kb.pages["notes/2024-01-01-one.md"].title == "One"
         assert len([r for r in caplog.records if r.name == "hooks.kb.archive"]) == 1
-        assert json.loads((tmp_path / FILE).read_bytes())["version"] == code_version()  # replaced
+        assert json.loads((tmp_path / FILE).read_bytes().split(b"\n", 1)[0])["version"] == code_version()  # replaced
 
 
 # --- 6. embeds fan out -----------------------------------------------------------------------------------
