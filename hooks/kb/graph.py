@@ -99,9 +99,15 @@ def encode_parsed(parsed: Parsed) -> list:
         page = [page.kind, page.title, page.slug, page.date.isoformat() if page.date else None, page.tags, page.aliases,
                 page.draft, page.description, page.title_line, meta_lines]
     return [page, stored.encode_problems(parsed.problems),
-            [[k.raw, k.target, k.heading, k.label, k.embed, k.line, k.column] for k in parsed.links],
+            [[None if k.raw == _as_written(k.target, k.heading, k.label, k.embed) else k.raw, k.target, k.heading, k.label, k.embed,
+              k.line, k.column] for k in parsed.links],
             parsed.excerpt, parsed.has_tags_marker, parsed.tags,
             [[b.id, b.line, b.column, b.end, b.start, b.last, b.standalone] for b in parsed.blocks.values()]]
+
+
+def _as_written(target: str, heading: str, label: str | None, embed: bool) -> str:
+    """A wikilink as it is most often written: what the archive leaves out when ``raw`` is this."""
+    return f"{'!' if embed else ''}[[{target}{'#' + heading if heading else ''}{'|' + label if label is not None else ''}]]"
 
 
 _WIKILINK_FIELDS = ("raw", "target", "heading", "label", "embed", "line", "column")  # the order encode_parsed writes
@@ -130,9 +136,11 @@ def decode_parsed(source: Source, data: object) -> Parsed:
     wikilinks = []
     for values in links:  # some 20,000 at 1,000 notes: checked field by field, made as pickle makes them (no __init__)
         raw, target, heading, label, embed, line, column = values
-        if not (type(raw) is str and type(target) is str and type(heading) is str and (label is None or type(label) is str)
-                and type(embed) is bool and type(line) is int and type(column) is int):
+        if not ((raw is None or type(raw) is str) and type(target) is str and type(heading) is str
+                and (label is None or type(label) is str) and type(embed) is bool and type(line) is int and type(column) is int):
             raise ValueError("not a wikilink")
+        if raw is None:
+            values = [_as_written(target, heading, label, embed), target, heading, label, embed, line, column]
         link = object.__new__(WikiLink)
         link.__dict__.update(zip(_WIKILINK_FIELDS, values))
         wikilinks.append(link)

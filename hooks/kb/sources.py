@@ -267,9 +267,11 @@ def read_source(file: SourceFile, archive: Archive | None = None) -> Source:
 
 def encode_source(source: Source) -> list:
     """``source`` as JSON for the archive (hooks.kb.archive): a list, its body left out when it is the
-    text after the front matter as written (a note without comments)."""
+    text after the front matter as written (a note without comments), its front matter by its length when
+    the text starts with it."""
     body = None if source.body == source.text[len(source.front):] else source.body
-    return [source.src_uri, source.display_path, source.text, stored.encode_mapping(source.meta), source.front, body,
+    front = len(source.front) if source.text.startswith(source.front) else source.front  # most often the text's start
+    return [source.src_uri, source.display_path, source.text, stored.encode_mapping(source.meta), front, body,
             source.body_line, source.meta_lines, stored.encode_problems(source.problems), source.digest]
 
 
@@ -277,6 +279,8 @@ def decode_source(data: Any) -> Source:
     """The source :func:`encode_source` wrote; ValueError (or TypeError, ...) for anything else."""
     src_uri, display_path, text, meta, front, body, body_line, meta_lines, problems, digest = data
     meta = stored.decode_mapping(meta)
+    if type(front) is int and type(text) is str:
+        front = text[:front]
     if not (type(meta_lines) is dict and type(src_uri) is str and type(display_path) is str and type(text) is str
             and type(front) is str and (body is None or type(body) is str) and type(body_line) is int and type(digest) is str
             and all(type(k) is str and type(v) is int for k, v in meta_lines.items())):

@@ -81,6 +81,27 @@ def test_an_archive_of_an_unknown_shape_is_read_as_empty_in_one_debug_line_and_r
         assert json.loads((tmp_path / FILE).read_bytes().split(b"\n", 1)[0])["version"] == code_version()  # replaced
 
 
+def test_every_source_and_parse_of_the_fixture_vaults_reads_back_from_the_archive_as_it_was():
+    from hooks.kb.graph import decode_parsed, encode_parsed, parse
+    from hooks.kb.sources import decode_source, encode_source, parse_source
+    from tests.conftest import FIXTURES
+
+    extra = {"odd.md": "---\ntitle: Odd %%hidden%%\n---\n\n[[ a ]] [[a#b#c|d]] ![[e#^f]] %%x%%\n\n" + "long line. " * 40 + "\n"}
+    texts = {str(p.relative_to(FIXTURES)): p.read_bytes() for p in sorted(FIXTURES.rglob("*.md"))}
+    texts.update({uri: text.encode() for uri, text in extra.items()})
+    assert len(texts) > 30
+    for uri, data in texts.items():
+        source = parse_source(uri, data, "docs/" + uri)
+        source.digest = "d"
+        again = decode_source(json.loads(json.dumps(encode_source(source))))
+        assert again == source, uri
+        for draft in (False, True):
+            parsed = parse(source, draft)
+            back = decode_parsed(source, json.loads(json.dumps(encode_parsed(parsed))))
+            fields = ("page", "problems", "links", "excerpt", "has_tags_marker", "tags", "blocks")
+            assert [getattr(back, f) for f in fields] == [getattr(parsed, f) for f in fields], uri
+
+
 # --- 6. embeds fan out -----------------------------------------------------------------------------------
 
 def test_notes_that_each_embed_the_next_ten_cost_a_bounded_time_and_output_with_the_cut_embed_named():
