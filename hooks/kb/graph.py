@@ -310,8 +310,10 @@ def build_knowledge_base(
     hidden: dict[str, str] = {}
     hidden_index = NameIndex()
     display: dict[str, str] = {}
-    for source in sorted(sources, key=lambda s: s.src_uri):
-        parsed = cache.get(source, statuses.get(source.src_uri) == "draft")
+    sources = sorted(sources, key=lambda s: s.src_uri)
+    with stored.collector_paused():  # every parse read back from the archive at once
+        parses = [cache.get(source, statuses.get(source.src_uri) == "draft") for source in sources]
+    for source, parsed in zip(sources, parses):
         parsed_by_uri[source.src_uri] = parsed
         problems += parsed.problems
         page = parsed.page

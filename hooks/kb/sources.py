@@ -329,6 +329,13 @@ class SourceStore:
         """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri."""
         self.reads = 0
         out, seen = [], set()
+        with stored.collector_paused():  # every source read back from the archive at once
+            self._load(files, out, seen)
+        for gone in self._entries.keys() - seen:
+            del self._entries[gone]
+        return sorted(out, key=lambda s: s.src_uri)
+
+    def _load(self, files: Iterable[SourceFile], out: list[Source], seen: set[str]) -> None:
         for file in files:
             if file.status == "excluded" or not file.src_uri.endswith(".md"):
                 continue
@@ -342,6 +349,3 @@ class SourceStore:
             self.reads += 1
             self._entries[file.src_uri] = (file, stamp, source)
             out.append(source)
-        for gone in self._entries.keys() - seen:
-            del self._entries[gone]
-        return sorted(out, key=lambda s: s.src_uri)
