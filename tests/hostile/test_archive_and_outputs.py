@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_site, write_site
-from tests.hostile.conftest import Project, build, make_project, notes
+from tests.hostile.conftest import build, make_project, notes
 
 
 # --- 1. the archive is data ----------------------------------------------------------------------------
