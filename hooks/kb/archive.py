@@ -176,7 +176,8 @@ def integer(value: Any) -> int:
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while many objects are made at once (every source and parse of
     a site read back from the archive): otherwise it walks the whole heap again and again as they are
-    made, which at 1,000 notes costs more than the reading itself. Nothing made here is cyclic garbage."""
+    made, which at 1,000 notes costs more than the reading itself. What is made here is kept; the few
+    cycles a parse may leave meanwhile are collected by the first pass after it."""
     paused = gc.isenabled()
     gc.disable()
     try:
