@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -254,6 +255,36 @@ def _clashes(files: Iterable[SourceFile], generated: dict[str, str], demos: bool
     return problems
 
 
+def _unicode_twins(files: Iterable[SourceFile]) -> tuple[list[Problem], set[str]]:
+    """Files whose paths are the same text written in two Unicode forms (``é`` as one character, NFC, or
+    as ``e`` and an accent, NFD): two pages whose URLs look the same. An error naming both; the second
+    (in order of src_uri) is not read."""
+    problems, twins = [], set()
+    first: dict[str, SourceFile] = {}
+    for file in sorted(files, key=lambda f: f.src_uri):
+        other = first.setdefault(unicodedata.normalize("NFC", file.src_uri), file)
+        if other is not file:
+            twins.add(file.src_uri)
+            problems.append(Problem(file.display_path, 0, f"has the same name as {other.display_path}, its letters written in another "
+                                    f"Unicode form ({ascii(file.src_uri)} and {ascii(other.src_uri)}), so their pages' URLs look the "
+                                    "same; rename or delete one of them"))
+    return problems, twins
+
+
+def _preview_clashes(kb: KnowledgeBase, files: Iterable[SourceFile]) -> list[Problem]:
+    """Files of docs/ where the build writes a page's preview card (``preview.json`` beside it): an error
+    naming the file, as a card of the site's own would silently replace the generated one."""
+    own = {f.src_uri: f for f in files if f.published}
+    problems = []
+    for uri in reading.previewed(kb):
+        path = reading.preview_path(kb.urls[uri])
+        file = own.get(path)
+        if file is not None:
+            problems.append(Problem(file.display_path, 0, f"the build writes the preview card of {kb.pages[uri].display_path} "
+                                    f"here ({path}); rename or delete this file"))
+    return problems
+
+
 def plan_site(
     project: Project,
     files: Iterable[SourceFile],
@@ -268,6 +299,9 @@ def plan_site(
     generated = generated_paths(project)
     problems = _clashes((f for f in files if f.status != "excluded"), generated, project.demos is not None, project.use_directory_urls)
     clashing = {f.src_uri for f in files if f.src_uri in generated or (project.demos is not None and f.src_uri.startswith("demos/"))}
+    twin_problems, twins = _unicode_twins(f for f in files if f.status != "excluded")
+    problems += twin_problems
+    clashing |= twins
     refused: set[str] = set(clashing)
     real_dirs: dict[str, str] = {}
     for file in files:
@@ -291,7 +325,7 @@ def plan_site(
         use_directory_urls=project.use_directory_urls,
         cache=session.parse_cache,
     )
-    problems += kb.problems
+    problems += kb.problems + _preview_clashes(kb, readable)
     refs: list[FigureRef] = []
     jobs: list[Job] = []
     if project.demos is not None:

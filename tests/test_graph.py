@@ -146,7 +146,7 @@ def test_a_new_session_takes_unchanged_sources_from_the_archive_and_parses_only_
     files = dict([concept("a", "Alpha", "## Part\n\nSee [[Beta]]."), concept("b", "Beta"),
                   note("2024-01-01", "one", "[[Alpha#part]] and #tag"), note("2024-01-02", "two", "[[Nowhere]]")])
     first, archive = _session_build(tmp_path, files)
-    assert len(reads) == len(parses) == 4 and archive.misses == 8 and (tmp_path / ".kb-cache/parsed.pickle").is_file()
+    assert len(reads) == len(parses) == 4 and archive.misses == 8 and (tmp_path / ".kb-cache/parsed.json").is_file()
 
     reads.clear(), parses.clear()
     again, archive = _session_build(tmp_path, files)
@@ -173,13 +173,13 @@ def test_a_new_session_takes_unchanged_sources_from_the_archive_and_parses_only_
 def test_a_damaged_archive_is_read_as_empty_and_replaced(tmp_path):
     files = dict([concept("a", "Alpha"), note("2024-01-01", "one", "[[Alpha]]")])
     _session_build(tmp_path, files)
-    pickled = tmp_path / ".kb-cache/parsed.pickle"
-    pickled.write_bytes(pickled.read_bytes()[:100])  # cut short, as by a full disk
+    archived = tmp_path / ".kb-cache/parsed.json"
+    archived.write_bytes(archived.read_bytes()[:100])  # cut short, as by a full disk
     kb, archive = _session_build(tmp_path, files)
     assert archive.hits == 0 and archive.misses == 4 and kb.backlinks["concepts/a.md"] == ["notes/2024-01-01-one.md"]
     _, archive = _session_build(tmp_path, files)
     assert archive.hits == 4 and archive.misses == 0
-    assert sorted(p.name for p in pickled.parent.iterdir()) == ["parsed.pickle"]  # written beside it, then renamed
+    assert sorted(p.name for p in archived.parent.iterdir()) == ["parsed.json"]  # written beside it, then renamed
 
 
 # --- generated pages: Markdown first, lists filled in as HTML after it -------------------------------

@@ -17,7 +17,10 @@ the same links (:func:`source_relative_html`).
 
 Writing is incremental: a file whose bytes are unchanged is not written again (its mtime is kept),
 and a file the previous export wrote that no longer belongs is removed. What was written is listed
-in ``DIR/.notes-export.json``; nothing else in ``DIR`` is touched (a generator's ``site/`` or cache).
+in ``DIR/.notes-export.json`` with each file's SHA-256; nothing else in ``DIR`` is touched (a
+generator's ``site/`` or cache). A listed file is removed only when its bytes still hash to what the
+export wrote: a manifest is a file like any other, and one copied, edited or written by someone else
+must not make the export delete a file it did not write; such a file is kept and reported.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from hooks.figures.remote import RemoteError
 from hooks.figures.model import Result
 from hooks.figures.runner import counts, failure_summary, run_jobs
 from hooks.kb import assets, render
+from hooks.hashing import digest_of, sha256_file
 from hooks.kb.sources import split_front_matter
 from hooks.markdown import scan
 from hooks.problems import Problem, failing
@@ -212,6 +216,7 @@ class Written:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # listed by the manifest but not provably written by the export: left alone
 
 
 def _same(target: Path, content: bytes | Path) -> bool:
@@ -240,17 +245,29 @@ def _write_atomic(target: Path, content: bytes | Path) -> None:
         raise
 
 
-def _read_manifest(out_dir: Path) -> list[str] | None:
+def _read_manifest(out_dir: Path) -> dict[str, str | None] | None:
+    """What the previous export wrote: each file with the SHA-256 of its bytes (None where the manifest,
+    of an older version, holds no hash), or None when there is no manifest."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
         raise ExportError(f"{out_dir / MANIFEST} cannot be read ({exc}); delete {out_dir} and export again") from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+    files = data.get("files") if isinstance(data, dict) and data.get("written_by") == "notes export" else None
+    if isinstance(files, list) and all(isinstance(f, str) for f in files):  # an older manifest: names without hashes
+        return dict.fromkeys(files)
+    if not isinstance(files, dict) or not all(isinstance(f, str) and isinstance(h, str) for f, h in files.items()):
         raise ExportError(f"{out_dir / MANIFEST} is not a manifest notes export wrote; delete {out_dir} and export again")
     return files
+
+
+def _written_by_export(target: Path, digest: str | None) -> bool:
+    """Whether ``target`` is a regular file whose bytes hash to ``digest``, what the export wrote there."""
+    try:
+        return digest is not None and target.is_file() and not target.is_symlink() and sha256_file(target) == digest
+    except OSError:
+        return False
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -266,28 +283,34 @@ def write_tree(files: Mapping[str, str | Path], out_dir: Path) -> Written:
         raise ExportError(f"{out_dir} holds files that notes export did not write (it has no {MANIFEST}); "
                           "export into an empty or new folder")
     done = Written()
+    digests: dict[str, str] = {}
     for rel, content in sorted(files.items()):
         target = out_dir / rel
         if not _inside(target.resolve(), out_dir):
             raise ExportError(f"{rel} would be written outside {out_dir}")
         data = content.encode("utf-8") if isinstance(content, str) else content
+        digests[rel] = digest_of(data) if isinstance(data, bytes) else sha256_file(data)
         if _same(target, data):
             done.unchanged += 1
             continue
         _write_atomic(target, data)
         done.written.append(rel)
-    for rel in previous or []:
+    for rel, digest in sorted((previous or {}).items()):
         if rel in files or rel == MANIFEST:
             continue
         target = out_dir / rel
-        if _inside(target.resolve(), out_dir) and target.is_file():
+        if not (_inside(target.resolve(), out_dir) and target.is_file()):
+            continue
+        if not _written_by_export(target, digest):
+            done.kept.append(rel)
+        else:
             target.unlink()
             done.removed.append(rel)
             folder = target.parent
             while folder != out_dir and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
                 folder = folder.parent
-    manifest = (json.dumps({"written_by": "notes export", "files": sorted(files)}, indent=1) + "\n").encode("utf-8")
+    manifest = (json.dumps({"written_by": "notes export", "files": dict(sorted(digests.items()))}, indent=1) + "\n").encode("utf-8")
     if not _same(out_dir / MANIFEST, manifest):
         _write_atomic(out_dir / MANIFEST, manifest)
     return done
@@ -336,6 +359,10 @@ def cmd_export(root: Path, out_dir: Path, strict: bool = False, flavour: str = "
     except (ExportError, OSError) as exc:
         print(f"notes export: {exc}", file=sys.stderr)
         return 2
+    for rel in done.kept:
+        print(f"{out_dir / rel}: kept, though the previous export listed it: its bytes are not what notes export wrote "
+              "there (changed since, or listed by a manifest it did not write); delete it yourself if it is not needed",
+              file=sys.stderr)
     c = counts(tree.results)
     demos = f"; demos: {c['ran']} ran, {c['cached']} cached, {c['failed']} failed" if project.demos is not None else ""
     print(f"exported {len(tree.files)} files to {out_dir}: {len(done.written)} written, {done.unchanged} unchanged, "

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
 
-from hooks.kb.archive import Archive
-from hooks.figures.spec import DemoError, DemoSpec, load_spec, params_id, resolve_params
+from hooks.kb.archive import Archive, decode_value, encode_value
+from hooks.figures.spec import DemoError, DemoSpec, FieldSpec, load_spec, params_id, resolve_params
 from hooks.hashing import sha256_file
 from hooks.markdown import DIRECTIVE_RE, Scan, scan
 from hooks.problems import Problem
@@ -132,6 +132,26 @@ def _file_digest(path: Path) -> str | None:
         return None
 
 
+def _encode_spec(kept: tuple[DemoSpec, dict[str, str]]) -> list:
+    """A spec and the digests of the files it was read from, as JSON for the archive (hooks.kb.archive)."""
+    spec, digests = kept
+    return [spec.name, str(spec.path), [[f.name, f.type, encode_value(f.default), f.comment] for f in spec.fields.values()],
+            spec.figures, spec.timeout_s, spec.doc, [str(p) for p in spec.local_modules], spec.device,
+            [[name, list(bounds)] for name, bounds in spec.limits.items()], digests]
+
+
+def _decode_spec(data: Any) -> tuple[DemoSpec, dict[str, str]]:
+    name, path, fields, figures, timeout_s, doc, local_modules, device, limits, digests = data
+    texts = [name, path, doc, device, *local_modules, *figures, *figures.values(), *digests, *digests.values()]
+    numbers = [timeout_s, *(b for _, bounds in limits for b in bounds)]
+    if not all(isinstance(t, str) for t in texts) or not all(n is None or isinstance(n, (int, float)) for n in numbers):
+        raise ValueError("not a demo's spec")
+    fields = {f[0]: FieldSpec(str(f[0]), str(f[1]), decode_value(f[2]), str(f[3])) for f in fields}
+    spec = DemoSpec(name, Path(path), fields, dict(figures), timeout_s, doc, [Path(p) for p in local_modules], device,
+                    {str(n): (low, high) for n, (low, high) in limits})
+    return spec, dict(digests)
+
+
 class SpecCache:
     """Each demo's spec, parsed once and kept while its source and the modules it imports are unchanged.
 
@@ -151,7 +171,7 @@ class SpecCache:
         if self.archive is not None:
             digest = _file_digest(own)
             key = (str(own.resolve()), digest) if digest else None
-            kept = self.archive.get("specs", key)
+            kept = self.archive.get("specs", key, _decode_spec)
             if kept is not None:
                 spec, digests = kept
                 if all(_file_digest(Path(path)) == d for path, d in digests.items()):
@@ -160,7 +180,7 @@ class SpecCache:
         if self.archive is not None and key is not None:
             digests = {str(path): _file_digest(path) for path in spec.local_modules}
             if all(digests.values()):
-                self.archive.put("specs", key, (spec, digests))
+                self.archive.put("specs", key, (spec, digests), _encode_spec)
         return spec
 
     def get(self, name: str) -> DemoSpec:

@@ -8,7 +8,9 @@ only the files that changed.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Iterable, Mapping
 
 from markdown.extensions.toc import slugify as toc_slugify
 
+import hooks.kb.archive as stored
 from hooks.kb.archive import Archive
 from hooks.kb.notes import PageInfo, check_page, excerpt
 from hooks.kb.obsidian import BlockId, find_block_ids, find_tags, unsupported
@@ -82,8 +85,74 @@ class Parsed:
             self._headings = extract_headings(self.page.body, slugify, separator, self.scan) if self.page else Headings()
         return self._headings
 
-    def __getstate__(self) -> dict:  # archived without its headings' ids, which depend on the site's toc settings,
-        return {**self.__dict__, "_headings": None, "_scan": None}  # nor its scan, which is cheaper to redo than to store
+
+
+
+# What the archive (hooks.kb.archive) keeps of a Parsed: its fields as JSON lists, without its source (the
+# archive's key names it, and the caller holds it), its headings' ids (they depend on the site's toc
+# settings) and its scan (cheaper to redo than to store).
+
+def encode_parsed(parsed: Parsed) -> list:
+    page = parsed.page
+    if page is not None:
+        meta_lines = None if page.meta_lines == parsed.source.meta_lines else page.meta_lines
+        page = [page.kind, page.title, page.slug, page.date.isoformat() if page.date else None, page.tags, page.aliases,
+                page.draft, page.description, page.title_line, meta_lines]
+    return [page, stored.encode_problems(parsed.problems),
+            [[None if k.raw == _as_written(k.target, k.heading, k.label, k.embed) else k.raw, k.target, k.heading, k.label, k.embed,
+              k.line, k.column] for k in parsed.links],
+            parsed.excerpt, parsed.has_tags_marker, parsed.tags,
+            [[b.id, b.line, b.column, b.end, b.start, b.last, b.standalone] for b in parsed.blocks.values()]]
+
+
+def _as_written(target: str, heading: str, label: str | None, embed: bool) -> str:
+    """A wikilink as it is most often written: what the archive leaves out when ``raw`` is this."""
+    return f"{'!' if embed else ''}[[{target}{'#' + heading if heading else ''}{'|' + label if label is not None else ''}]]"
+
+
+_WIKILINK_FIELDS = ("raw", "target", "heading", "label", "embed", "line", "column")  # the order encode_parsed writes
+assert _WIKILINK_FIELDS == tuple(f.name for f in dataclasses.fields(WikiLink))
+
+
+def _texts(values: object) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError("not a list of text")
+    return values
+
+
+def decode_parsed(source: Source, data: object) -> Parsed:
+    """The :class:`Parsed` of ``source`` that :func:`encode_parsed` wrote; ValueError (or TypeError, ...) otherwise."""
+    page, problems, links, excerpt_text, has_tags_marker, tags, blocks = data
+    info = None
+    if page is not None:
+        kind, title, slug, date, page_tags, aliases, draft, description, title_line, meta_lines = page
+        if kind not in ("note", "concept", "page") or not isinstance(draft, bool):
+            raise ValueError("not a page")
+        info = PageInfo(source.src_uri, source.display_path, kind, stored.text(title), source.body, source.body_line,
+                        stored.text(slug), datetime.date.fromisoformat(date) if date is not None else None,
+                        _texts(page_tags), _texts(aliases), draft, stored.text(description), stored.integer(title_line),
+                        dict(source.meta_lines) if meta_lines is None else
+                        {stored.text(k): stored.integer(v) for k, v in meta_lines.items()})
+    wikilinks = []
+    for values in links:  # some 20,000 at 1,000 notes: checked field by field, made as pickle makes them (no __init__)
+        raw, target, heading, label, embed, line, column = values
+        if not ((raw is None or type(raw) is str) and type(target) is str and type(heading) is str
+                and (label is None or type(label) is str) and type(embed) is bool and type(line) is int and type(column) is int):
+            raise ValueError("not a wikilink")
+        if raw is None:
+            values = [_as_written(target, heading, label, embed), target, heading, label, embed, line, column]
+        link = object.__new__(WikiLink)
+        link.__dict__.update(zip(_WIKILINK_FIELDS, values))
+        wikilinks.append(link)
+    block_ids = {}
+    for block_id, *where, standalone in blocks:
+        if not isinstance(block_id, str) or not all(isinstance(n, int) for n in where) or not isinstance(standalone, bool):
+            raise ValueError("not a block id")
+        block_ids[block_id] = BlockId(block_id, *where, standalone)
+    if not isinstance(has_tags_marker, bool):
+        raise ValueError("not a flag")
+    return Parsed(source, info, stored.decode_problems(problems), wikilinks, stored.text(excerpt_text), has_tags_marker,
+                  _texts(tags), block_ids)
 
 
 class ParseCache:
@@ -99,11 +168,11 @@ class ParseCache:
         if known is not None and known[0] == id(source) and known[1] == listed_as_draft and known[2].source is source:
             return known[2]
         key = (source.digest, listed_as_draft) if source.digest else None
-        parsed = self.archive.get("parsed", key) if self.archive is not None else None
-        if parsed is None or parsed.source is not source:
+        parsed = self.archive.get("parsed", key, functools.partial(decode_parsed, source)) if self.archive is not None else None
+        if parsed is None:
             parsed = parse(source, listed_as_draft)
             if self.archive is not None:
-                self.archive.put("parsed", key, parsed)
+                self.archive.put("parsed", key, parsed, encode_parsed)
         self._by_uri[source.src_uri] = (id(source), listed_as_draft, parsed)
         return parsed
 
@@ -241,8 +310,10 @@ def build_knowledge_base(
     hidden: dict[str, str] = {}
     hidden_index = NameIndex()
     display: dict[str, str] = {}
-    for source in sorted(sources, key=lambda s: s.src_uri):
-        parsed = cache.get(source, statuses.get(source.src_uri) == "draft")
+    sources = sorted(sources, key=lambda s: s.src_uri)
+    with stored.collector_paused():  # every parse read back from the archive at once
+        parses = [cache.get(source, statuses.get(source.src_uri) == "draft") for source in sources]
+    for source, parsed in zip(sources, parses):
         parsed_by_uri[source.src_uri] = parsed
         problems += parsed.problems
         page = parsed.page
@@ -364,6 +435,7 @@ def build_knowledge_base(
 
 MAP_NOTE_LABELS = 15  # notes drawn with a visible label when the map has at most this many
 MAP_LABEL_CHARS = 32  # a longer note title is cut on the map (the node's link carries the full title)
+MAP_CONCEPT_LABEL_CHARS = 40  # a longer concept title too: one long label would widen the map and shrink every other
 
 
 @dataclass(frozen=True)
@@ -516,6 +588,11 @@ class MapGraph:
     edges: list[tuple[int, int]]
 
 
+def _cut(title: str, chars: int) -> str:
+    """``title`` as a map label: at most ``chars`` characters, a cut one ending in '…'."""
+    return title if len(title) <= chars else title[: chars - 1].rstrip() + "…"
+
+
 def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
     """The concept map's nodes and edges: every concept and the newest ``map_notes`` notes."""
     members = map_members(kb, map_notes)
@@ -534,7 +611,7 @@ def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
         degrees[a] += 1
         degrees[b] += 1
     label_notes = kinds.count("note") <= MAP_NOTE_LABELS  # past that, note labels would bury the concepts
-    labels = [t if k == "concept" else (t if len(t) <= MAP_LABEL_CHARS else t[: MAP_LABEL_CHARS - 1].rstrip() + "…") if label_notes else ""
+    labels = [_cut(t, MAP_CONCEPT_LABEL_CHARS) if k == "concept" else _cut(t, MAP_LABEL_CHARS) if label_notes else ""
               for k, t in zip(kinds, titles)]
     return MapGraph(members, kinds, titles, degrees, labels, edges)
 

@@ -202,6 +202,15 @@ def _rfc822(date: datetime.date | None) -> str:
     return email.utils.format_datetime(moment)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # characters XML 1.0 forbids
+
+
+def _xml_text(text: str) -> str:
+    """``text`` escaped for XML, without the characters XML 1.0 forbids (control characters such as
+    ``\\a`` and ``\\e``, U+FFFE, U+FFFF): one of them in a title would make the whole feed unreadable."""
+    return xml_escape(_NOT_XML.sub("", text))
+
+
 def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, items: int) -> str:
     """RSS 2.0 of the newest ``items`` notes; dates come from the notes, so the same notes give the same bytes."""
     base = site_url if site_url.endswith("/") else site_url + "/"
@@ -210,24 +219,24 @@ def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, 
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
         "<channel>",
-        f"<title>{xml_escape(title)}</title>",
-        f"<link>{xml_escape(base)}</link>",
-        f"<description>{xml_escape(description or title)}</description>",
-        f'<atom:link href="{xml_escape(urljoin(base, "feed.xml"))}" rel="self" type="application/rss+xml"/>',
+        f"<title>{_xml_text(title)}</title>",
+        f"<link>{_xml_text(base)}</link>",
+        f"<description>{_xml_text(description or title)}</description>",
+        f'<atom:link href="{_xml_text(urljoin(base, "feed.xml"))}" rel="self" type="application/rss+xml"/>',
     ]
     if notes:
         out.append(f"<lastBuildDate>{_rfc822(notes[0].date)}</lastBuildDate>")
     for note in notes:
-        link = xml_escape(urljoin(base, kb.urls[note.src_uri]))
+        link = _xml_text(urljoin(base, kb.urls[note.src_uri]))
         text = note.description or kb.excerpts.get(note.src_uri, "")
         out += [
             "<item>",
-            f"<title>{xml_escape(esc(note.title))}</title>",  # readers treat titles as HTML
+            f"<title>{_xml_text(esc(note.title))}</title>",  # readers treat titles as HTML
             f"<link>{link}</link>",
             f'<guid isPermaLink="true">{link}</guid>',
             f"<pubDate>{_rfc822(note.date)}</pubDate>",
-            f"<description>{xml_escape(esc(text))}</description>",
-            *(f"<category>{xml_escape(tag)}</category>" for tag in note.tags),
+            f"<description>{_xml_text(esc(text))}</description>",
+            *(f"<category>{_xml_text(tag)}</category>" for tag in note.tags),
             "</item>",
         ]
     out += ["</channel>", "</rss>", ""]

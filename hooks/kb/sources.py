@@ -15,6 +15,7 @@ from typing import Any, Iterable, Literal
 
 import yaml
 
+from hooks.kb import archive as stored
 from hooks.kb.archive import Archive, source_digest
 from hooks.markdown import strip_comments
 from hooks.problems import Problem
@@ -47,7 +48,7 @@ class Source:
     display_path: str
     text: str = ""  # the whole file, decoded, as written
     meta: dict[str, Any] = field(default_factory=dict)
-    front: str = ""  # the front matter block as written, with its '---' lines (empty when there is none)
+    front: str = ""  # the front matter block as written, with its '---' lines (empty when there is none); written anew without comments when its texts held any
     body: str = ""  # what follows the front matter, without comments; lines keep their numbers
     body_line: int = 1  # line number (1-based) of the body's first line in the file
     meta_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> line number
@@ -126,6 +127,17 @@ def _unwieldy(value: Any) -> str | None:
     return None
 
 
+def _without_comments(value: Any) -> Any:
+    """Front matter with Obsidian's ``%%private comments%%`` removed from every text in it (not from keys)."""
+    if isinstance(value, str):
+        return strip_comments(value) if "%%" in value else value
+    if isinstance(value, list):
+        return [_without_comments(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_comments(v) for k, v in value.items()}
+    return value
+
+
 def split_front_matter(text: str) -> tuple[str, str]:
     """``(front matter block with its '---' lines, the rest of the text)``; ``("", text)`` when ``text``
     does not open with a closed block. The block opens with a '---' line and closes with the next '---'
@@ -182,7 +194,10 @@ def parse_source(src_uri: str, data: bytes, display_path: str | None = None) -> 
             why = _unwieldy(value)
             if why:
                 return problem(src.meta_lines.get(str(key), 2), f"'{key}' in front matter {why}; flatten the YAML between the '---' lines")
-        src.meta = meta
+        cleaned = _without_comments(meta)
+        if cleaned != meta:  # the generator reads the block again (the theme prints title and description): hand it on without them
+            src.front = "---\n" + yaml.safe_dump(cleaned, sort_keys=False, allow_unicode=True, width=1 << 30) + "---\n"
+        src.meta = cleaned
     elif text.startswith("---") and text.splitlines()[0].rstrip() == "---":
         return problem(1, "front matter opened with '---' is never closed; add a closing '---' line")
     else:
@@ -241,13 +256,37 @@ def read_source(file: SourceFile, archive: Archive | None = None) -> Source:
     if isinstance(data, Source):
         return data
     digest = source_digest(file.src_uri, file.display_path, data)
-    source = archive.get("sources", digest) if archive is not None else None
-    if source is None:
+    source = archive.get("sources", digest, decode_source) if archive is not None else None
+    if source is None or source.digest != digest:
         source = parse_source(file.src_uri, data, file.display_path)
         source.digest = digest
         if archive is not None:
-            archive.put("sources", digest, source)
+            archive.put("sources", digest, source, encode_source)
     return source
+
+
+def encode_source(source: Source) -> list:
+    """``source`` as JSON for the archive (hooks.kb.archive): a list, its body left out when it is the
+    text after the front matter as written (a note without comments), its front matter by its length when
+    the text starts with it."""
+    body = None if source.body == source.text[len(source.front):] else source.body
+    front = len(source.front) if source.text.startswith(source.front) else source.front  # most often the text's start
+    return [source.src_uri, source.display_path, source.text, stored.encode_mapping(source.meta), front, body,
+            source.body_line, source.meta_lines, stored.encode_problems(source.problems), source.digest]
+
+
+def decode_source(data: Any) -> Source:
+    """The source :func:`encode_source` wrote; ValueError (or TypeError, ...) for anything else."""
+    src_uri, display_path, text, meta, front, body, body_line, meta_lines, problems, digest = data
+    meta = stored.decode_mapping(meta)
+    if type(front) is int and type(text) is str:
+        front = text[:front]
+    if not (type(meta_lines) is dict and type(src_uri) is str and type(display_path) is str and type(text) is str
+            and type(front) is str and (body is None or type(body) is str) and type(body_line) is int and type(digest) is str
+            and all(type(k) is str and type(v) is int for k, v in meta_lines.items())):
+        raise ValueError("not a source")
+    return Source(src_uri, display_path, text, meta, front, text[len(front):] if body is None else body, body_line,
+                  meta_lines, stored.decode_problems(problems) if problems else [], digest)
 
 
 def _read_bytes(file: SourceFile) -> bytes | Source:
@@ -290,6 +329,13 @@ class SourceStore:
         """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri."""
         self.reads = 0
         out, seen = [], set()
+        with stored.collector_paused():  # every source read back from the archive at once
+            self._load(files, out, seen)
+        for gone in self._entries.keys() - seen:
+            del self._entries[gone]
+        return sorted(out, key=lambda s: s.src_uri)
+
+    def _load(self, files: Iterable[SourceFile], out: list[Source], seen: set[str]) -> None:
         for file in files:
             if file.status == "excluded" or not file.src_uri.endswith(".md"):
                 continue
@@ -303,6 +349,3 @@ class SourceStore:
             self.reads += 1
             self._entries[file.src_uri] = (file, stamp, source)
             out.append(source)
-        for gone in self._entries.keys() - seen:
-            del self._entries[gone]
-        return sorted(out, key=lambda s: s.src_uri)

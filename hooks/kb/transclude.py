@@ -27,7 +27,12 @@ from hooks.markdown import ATTR_LIST_RE, ATX_RE, SETEXT_RE, Edit, Scan, apply_ed
 from hooks.problems import Problem
 
 MAX_DEPTH = 8  # embeds inside embeds, this deep at most
-MAX_CHARS = 2_000_000  # what one page may show through embeds, all of them together
+# What embeds may show, counted as the text each embed inserts (nested embeds count again wherever they
+# are shown): embeds fan out (ten notes that each embed the next ten reach 10^8 copies at eight levels),
+# and every character shown is Markdown that MkDocs converts and a page the reader downloads.
+MAX_CHARS = 500_000  # in one page, all its embeds together
+MAX_SITE_CHARS = 10_000_000  # in all pages of one build together (about 2.5 times the text of 1,000 notes)
+EMBED_OVERHEAD = 200  # what one embed adds besides its text: the wrapper and the link back
 EMBED_CLASS = "kb-embed"
 
 
@@ -82,6 +87,8 @@ class _Run:
     problems: list[Problem] = field(default_factory=list)
     embeds: int = 0
     chars: int = 0
+    cut: int = 0  # embeds left out because the page or the site showed too much already
+    first_cut: int = -1  # index in ``problems`` of the report of the first of them
 
 
 class Transcluder:
@@ -103,6 +110,8 @@ class Transcluder:
         self.scan_of = scan_of or (lambda uri: scan(self.pages[uri].body))
         self.slugify = slugify
         self.separator = separator
+        self.site_chars = 0  # what the embeds of every page expanded so far show
+        self._sections: dict[tuple[str, str], tuple[str, int, Scan, list[WikiLink]]] = {}  # (page, heading) -> its section, scanned
 
     def expand(self, uri: str) -> Expansion | None:
         """The page's body with its embeds expanded, or None when it embeds no page."""
@@ -112,6 +121,11 @@ class Transcluder:
             return None
         run = _Run(uri)
         text = self._text(run, uri, page.body, self.scan_of(uri), page.body_line, links, stack=[uri], shift=0, base=1, nested=False)
+        self.site_chars += run.chars
+        if run.cut > 1:
+            first = run.problems[run.first_cut]
+            run.problems[run.first_cut] = Problem(first.path, first.line, f"{first.message} ({run.cut - 1} more embeds shown in "
+                                                  f"{page.display_path} were left out too)", first.severity)
         return Expansion(text, run.pieces, run.problems)
 
     # --- one text: its embeds replaced (and, when nested, its links written out) --------------------
@@ -164,21 +178,36 @@ class Transcluder:
             problem(f"{link.raw} is an embed inside {MAX_DEPTH} levels of embeds; link to it instead")
             return None
         page = self.pages[target]
-        section, start = self._section(target, link)
-        run.chars += len(section)
-        if run.chars > MAX_CHARS:
-            problem(f"{link.raw}: the embeds of this page show more than {MAX_CHARS:,} characters; link instead of embedding")
+        known = self._sections.get((target, link.heading))
+        if known is None:
+            section, start = self._section(target, link)
+            # A section is a text of its own (a part of the target's body, its first and last blank lines
+            # dropped), so it is scanned on its own: its lines are classified from its first line on.
+            found = scan(section)
+            known = self._sections[(target, link.heading)] = (section, start, found, find_wikilinks(section, found))
+        section, start, found, section_links = known
+        cost = len(section) + EMBED_OVERHEAD + len(line_prefix(line)) * section.count("\n")
+        too_much = (f"{self.pages[run.host].display_path} would show more than {MAX_CHARS:,} characters through embeds"
+                    if run.chars + cost > MAX_CHARS else
+                    f"the embeds of this site would show more than {MAX_SITE_CHARS:,} characters in all"
+                    if self.site_chars + run.chars + cost > MAX_SITE_CHARS else None)
+        if too_much:
+            run.cut += 1
+            if run.cut == 1:
+                run.first_cut = len(run.problems)
+                problem(f"{link.raw} is not shown: {too_much}; link to it instead of embedding it, or embed a section (![[note#Heading]])")
             return None
+        before = run.chars
+        run.chars += cost  # an estimate while its own embeds are expanded, then what it shows
         run.pieces.append(Piece(run.host, page.display_path, section, page.body_line + start))
-        # A section is a text of its own (a part of the target's body, its first and last blank lines
-        # dropped), so it is scanned on its own: its lines are classified from its first line on.
-        found = scan(section)
         levels = [h.level for h in found.headings]
         shift = max(0, context + 1 - min(levels)) if levels else 0
-        body = self._text(run, target, section, found, page.body_line + start, find_wikilinks(section, found), stack=[*stack, target],
+        body = self._text(run, target, section, found, page.body_line + start, section_links, stack=[*stack, target],
                           shift=shift, base=context, nested=True)
         run.embeds += 1
-        return self._wrap(body, line, self._label(page, link), run.host, target, resolution.anchor)
+        shown = self._wrap(body, line, self._label(page, link), run.host, target, resolution.anchor)
+        run.chars = before + len(shown)
+        return shown
 
     def _section(self, target: str, link: WikiLink) -> tuple[str, int]:
         """The text an embed shows and the index of its first line in the target's body."""
