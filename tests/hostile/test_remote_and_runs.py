@@ -107,6 +107,39 @@ def test_a_forged_remote_entry_publishes_no_script(project: Project, tmp_path: P
     assert any("remote cache" in line and "ok [" in line and "ignored" in line for line in built.text.splitlines()), built.text
 
 
+@pytest.fixture(scope="module")
+def s3_bucket() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 with a bucket (credentials and endpoint in the environment while it runs)."""
+    pytest.importorskip("s3fs")
+    pytest.importorskip("moto")
+    from tests import services
+
+    with services.s3_server("hostile-cache"):
+        yield "hostile-cache"
+
+
+def test_a_forged_s3_entry_with_a_script_figure_is_refused(project: Project, s3_bucket: str, tmp_path: Path) -> None:
+    import s3fs
+
+    prefix = f"{s3_bucket}/{tmp_path.name}"
+    _with_remote(project, f"s3://{prefix}")
+    assert build(project).rc == 0
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    [path] = fs.glob(f"{prefix}/entries/ok/*.json")
+    manifest = json.loads(fs.cat_file(path))
+    for name, data in _unpromised_figure(manifest).items():
+        digest = hashlib.sha256(data).hexdigest()
+        fs.pipe_file(f"{prefix}/objects/{digest[:2]}/{digest}", data)
+        manifest["files"][name] = digest
+    fs.pipe_file(path, json.dumps(manifest).encode())
+    _fresh_copy(project)
+    built = build(project)
+    assert built.rc == 0, built.text
+    svgs = _site_svgs(project)
+    assert svgs and not any(b"<script" in data for data in svgs.values()), sorted(svgs)
+    assert any("the demo promises" in line and "ignored, running it here" in line for line in built.text.splitlines()), built.text
+
+
 # --- 3 and 5: a remote that is down, answers garbage, or never answers ------------------------------
 
 @pytest.fixture
