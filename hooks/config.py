@@ -129,6 +129,8 @@ class Section:
         value = self.values.get(key, default)
         if value is not None and not isinstance(value, str):
             raise self.error(key, f"must be text, not {value!r}")
+        if value is not None and "\0" in value:  # a path or URL with one is a ValueError deep in os or fsspec
+            raise self.error(key, f"must not contain a NUL byte (\\0), as {value!r} does")
         return value
 
     def flag(self, key: str, default: bool) -> bool:

@@ -48,7 +48,7 @@ def on_pre_build(config) -> None:
             log.info(line)
 
     try:
-        results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report)
+        results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report, say=log.info)
     except (CacheError, RemoteError, RuntimeError) as exc:
         raise PluginError(str(exc)) from None
     summary = failure_summary(results)

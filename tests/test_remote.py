@@ -259,3 +259,21 @@ def test_a_folder_of_the_project_as_a_read_only_remote(tmp_path) -> None:
     out = notes(reader, "demos", "ok", "standalone")
     assert "1 pulled" in out.stdout and "2 ran" in out.stdout, out.stdout + out.stderr
     assert len(list((tmp_path / "b" / "committed" / "entries").rglob("*.json"))) == 1  # what the reader ran stayed local
+
+
+def test_a_demo_on_a_dask_worker_reads_none_of_the_workers_credentials(tmp_path, monkeypatch) -> None:
+    """A worker holds the bucket's credentials to push; the demo it runs gets the same allow-listed environment as a local run."""
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-workers-secret")
+    monkeypatch.setenv("CI_DEPLOY_TOKEN", "the-workers-token")
+    with services.dask_cluster(1) as url:
+        root = project(tmp_path / "a", (tmp_path / "shared").as_uri(), executor=url)
+        source = (root / "demos" / "standalone.py").read_text()
+        (root / "demos" / "envdump.py").write_text(source.replace(
+            'json.dumps({"slept": cfg.sleep})', 'json.dumps({"env": dict(__import__("os").environ)})'))
+        out = notes(root, "demos", "envdump")
+    assert out.returncode == 0, out.stdout + out.stderr
+    [data] = (root / ".demos-cache" / "entries" / "envdump").rglob("data.json")
+    env = json.loads(data.read_text())["env"]
+    assert not {k for k, v in env.items() if v in ("the-workers-secret", "the-workers-token")}, sorted(env)
+    assert env["OMP_NUM_THREADS"] == "1" and "AWS_SECRET_ACCESS_KEY" not in env

@@ -11,7 +11,8 @@ Layout under the cache root::
 The cache deletes only what it made: it refuses a root that holds other files and no marker, and
 in ``tmp/`` it removes only folders named as above whose lock nobody holds (the build that made
 them is gone, whatever its PID namespace). An entry's manifest lists a SHA-256 of every file; an
-entry whose files do not match is damaged and is treated as missing (and removed), so the demo runs again.
+entry whose files do not match, or whose manifest is malformed (hooks.figures.validate), is damaged
+and is treated as missing (and removed), so the demo runs again.
 """
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from hooks.figures.model import Entry
+from hooks.figures.validate import MANIFEST, MAX_MANIFEST_BYTES, manifest_problem
 from hooks.hashing import sha256_file
 
 MARKER = ".demos-cache"
-MANIFEST = "manifest.json"
 KEEP_PER_PARAMS = 3  # finished entries kept per demo and parameter set (older ones are pruned)
 TMP_NAME_RE = re.compile(r"^[0-9a-f]{20}\.[0-9a-f]{12}$")
 
@@ -146,13 +147,18 @@ class DemoCache:
 
     def lookup(self, name: str, key: str) -> Entry | None:
         """The verified entry for ``key``, or None; a damaged entry is removed."""
+        return self.lookup_or_why(name, key)[0]
+
+    def lookup_or_why(self, name: str, key: str) -> tuple[Entry | None, str]:
+        """The verified entry for ``key`` and '', or None and why a damaged entry was removed ('' when there was none)."""
         path = self.entry_dir(name, key)
-        entry = _read_entry(path)
+        entry, why = _read_entry(path)
         if entry is None:
             if path.exists():
                 _remove_entry(path)
-            return None
-        return entry
+                return None, f"demo cache: the entry of {name} [{key}] is damaged ({why}); removed, running it again"
+            return None, ""
+        return entry, ""
 
     def last_good(self, name: str, params_id: str, exclude_key: str | None = None) -> Entry | None:
         """The newest verified entry of this demo and parameter set (for a stale figure)."""
@@ -163,7 +169,7 @@ class DemoCache:
         for path in base.iterdir():
             if path.name == exclude_key or path.name.startswith("."):
                 continue
-            entry = _read_entry(path)
+            entry = _read_entry(path)[0]
             if entry and entry.manifest.get("params_id") == params_id:
                 if best is None or entry.manifest.get("finished_at", "") > best.manifest.get("finished_at", ""):
                     best = entry
@@ -186,7 +192,7 @@ class DemoCache:
         os.replace(tmp_manifest, tmp_dir / MANIFEST)
         final = self.entry_dir(name, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        existing = _read_entry(final) if final.exists() else None
+        existing = _read_entry(final)[0] if final.exists() else None
         if existing is not None and not replace:
             shutil.rmtree(tmp_dir, ignore_errors=True)
             return existing
@@ -194,9 +200,9 @@ class DemoCache:
             _remove_entry(final)  # damaged, or replaced by a forced run: moved aside first, then deleted
         os.rename(tmp_dir, final)
         self._prune(name, manifest.get("params_id", "default"), keep=key)
-        entry = _read_entry(final)
+        entry, why = _read_entry(final)
         if entry is None:
-            raise CacheError(f"the entry {final} could not be read back after it was written; check the disk")
+            raise CacheError(f"the entry {final} could not be read back after it was written ({why}); check the disk")
         return entry
 
     def _prune(self, name: str, params_id: str, keep: str) -> None:
@@ -205,26 +211,38 @@ class DemoCache:
         for path in base.iterdir():
             try:
                 m = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 continue
-            if m.get("params_id") == params_id:
-                entries.append((m.get("finished_at", ""), path))
+            if isinstance(m, dict) and m.get("params_id") == params_id:
+                entries.append((str(m.get("finished_at", "")), path))
         entries.sort(reverse=True)
         for _, path in entries[KEEP_PER_PARAMS:]:
             if path.name != keep:
                 _remove_entry(path)
 
 
-def _read_entry(path: Path) -> Entry | None:
+def _read_entry(path: Path) -> tuple[Entry | None, str]:
+    """The entry in ``path`` and '', or None and why it cannot be used (its manifest is malformed, a file changed)."""
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        files = manifest["files"]
-        for fname, digest in files.items():
-            if "/" in fname or fname.startswith(".") or sha256_file(path / fname) != digest:
-                return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return Entry(path, manifest)
+        with open(path / MANIFEST, "rb") as f:
+            raw = f.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            return None, "its manifest is too large"
+        manifest = json.loads(raw)
+    except OSError as exc:
+        return None, f"its manifest cannot be read: {os_error_text(exc)}"
+    except (ValueError, RecursionError):
+        return None, "its manifest is not JSON"
+    problem = manifest_problem(manifest, name=path.parent.name, key=path.name)
+    if problem:
+        return None, f"its manifest is malformed: {problem}"
+    for fname, digest in manifest["files"].items():
+        try:
+            if sha256_file(path / fname) != digest:
+                return None, f"{fname} does not match its checksum"
+        except OSError as exc:
+            return None, f"{fname} cannot be read: {os_error_text(exc)}"
+    return Entry(path, manifest), ""
 
 
 def _remove_entry(path: Path) -> None:

@@ -10,7 +10,10 @@ the Dask one); :func:`run_job` serves one job from the remote cache or runs it. 
 * a timeout and a memory limit (the resident memory of the process and everything it started),
   and the whole process group is killed when the run ends, so nothing it forked outlives it;
 * only the files it promised (each figure of ``FIGURES`` in light and dark, and ``data.json``) are
-  taken from its output folder, checked, and copied into the cache with its log and its source.
+  taken from its output folder, checked (sizes, JSON, SVGs without script), and copied into the cache
+  with its log and its source;
+* it sees only an allow-listed environment (:data:`PASSED_VARIABLES`): no credentials of the build;
+* its output is streamed from a pipe, and only its first and last 256 KiB are kept as its log.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress as _quiet
@@ -35,18 +39,25 @@ from typing import Callable, Iterable
 from filelock import FileLock
 
 from hooks.figures.cache import DemoCache, os_error_text
-from hooks.figures.model import THEMES, Job, Result
+from hooks.figures.model import Job, Result
 from hooks.figures.plan import Settings
 from hooks.figures.remote import RemoteCache
+from hooks.figures.validate import LOG_KEEP_BYTES, MAX_FILE_BYTES as MAX_OUTPUT_BYTES, figure_files, svg_problem
 
 LOG_TAIL_LINES = 6
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # one figure or data.json larger than this is a mistake
+# What a demo sees of the build's environment: what Python, torch, numpy/OpenBLAS, matplotlib, CUDA and
+# the locale need, nothing else (no AWS_*, no tokens, no DEMOS_*: a demo must not read the build's
+# credentials, write them into data.json or use them to write to the remote cache). The runner then
+# sets the thread counts, the backend, a fixed hash seed and a private HOME, TMPDIR and caches.
+PASSED_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                    "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "CUDA_HOME", "NVIDIA_VISIBLE_DEVICES", "SYSTEMROOT")
+PASSED_PREFIXES = ("LC_",)
 _CHILD = "hooks/figures/child.py"  # the process that runs a demo: its frames are not the demo's error
 
 
 def expected_files(job: Job) -> list[str]:
     """What a run must leave in its output folder: every figure in both themes, and data.json."""
-    return [f"{fig}-{theme}.svg" for fig in job.spec.figures for theme in THEMES] + ["data.json"]
+    return figure_files(job.spec.figures) + ["data.json"]
 
 
 def _die_with_parent() -> None:
@@ -188,6 +199,10 @@ def _harvest(job: Job, out: Path, dest: Path) -> str | None:
         if st.st_size > MAX_OUTPUT_BYTES:
             return f"wrote {name} of {st.st_size // 1024 // 1024} MiB, more than the {MAX_OUTPUT_BYTES // 1024 // 1024} MiB a figure may take"
         shutil.copyfile(path, dest / name, follow_symlinks=False)
+        if name.endswith(".svg"):
+            unsafe = svg_problem((dest / name).read_bytes())
+            if unsafe:
+                return f"wrote {name}, which is not an SVG that is safe to publish: {unsafe}"
     if missing:
         return f"finished without writing {', '.join(missing)} (every figure in FIGURES, in light and dark, and data.json)"
     try:
@@ -198,7 +213,9 @@ def _harvest(job: Job, out: Path, dest: Path) -> str | None:
 
 
 def _child_env(settings: Settings, work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEMOS_", "MKDOCS_"))}
+    """The demo's environment: the allow-listed variables of this one, and what the runner sets."""
+    env = {k: v for k, v in os.environ.items() if k in PASSED_VARIABLES or k.startswith(PASSED_PREFIXES)}
+    env.setdefault("PATH", os.defpath)
     env.update(
         OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0",
         PYTHONDONTWRITEBYTECODE="1", HOME=str(work), TMPDIR=str(work / "tmp"), MPLCONFIGDIR=str(work / "mpl"),
@@ -206,6 +223,53 @@ def _child_env(settings: Settings, work: Path) -> dict[str, str]:
     )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.project_root), os.environ.get("PYTHONPATH", "")]))
     return env
+
+
+class _LogKeeper:
+    """Reads a run's output from a pipe as it comes, keeping its first and its last ``keep`` bytes.
+
+    A demo that prints a gigabyte costs the build two times ``keep`` of memory, not a gigabyte, and
+    its log says how much was cut between both ends.
+    """
+
+    def __init__(self, fd: int, keep: int = LOG_KEEP_BYTES):
+        self.fd, self.keep = fd, keep
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.total += len(chunk)
+            room = self.keep - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail += chunk
+                if len(self.tail) > 2 * self.keep:
+                    del self.tail[: len(self.tail) - self.keep]
+
+    def finish(self) -> bytes:
+        """The log (after the run's processes are gone): head, a line saying what was cut, tail."""
+        self.thread.join(timeout=5)  # a process that escaped the kill and holds the pipe does not hold the build
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        tail = bytes(self.tail[-self.keep:])
+        cut = self.total - len(self.head) - len(tail)
+        if cut <= 0:
+            return bytes(self.head) + tail
+        return bytes(self.head) + f"\n[... {cut} bytes of output cut: the log keeps the first and the last {self.keep // 1024} KiB ...]\n".encode() + tail
 
 
 def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> Result:
@@ -221,21 +285,28 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
                    "device": job.device, "out_dir": str(out), "work_dir": str(work)}
         request_path = work / "request.json"
         request_path.write_text(json.dumps(request), encoding="utf-8")
-        log_path = work / "log.txt"
-        with open(log_path, "wb") as log:
+        read_end, write_end = os.pipe()
+        try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "hooks.figures.child", str(request_path)],
-                cwd=work, env=_child_env(settings, work), stdout=log, stderr=subprocess.STDOUT,
+                cwd=work, env=_child_env(settings, work), stdout=write_end, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
             )
-            seen: dict = {}
-            try:
-                rc, stopped = _wait(proc, job.timeout_s, int(settings.memory_gib * 1024**3), seen)
-            finally:
-                _kill_tree(proc.pid, seen.values())  # whatever the demo started dies with it, also after a success
-                proc.wait()
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        log = _LogKeeper(read_end)
+        seen: dict = {}
+        try:
+            rc, stopped = _wait(proc, job.timeout_s, int(settings.memory_gib * 1024**3), seen)
+        finally:
+            _kill_tree(proc.pid, seen.values())  # whatever the demo started dies with it, also after a success
+            proc.wait()
+            log_bytes = log.finish()
         seconds = time.perf_counter() - started
-        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        log_text = log_bytes.decode("utf-8", errors="replace")
 
         def fail(error: str, detail: str = "") -> Result:
             return Result(job, "failed", error=error, detail=detail, seconds=seconds)
@@ -257,7 +328,7 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
             info = json.loads((work / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             return fail(f"the demo process left no readable record of its run ({exc})")
-        shutil.copyfile(log_path, tmp / "log.txt")
+        (tmp / "log.txt").write_bytes(log_bytes)
         manifest = {
             "demo": job.name,
             "status": "ok",
@@ -294,14 +365,15 @@ def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False,
     (a second build waits, then reuses) and push the new entry to the remote cache."""
     problems: list[str] = []
     if not force:
-        entry = cache.lookup(job.name, job.key)
+        entry, damaged = cache.lookup_or_why(job.name, job.key)
         if entry is not None:
             return Result(job, "cached", entry=entry)
+        problems += [damaged] if damaged else []
         if remote is not None:
-            entry, moved = remote.pull(job.name, job.key, cache)
+            entry, moved = remote.pull(job.name, job.key, cache, job.spec.figures)
             problems += moved.problems
             if entry is not None:
-                return Result(job, "pulled", entry=entry)
+                return Result(job, "pulled", entry=entry, remote_problems=problems)
     if not job.runnable:
         stale = cache.last_good(job.name, job.params_id)
         return Result(job, "needs-gpu", stale=stale, error=f"needs a GPU run: notes demos {job.name} --device cuda", remote_problems=problems)
@@ -316,10 +388,7 @@ def run_job(job: Job, settings: Settings, cache: DemoCache, force: bool = False,
         result = Result(job, "failed", error=f"could not run: {os_error_text(exc)} (in {cache.root} or the system's temporary folder)")
     result.remote_problems = problems
     if result.status == "ran" and remote is not None and not remote.readonly:
-        try:
-            result.remote_problems += remote.push(result.entry).problems
-        except OSError as exc:
-            result.remote_problems.append(f"remote cache {remote.url}: the new entry of {job.name} [{job.params_id}] could not be pushed ({exc})")
+        result.remote_problems += remote.push(result.entry).problems
     if result.status == "failed":
         result.stale = cache.last_good(job.name, job.params_id, exclude_key=job.key) or cache.lookup(job.name, job.key)
     return result
@@ -332,6 +401,7 @@ def execute(
     remote: RemoteCache | None,
     force: bool,
     on_result: Callable[[Result], None] | None,
+    say: Callable[[str], None] | None = None,
 ) -> list[Result]:
     """Run ``jobs`` here, up to ``settings.workers`` processes at once, in the order given; each
     result is handed to ``on_result`` as it comes."""

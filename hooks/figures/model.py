@@ -63,7 +63,7 @@ class Result:
     error: str = ""  # one line: what went wrong
     detail: str = ""  # the last lines of the traceback, paths relative to the project
     seconds: float = 0.0  # wall time spent in this call (0 when cached)
-    remote_problems: list[str] = field(default_factory=list)  # what went wrong with the shared cache, one line each
+    remote_problems: list[str] = field(default_factory=list)  # what went wrong with the shared cache (or a damaged local entry), one line each
 
     @property
     def shown(self) -> Entry | None:

@@ -2,8 +2,10 @@
 
 Pages show what made a figure (source, seed, seconds, device, torch, date of the run), never whether
 this build ran or reused it, so a rebuild from the same cache gives identical pages. Everything here
-is HTML with every text escaped, written after the directive's line was parsed: captions and error
-messages are shown as written.
+is HTML with every text escaped, written after the directive's line was parsed: captions, error
+messages and every value of a manifest (which may come from a remote cache) are shown as written.
+Only the figures the demo's FIGURES promise are published, and each was checked to be an SVG without
+script when its entry was made or pulled (hooks.figures.validate), so "open full size" is safe.
 """
 from __future__ import annotations
 
@@ -39,14 +41,15 @@ def source_path(demo: str, params_id: str) -> str:
 
 
 def published_files(results: list[Result]) -> dict[str, Path]:
-    """Site path -> cached file: every figure variant the shown entry has, its data.json and its source."""
+    """Site path -> cached file: every figure variant the shown entry has of those the demo promises,
+    its data.json and its source."""
     out: dict[str, Path] = {}
     for r in results:
         entry = r.shown
         if entry is None:
             continue
         folder = site_folder(r.job.name, r.job.params_id)
-        for fig in entry.manifest.get("figures", []):
+        for fig in r.job.spec.figures:
             for theme in THEMES:
                 if entry.has(f"{fig}-{theme}.svg"):
                     out[f"{folder}/{fig}-{theme}.svg"] = entry.file(f"{fig}-{theme}.svg")
@@ -56,7 +59,13 @@ def published_files(results: list[Result]) -> dict[str, Path]:
 
 
 def _date(manifest: dict) -> str:
-    return str(manifest.get("finished_at", ""))[:10] or "unknown date"
+    """The day of the run, escaped (a manifest is checked when read, but pages never trust it to be)."""
+    return esc(str(manifest.get("finished_at", ""))[:10]) or "unknown date"
+
+
+def _seconds(manifest: dict) -> float:
+    value = manifest.get("seconds", 0)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _params(overrides: dict) -> str:
@@ -74,7 +83,7 @@ def provenance(result: Result, href: Href) -> str:
         f'<a href="{esc(href(source_path(result.job.name, result.job.params_id)))}"><code>{esc(result.job.name)}.py</code></a>',
         f"params {esc(params)}" if params else None,
         f"seed {esc(m.get('seed'))}" if m.get("seed") is not None else None,
-        f"{float(m.get('seconds', 0)):.1f} s",
+        f"{_seconds(m):.1f} s",
         esc(m.get("device_name") or m.get("device", "?")),
         f"torch {esc((m.get('versions') or {}).get('torch', '?'))}",
         f"run {_date(m)}",
@@ -302,7 +311,7 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
         ) or "–"
         name = esc(r.job.name)
         demo = f'<a href="{esc(href(source_path(r.job.name, r.job.params_id)))}"><code>{name}</code></a>' if entry else f"<code>{name}</code>"
-        seconds = f"{float(m['seconds']):.1f}" if m else "–"
+        seconds = f"{_seconds(m):.1f}" if m else "–"
         key = esc(entry.key if entry else r.job.key)
         made_lines = "".join(f'<span class="kb-made">{line}</span><br>' for line in made)[: -len("<br>")]
         lines.append(

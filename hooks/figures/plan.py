@@ -48,6 +48,7 @@ class Settings:
     remote_readonly: bool = False  # pull but never push (DEMOS_REMOTE_READONLY=1, e.g. for pull requests)
     executor: str = "local"  # "local" (a process pool here) or "dask://HOST:PORT" (extra.demos.executor, DEMOS_EXECUTOR)
     worker: str = ""  # where runs happen when that is not this build (a Dask worker's address), for the manifest
+    network_timeout: float = 20.0  # seconds to connect to and hear from the remote cache or a Dask scheduler
 
     @property
     def workers(self) -> int:
@@ -117,6 +118,7 @@ class Settings:
         if remote and "://" not in remote:  # a folder, relative to the project: a file:// remote
             remote = (root / remote).resolve().as_uri()
         remote_options = section.mapping("remote_options")
+        network_timeout = section.number("network_timeout", 20, low=0.1, high=3600)
         executor = os.environ.get("DEMOS_EXECUTOR") or section.text("executor", "local") or "local"
         executor_source = "DEMOS_EXECUTOR" if os.environ.get("DEMOS_EXECUTOR") else None
         if executor != "local" and not executor.startswith("dask://"):
@@ -139,6 +141,7 @@ class Settings:
             remote_options=dict(remote_options),
             remote_readonly=os.environ.get("DEMOS_REMOTE_READONLY", "") not in ("", "0") or section.flag("remote_readonly", False),
             executor=executor,
+            network_timeout=network_timeout,
         )
 
 

@@ -26,6 +26,7 @@ class Executor(Protocol):
         remote: RemoteCache | None,
         force: bool,
         on_result: Callable[[Result], None] | None,
+        say: Callable[[str], None] | None = None,
     ) -> list[Result]: ...
 
 
@@ -44,26 +45,40 @@ def run_jobs(
     cache: DemoCache,
     force: bool = False,
     on_result: Callable[[Result], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[Result]:
     """Run every job (cached ones cost a lookup) with the executor of ``settings.executor``; entries
     come from and go to the remote cache when one is set.
 
     The cache folder is checked, created and cleaned only when something has to run, so a build
-    whose every figure is cached works from a read-only cache.
+    whose every figure is cached works from a read-only cache. ``say`` gets a line before anything
+    is waited for over the network (the remote cache, a Dask scheduler).
     """
     cache.check_ownership()
     results: list[Result] = []
     todo = []
+    damaged: dict[int, list[str]] = {}  # a job's local entry was unusable: said with its result
     for job in jobs:
-        entry = None if force else cache.lookup(job.name, job.key)
+        entry, why = (None, "") if force else cache.lookup_or_why(job.name, job.key)
         if entry is not None:
             results.append(Result(job, "cached", entry=entry))
             if on_result:
                 on_result(results[-1])
         else:
             todo.append(job)
+            if why:
+                damaged[id(job)] = [why]
+
+    def handed(result: Result) -> None:
+        result.remote_problems[:0] = damaged.pop(id(result.job), [])
+        if on_result:
+            on_result(result)
+
     if todo:
-        remote = open_remote(settings.remote, settings.remote_options, settings.remote_readonly)
+        remote = open_remote(settings.remote, settings.remote_options, settings.remote_readonly, settings.network_timeout)
+        if remote is not None and say:
+            say(f"looking up {len(todo)} run(s) in the remote cache {remote.url} "
+                f"(giving up on it after {settings.network_timeout:g} s without an answer)")
         if any(job.runnable for job in todo) or remote is not None:
             cache.ensure_writable()
             cache.clean_tmp()
@@ -73,7 +88,7 @@ def run_jobs(
             return -(prev.manifest.get("seconds", 0) if prev else 1e9)
 
         todo.sort(key=last_seconds)
-        results += executor_for(settings)(todo, settings, cache, remote, force, on_result)
+        results += executor_for(settings)(todo, settings, cache, remote, force, handed, say)
     order = {id(j): i for i, j in enumerate(jobs)}
     return sorted(results, key=lambda r: order[id(r.job)])
 

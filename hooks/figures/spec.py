@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,11 +309,21 @@ def resolve_params(spec: DemoSpec, overrides: dict[str, Any]) -> tuple[dict[str,
 
 
 def params_id(changed: dict[str, Any]) -> str:
-    """A folder name for a set of overrides: ``default``, or ``key-value_key-value`` (hashed when long)."""
+    """A folder name for a set of overrides, one per set: ``default``, or ``key-value_key-value``.
+
+    The name is a run's folder, its URL (``demos/NAME/PARAMS/``) and part of its cache entry, so two
+    sets must never share one. ``key-value_key-value`` is readable and can be read back when every
+    value is written with the characters a name keeps and no text value holds the ``_`` that
+    separates pairs (keys hold no ``-``): then it stays as published (cut to 40 characters plus a
+    hash of itself when long). Any other set gets a hash of the exact values after its cleaned text,
+    so ``label=a b`` and ``label=a-b`` (or ``1,3,5`` and ``1, 3, 5``) are two runs.
+    """
     if not changed:
         return "default"
     text = "_".join(f"{k}-{v}" for k, v in sorted(changed.items()))
-    text = re.sub(r"[^A-Za-z0-9.\-_]+", "-", text)
-    if len(text) > 60:
-        text = text[:40] + "-" + digest_of(text, length=12)
-    return text
+    clean = re.sub(r"[^A-Za-z0-9.\-_]+", "-", text)
+    readable = clean == text and not any(isinstance(v, str) and "_" in v for v in changed.values())
+    if readable:
+        return clean if len(clean) <= 60 else clean[:40] + "-" + digest_of(clean, length=12)
+    exact = digest_of(json.dumps(sorted((k, v) for k, v in changed.items())), length=12)
+    return clean[:40] + "-" + exact
