@@ -98,7 +98,7 @@ def _sync(jobs: Iterable[Job], cache: DemoCache, remote: RemoteCache, pull: bool
         missing = [j for j in jobs if cache.lookup(j.name, j.key) is None]
 
         def fetch(job: Job) -> str:
-            entry, moved = remote.pull(job.name, job.key, cache)
+            entry, moved = remote.pull(job.name, job.key, cache, job.spec.figures)
             total.add(moved)
             return "\n".join(moved.problems) or (f"pulled  {job.name} [{job.params_id}]" if entry else f"absent  {job.name} [{job.params_id}]")
 
