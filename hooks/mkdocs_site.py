@@ -397,6 +397,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         file = files.get_file_from_path(uri)
         if file is not None:
             files.remove(file)
+    for file in [f for f in files if plan.project.vault.is_private(f.src_uri)]:  # .obsidian/, .trash/, templates
+        files.remove(file)
     for file in files.documentation_pages():
         text = site.page_source(plan, file.src_uri)
         if text is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
@@ -435,8 +437,11 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if build is None:
         return markdown
     page.meta = render.escape_meta(page.meta)  # the theme prints front matter (title, description, ...) unescaped
+    title = site.page_title(build.plan, page.file.src_uri)
     if page.meta.get("title"):
         page.title = page.meta["title"]
+    elif title is not None and "title" not in page.__dict__:  # unless mkdocs.yml's nav names the page
+        page.title = render.esc(title)  # in the tab, the nav, search and the theme's h1 (when the page has none)
     return site.page_markdown(build.plan, page.file.src_uri, markdown)
 
 

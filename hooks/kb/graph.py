@@ -1,4 +1,4 @@
-"""The note and concept graph: every source checked once, wikilinks resolved, backlinks, neighbours and tags derived.
+"""The graph of pages (notes, concepts and every other page): every source checked once, wikilinks resolved, backlinks, neighbours and tags derived.
 
 Two phases, as links make a graph and not a tree: what one source says (its front matter, its
 links, headings and excerpt) is derived once per version of that source and cached on it
@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.kb.archive import Archive
-from hooks.kb.notes import PageInfo, check_page, excerpt
+from hooks.kb.notes import NOTES_DIR, PageInfo, check_page, excerpt
 from hooks.kb.obsidian import BlockId, find_block_ids, find_tags, unsupported
 from hooks.kb.sources import Source, Status
 from hooks.problems import Problem
@@ -35,6 +35,7 @@ from hooks.kb.wikilinks import (
     name_key,
 )
 from hooks.kb.transclude import Expansion, Transcluder, inline_embed_problems
+from hooks.kb.vault import Vault
 from hooks.markdown import Scan, scan
 
 # Pages the build writes; a file of the same name in docs/ would clash with them.
@@ -49,6 +50,10 @@ GENERATED = {
     FEED: "the RSS feed",
 }
 TAGS_MARKER = "<!-- kb:tags -->"  # the page holding this line lists every tag; tag chips link there
+# A page holding one of these lists the site's pages (the home's newest notes, the map, the tags): a hub,
+# like the home page itself, which is not a node of the graph (hooks.kb.graph.KnowledgeBase.hubs).
+LIST_MARKERS = ("<!-- kb:newest -->", "<!-- kb:concept-map -->", TAGS_MARKER, "<!-- kb:month ")
+HOME = "index.md"
 MAX_SUGGESTIONS = 100  # "did you mean" costs a scan of every name; stop offering it after this many misses
 HIDDEN_REASONS = {"draft": "is a draft, which is not published", "excluded": "is excluded from the site (exclude_docs)"}
 
@@ -65,6 +70,7 @@ class Parsed:
     links: list[WikiLink] = field(default_factory=list)
     excerpt: str = ""
     has_tags_marker: bool = False
+    lists_pages: bool = False  # holds one of LIST_MARKERS
     tags: list[str] = field(default_factory=list)  # inline #tags, each once, in order
     blocks: dict[str, BlockId] = field(default_factory=dict)  # ^block-id -> where it is
     _headings: Headings | None = None
@@ -91,20 +97,22 @@ class ParseCache:
     ``archive`` holds those of earlier builds, by the source's path and bytes (hooks.kb.archive)."""
 
     def __init__(self, archive: Archive | None = None) -> None:
-        self._by_uri: dict[str, tuple[int, bool, Parsed]] = {}
+        self._by_uri: dict[str, tuple[int, tuple, Parsed]] = {}
         self.archive = archive
 
-    def get(self, source: Source, listed_as_draft: bool) -> Parsed:
+    def get(self, source: Source, listed_as_draft: bool, vault: Vault | None = None) -> Parsed:
+        vault = vault or Vault()
+        settings = (listed_as_draft, vault.daily)  # what a page's kind and date depend on besides its text
         known = self._by_uri.get(source.src_uri)
-        if known is not None and known[0] == id(source) and known[1] == listed_as_draft and known[2].source is source:
+        if known is not None and known[0] == id(source) and known[1] == settings and known[2].source is source:
             return known[2]
-        key = (source.digest, listed_as_draft) if source.digest else None
+        key = (source.digest, *settings) if source.digest else None
         parsed = self.archive.get("parsed", key) if self.archive is not None else None
         if parsed is None or parsed.source is not source:
-            parsed = parse(source, listed_as_draft)
+            parsed = parse(source, listed_as_draft, vault)
             if self.archive is not None:
                 self.archive.put("parsed", key, parsed)
-        self._by_uri[source.src_uri] = (id(source), listed_as_draft, parsed)
+        self._by_uri[source.src_uri] = (id(source), settings, parsed)
         return parsed
 
     def retain(self, src_uris: Iterable[str]) -> None:
@@ -114,10 +122,10 @@ class ParseCache:
                 del self._by_uri[uri]
 
 
-def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
+def parse(source: Source, listed_as_draft: bool = False, vault: Vault | None = None) -> Parsed:
     """What ``source`` says: its body is scanned once and every finder visits that one scan."""
     result = scan(source.body) if source.ok else None
-    page, problems = check_page(source, listed_as_draft, result)
+    page, problems = check_page(source, listed_as_draft, result, vault)
     if page is None or result is None:
         return Parsed(source, None, problems, _scan=result)
     links = find_wikilinks(page.body, result)
@@ -131,6 +139,7 @@ def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
         links=links,
         excerpt=excerpt(page.body, result=result) if page.kind == "note" else "",
         has_tags_marker=TAGS_MARKER in page.body,
+        lists_pages=any(m in page.body for m in LIST_MARKERS),
         tags=list(dict.fromkeys(tag.name for tag in find_tags(page.body, result))),
         blocks=find_block_ids(page.body, result),
         _scan=result,
@@ -149,7 +158,7 @@ class KnowledgeBase:
     hidden: dict[str, str]  # src_uri -> why it is not published (drafts, excluded files)
     linker: Linker
     links: dict[str, list[str]]  # page -> pages it links to, each once, in order of first link
-    backlinks: dict[str, list[str]]  # page -> notes (newest first), then concepts (by title), that link to it
+    backlinks: dict[str, list[str]]  # page -> notes (newest first), then concepts, then other pages (by title), that link to it
     related: dict[str, list[tuple[str, int]]]  # concept -> (concept, notes mentioning both), most first
     older: dict[str, str]  # note -> the note before it by date
     newer: dict[str, str]  # note -> the note after it by date
@@ -162,6 +171,12 @@ class KnowledgeBase:
     problems: list[Problem] = field(default_factory=list)
     use_directory_urls: bool = True
     expansions: dict[str, Expansion] = field(default_factory=dict)  # page -> its body with embeds expanded (pages that embed)
+    hubs: frozenset[str] = frozenset()  # the home page and pages that list pages (LIST_MARKERS): not nodes of the graph
+
+    def is_node(self, src_uri: str) -> bool:
+        """Whether a page is a node of the graph: it has "Linked from" and a local graph, and its links
+        count as backlinks of the pages it links to. Every published page but the hubs."""
+        return src_uri in self.pages and src_uri not in self.hubs
 
     def body_of(self, src_uri: str) -> str:
         """What a page's Markdown says once its embeds are expanded (its body when it embeds nothing)."""
@@ -189,9 +204,10 @@ def _sort_key_newest(page: PageInfo) -> tuple[datetime.date, str]:
 
 
 def _claim_names(pages: list[PageInfo], names: NameIndex, problems: list[Problem]) -> None:
-    """Index titles, then aliases, of notes and concepts; a name claimed by two pages is an error."""
+    """Index titles (those of a title property: a page is found by its file name anyway), then aliases;
+    a name claimed by two pages is an error."""
     owner: dict[str, PageInfo] = {}
-    claims = [(p, p.title, "title", p.title_line) for p in pages]
+    claims = [(p, p.title, "title", p.title_line) for p in pages if p.titled]
     claims += [(p, alias, "alias", p.meta_lines.get("aliases", 1)) for p in pages for alias in p.aliases]
     for page, name, what, line in claims:
         first = owner.setdefault(name_key(name), page)
@@ -222,6 +238,7 @@ def build_knowledge_base(
     slugify: Slugify = toc_slugify,
     separator: str = "-",
     *,
+    vault: Vault | None = None,
     statuses: Mapping[str, Status] | None = None,
     excluded: Iterable[tuple[str, str]] = (),
     use_directory_urls: bool = True,
@@ -230,7 +247,7 @@ def build_knowledge_base(
     """Check every source, resolve every wikilink and derive the graph; problems are collected, never raised.
 
     ``statuses``: each source's inclusion level as the generator listed it (drafts of ``draft_docs``
-    are treated like ``draft: true``). ``excluded``: ``(src_uri, display path)`` of Markdown files the
+    are treated like ``draft: true``). ``vault``: the vault's settings (its daily notes). ``excluded``: ``(src_uri, display path)`` of Markdown files the
     generator excludes, which are never read but named when a wikilink asks for them.
     """
     statuses = statuses or {}
@@ -242,7 +259,7 @@ def build_knowledge_base(
     hidden_index = NameIndex()
     display: dict[str, str] = {}
     for source in sorted(sources, key=lambda s: s.src_uri):
-        parsed = cache.get(source, statuses.get(source.src_uri) == "draft")
+        parsed = cache.get(source, statuses.get(source.src_uri) == "draft", vault)
         parsed_by_uri[source.src_uri] = parsed
         problems += parsed.problems
         page = parsed.page
@@ -266,8 +283,8 @@ def build_knowledge_base(
     concepts = sorted((p for p in pages.values() if p.kind == "concept"), key=lambda p: (p.title.casefold(), p.src_uri))
 
     names = NameIndex()
-    _claim_names([p for p in pages.values() if p.kind in ("note", "concept")], names, problems)
-    _check_slugs(reversed(notes), problems)
+    _claim_names(sorted(pages.values(), key=lambda p: (p.kind == "page", p.src_uri)), names, problems)
+    _check_slugs((n for n in reversed(notes) if n.src_uri.startswith(NOTES_DIR)), problems)
     for page in pages.values():
         names.add_file(page.src_uri, page.slug)
 
@@ -307,8 +324,11 @@ def build_knowledge_base(
             expansions[uri] = expansion
             problems += expansion.problems
 
+    hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
+    other_pages = sorted((p for p in pages.values() if p.kind == "page" and p.src_uri not in hubs),
+                         key=lambda p: (p.title.casefold(), p.src_uri))
     backlinks: dict[str, list[str]] = {}
-    for source in itertools.chain(notes, concepts):
+    for source in itertools.chain(notes, concepts, other_pages):
         for target in links[source.src_uri]:
             backlinks.setdefault(target, []).append(source.src_uri)
 
@@ -357,6 +377,7 @@ def build_knowledge_base(
         problems=sorted(set(problems)),
         use_directory_urls=use_directory_urls,
         expansions=expansions,
+        hubs=hubs,
     )
 
 
