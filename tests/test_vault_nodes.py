@@ -146,3 +146,13 @@ def test_a_folder_note_is_a_page_like_any_other(site: Path) -> None:
     assert ("Cours d'analyse", "Cours d'analyse/Cours d'analyse/", "Cours d'analyse/Cours d'analyse/preview.json") in \
         linked_from(site, SEANCE_1)
     assert (site / "Cours d'analyse" / "Cours d'analyse" / "preview.json").is_file()
+
+
+def test_the_map_of_a_vault_draws_its_newest_notes_and_its_most_linked_pages(site: Path) -> None:
+    """extra.notes.map_notes is 2 here: the two daily notes, and of the undated pages the two that most
+    pages link to (Séance 1 from four, Gradient descent from three); the others are left to their local graphs."""
+    svg = page(site, "concept-map/index.html").find("svg", class_="kb-map-wide")
+    nodes = {a.find("title").get_text(): a["class"] for a in svg.find_all("a")}
+    assert set(nodes) == {"2024-05-02", "2024-05-01", "Séance 1", "Gradient descent"}
+    assert "kb-map-page" in nodes["Séance 1"] and "kb-map-note" in nodes["2024-05-01"]
+    assert svg["aria-label"] == "Concept map: 0 concepts, 2 other pages and 2 notes, joined by their links"

@@ -440,7 +440,9 @@ def concept_map_html(cmap: ConceptMap, hrefs: dict[str, str]) -> str:
     if not cmap.nodes:
         return "<p>No concepts yet.</p>"
     concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
-    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+    pages = sum(1 for n in cmap.nodes if n.kind == "page")
+    label = (f"Concept map: {_plural(concepts, 'concept')}" + (f", {_plural(pages, 'other page')}" if pages else "")
+             + f" and {_plural(len(cmap.nodes) - concepts - pages, 'note')}, joined by their links")
     out = ['<div class="kb-map">', _map_svg(cmap, hrefs, label, "wide")]
     if cmap.narrow is not None:
         out.append(_map_svg(cmap.narrow, hrefs, label, "narrow"))

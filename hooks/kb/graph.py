@@ -410,8 +410,13 @@ class ConceptMap:
 
 
 def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
-    """Every concept and the newest ``map_notes`` notes: the nodes of the concept map."""
-    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[: max(map_notes, 0)]]
+    """The nodes of the concept map: every concept, the newest ``map_notes`` notes and the ``map_notes``
+    most linked-to other pages (a vault's hubs; a page nothing links to is left to its local graph), so
+    a vault of hundreds of undated pages draws at most as many nodes as it has concepts, plus twice that."""
+    count = max(map_notes, 0)
+    pages = sorted((uri for uri, p in kb.pages.items() if p.kind == "page" and kb.is_node(uri) and kb.backlinks.get(uri)),
+                   key=lambda uri: (-len(kb.backlinks[uri]), kb.pages[uri].title.casefold(), uri))
+    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[:count]] + pages[:count]
 
 
 def concept_radius(degree: int) -> float:
@@ -526,7 +531,7 @@ def spring_layout(n: int, edges: list[tuple[int, int]], *, seed: int, iterations
 
 @dataclass(frozen=True)
 class MapGraph:
-    """What the concept map is laid out from: its nodes (every concept and the newest notes) with their
+    """What the concept map is laid out from: its nodes (:func:`map_members`) with their
     kinds, titles, labels and degrees, and its edges (indices into the nodes)."""
 
     members: list[str]
@@ -538,7 +543,7 @@ class MapGraph:
 
 
 def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
-    """The concept map's nodes and edges: every concept and the newest ``map_notes`` notes."""
+    """The concept map's nodes and edges: :func:`map_members`."""
     members = map_members(kb, map_notes)
     index = {uri: i for i, uri in enumerate(members)}
     edges = sorted({
