@@ -402,10 +402,11 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
 
 def page_title(plan: SitePlan, src_uri: str) -> str | None:
     """The title a generator gives a page, as Obsidian shows it: its ``title`` property, else its file name
-    (hooks.kb.notes). None where the generator's own rule stands: a page the knowledge base does not hold,
-    and an ``index.md`` without a title property (a folder's page; the home page is "Home" or its heading)."""
+    (a folder's ``index.md``: its heading, else the folder's name; hooks.kb.notes). None where the
+    generator's own rule stands: a page the knowledge base does not hold, and the home page without a
+    title property (its heading, else "Home", as MkDocs says and the knowledge base too)."""
     page = plan.kb.pages.get(src_uri)
-    if page is None or (src_uri.rsplit("/", 1)[-1] == "index.md" and not page.titled):
+    if page is None or (src_uri == "index.md" and not page.titled):
         return None
     return page.title
 

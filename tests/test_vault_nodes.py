@@ -156,3 +156,9 @@ def test_the_map_of_a_vault_draws_its_newest_notes_and_its_most_linked_pages(sit
     assert set(nodes) == {"2024-05-02", "2024-05-01", "Séance 1", "Gradient descent"}
     assert "kb-map-page" in nodes["Séance 1"] and "kb-map-note" in nodes["2024-05-01"]
     assert svg["aria-label"] == "Concept map: 0 concepts, 2 other pages and 2 notes, joined by their links"
+
+
+def test_a_folders_index_page_is_named_after_its_folder(site: Path) -> None:
+    assert page(site, "Machine learning/Reading list/index.html").title.get_text() == "Reading list - Tiny notes"
+    assert ("Reading list", "Machine learning/Reading list/", "Machine learning/Reading list/preview.json") in \
+        linked_from(site, BACKPROP)
