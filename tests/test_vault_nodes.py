@@ -162,3 +162,24 @@ def test_a_folders_index_page_is_named_after_its_folder(site: Path) -> None:
     assert page(site, "Machine learning/Reading list/index.html").title.get_text() == "Reading list - Tiny notes"
     assert ("Reading list", "Machine learning/Reading list/", "Machine learning/Reading list/preview.json") in \
         linked_from(site, BACKPROP)
+
+
+def test_the_vaults_settings_are_read_from_docs_or_from_the_project_around_it(tmp_path: Path) -> None:
+    from hooks.kb.vault import Vault, read_vault
+
+    docs = tmp_path / "docs"
+    (docs / ".obsidian").mkdir(parents=True)
+    (docs / ".obsidian" / "daily-notes.json").write_text('{"folder": "Journal/", "format": ""}', encoding="utf-8")
+    (docs / ".obsidian" / "templates.json").write_text('{"folder": "Templates"}', encoding="utf-8")
+    vault = read_vault(docs, tmp_path)
+    assert vault == Vault(daily_folder="Journal", daily_format="YYYY-MM-DD", templates_folder="Templates")
+    assert vault.is_private("Templates/Daily.md") and vault.is_private(".trash/x.md") and vault.is_private(".obsidian/app.json")
+    assert not vault.is_private("Templates and more/x.md") and not vault.is_private("Notes/Templates.md")
+    shutil.rmtree(docs / ".obsidian")  # the vault is the project's folder, docs/ a folder inside it
+    (tmp_path / ".obsidian").mkdir()
+    (tmp_path / ".obsidian" / "daily-notes.json").write_text('{"folder": "docs/Daily"}', encoding="utf-8")
+    (tmp_path / ".obsidian" / "templates.json").write_text('{"folder": "Templates"}', encoding="utf-8")  # outside docs/
+    assert read_vault(docs, tmp_path) == Vault(daily_folder="Daily", templates_folder=None)
+    (tmp_path / ".obsidian" / "daily-notes.json").write_text("not JSON", encoding="utf-8")
+    assert read_vault(docs, tmp_path) == Vault()
+    assert read_vault(tmp_path / "elsewhere", tmp_path / "elsewhere") == Vault()
