@@ -47,9 +47,9 @@ def site_pages(plan: site.SitePlan) -> tuple[dict[str, int], dict[str, str]]:
 
 
 class Writer:
-    """A writer's edits on a tiny site's docs/: notes, concepts and a vault's undated pages created, edited, retitled, renamed,
-    deleted, made drafts or private; aliases, tags, embeds, block ids; wikilinks and plain links,
-    also to pages that do not exist yet."""
+    """A writer's edits on a tiny site's docs/: notes, concepts and a vault's undated pages created,
+    edited, retitled, renamed, deleted, made drafts or private; aliases, tags, embeds, block ids;
+    wikilinks and plain links, also to pages that do not exist yet."""
 
     def __init__(self, root: Path, rng: random.Random):
         self.docs, self.rng, self.count = root / "docs", rng, 0
