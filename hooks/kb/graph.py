@@ -205,7 +205,7 @@ def _sort_key_newest(page: PageInfo) -> tuple[datetime.date, str]:
 
 def _claim_names(pages: list[PageInfo], names: NameIndex, problems: list[Problem]) -> None:
     """Index titles (those of a title property: a page is found by its file name anyway), then aliases;
-    a name claimed by two pages is an error."""
+    a name claimed by two pages is an error, but for a title two pages (neither a note nor a concept) share."""
     owner: dict[str, PageInfo] = {}
     claims = [(p, p.title, "title", p.title_line) for p in pages if p.titled]
     claims += [(p, alias, "alias", p.meta_lines.get("aliases", 1)) for p in pages for alias in p.aliases]
@@ -213,6 +213,8 @@ def _claim_names(pages: list[PageInfo], names: NameIndex, problems: list[Problem
         first = owner.setdefault(name_key(name), page)
         if first is page:
             names.add_name(name, page.src_uri)
+        elif what == "title" and page.kind == first.kind == "page":  # two pages of a vault may share a title, as in
+            names.add_name(name, page.src_uri)  # Obsidian: a wikilink by that title is ambiguous, and says so where it is
         else:
             problems.append(Problem(
                 page.display_path, line,
