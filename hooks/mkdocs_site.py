@@ -144,6 +144,7 @@ class _Incremental:
         self.config_stamp: Any = None
         self.rendered: set[str] = set()
         self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
+        self.titles: dict[str, str] = {}  # src_uri -> the title each page had when it was last read
 
     def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
         stamp = _config_stamp(config)
@@ -168,6 +169,18 @@ class _Incremental:
             if not full and self.contents.get(file.src_uri) == digest and os.path.isfile(file.abs_dest_path):
                 file.is_modified = lambda: False
         self.contents = contents
+
+    def name_unread(self, files: Files) -> None:
+        """The pages this build did not read (their fingerprint did not change) keep the title they were
+        last read with: MkDocs knows an unread page's title only from ``nav:``, and every sidebar lists it."""
+        for file in files.documentation_pages():
+            page = file.page
+            if page is None:
+                continue
+            if page.markdown is not None:
+                self.titles[file.src_uri] = page.title
+            elif "title" not in page.__dict__ and file.src_uri in self.titles:  # (nav: of mkdocs.yml names none)
+                page.title = self.titles[file.src_uri]
 
     def finish(self, files: Files, config: MkDocsConfig) -> None:
         site_dir = Path(config.site_dir)
@@ -425,11 +438,25 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
         prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})
+        listed = [f.src_uri for f in files.documentation_pages() if f.inclusion.is_in_nav()]
+        if config.nav:  # mkdocs.yml lists the pages of the sidebar: only their titles may change
+            named = _nav_paths(config.nav)
+            listed = [uri for uri in listed if uri in named]
+        sidebar = site.sidebar_data(plan, listed)
+        prints = {uri: hash((value, sidebar)) for uri, value in prints.items()}
         _session.incremental_of(config).plan(files, prints, config)
     # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
     build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _session.serving or f.is_modified()})
     build.files = files
     return files
+
+
+def _nav_paths(nav: Any) -> set[str]:
+    """The pages ``nav:`` of mkdocs.yml names (a nested list of titles and paths)."""
+    if isinstance(nav, str):
+        return {nav}
+    items = nav.values() if isinstance(nav, dict) else nav if isinstance(nav, list) else ()
+    return set().union(*(_nav_paths(item) for item in items))
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -464,6 +491,13 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         items.append(AnchorLink(title, anchor, 2))
         page.present_anchor_ids.add(anchor)  # links to them are valid
     return html
+
+
+def on_env(env, config: MkDocsConfig, files: Files):
+    """Every page read, none rendered yet: under serve, the pages not read again get their titles back."""
+    if _session.serving and _session.build is not None:
+        _session.incremental_of(config).name_unread(files)
+    return env
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:

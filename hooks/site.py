@@ -512,6 +512,14 @@ def fingerprints(plan: SitePlan, sources: Mapping[str, str | None], present: Map
     return out
 
 
+def sidebar_data(plan: SitePlan, listed: Iterable[str]) -> tuple:
+    """What every page's sidebar shows of the pages the generator lists in it (``listed``): their paths
+    and titles. Part of every page's fingerprint under serve (:func:`fingerprints` is a page's own): a
+    vault's page created, renamed or retitled changes every page that lists it in its sidebar."""
+    pages = plan.kb.pages
+    return tuple(sorted((uri, pages[uri].title if uri in pages else "") for uri in listed))
+
+
 def read_raw_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     from hooks.config import read_config
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urljoin
 
@@ -183,3 +184,40 @@ def test_the_vaults_settings_are_read_from_docs_or_from_the_project_around_it(tm
     (tmp_path / ".obsidian" / "daily-notes.json").write_text("not JSON", encoding="utf-8")
     assert read_vault(docs, tmp_path) == Vault()
     assert read_vault(tmp_path / "elsewhere", tmp_path / "elsewhere") == Vault()
+
+
+def test_under_serve_a_vaults_edits_render_what_they_change_as_a_full_build_would(tmp_path: Path) -> None:
+    from tests.test_serve import ServeSession, assert_same_site, edit, full_build_of
+
+    root = tmp_path / "vault"
+    root.mkdir()
+    vault_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    try:
+        serve.build()
+        new = "docs/Machine learning/New page.md"
+        everything = None  # a page the sidebar lists (nav: is not set) created, renamed or retitled: every page
+        steps = [
+            ("an undated page links to another folder's page", lambda: edit(root, new, "On [[Séance 1]].\n"),
+             {"Cours d'analyse/Séance 1.md", "Machine learning/New page.md"}, everything),
+            ("its text changes", lambda: edit(root, new, append="More.\n"), {"Machine learning/New page.md"}, set()),
+            ("it gets a title property", lambda: edit(root, new, "---\ntitle: A newer page\n---\nOn [[Séance 1]].\n"),
+             {"Cours d'analyse/Séance 1.md", "Inbox.md"}, everything),
+            ("it is renamed", lambda: (root / new).rename(root / "docs/Machine learning/Renamed.md"),
+             {"Cours d'analyse/Séance 1.md", "Machine learning/Renamed.md"}, everything),
+            ("it is kept out of the site", lambda: edit(root, "docs/Machine learning/Renamed.md", replace=("title:", "publish: false\ntitle:")),
+             {"Cours d'analyse/Séance 1.md"}, everything),
+            ("a daily note is written", lambda: edit(root, "docs/Daily/2024-05-03.md", "After [[Inbox]].\n"),
+             {"notes/index.md", "Daily/2024-05-02.md", "Inbox.md"}, {"Daily/2024-05-03.md", "concept-map.md", "index.md"}),
+            ("a template is edited", lambda: edit(root, "docs/Templates/Daily.md", append="\nMore TEMPLATE-TEXT.\n"), set(), set()),
+        ]
+        for number, (step, change, must, besides) in enumerate(steps, start=1):
+            change()
+            rendered = serve.build()
+            assert must <= rendered, f"{step}: not rebuilt: {sorted(must - rendered)}"
+            if besides is not None:
+                assert rendered <= must | besides, f"{step}: rebuilt without need: {sorted(rendered - must - besides)}"
+            assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
+    finally:
+        for hook_module in [m for name, m in sys.modules.items() if name.endswith("mkdocs_site.py")]:
+            hook_module.on_shutdown()
