@@ -183,7 +183,7 @@ def test_publish_false_is_a_draft_and_cssclasses_are_read():
     info, problems = page("Private.md", "---\npublish: false\ncssclasses: [wide, cards]\ncssclass: dense\n---\nText.\n")
     assert problems == [] and info.draft and info.cssclasses == ["wide", "cards", "dense"]
     _, problems = page("Private.md", "---\npublish: no way\ncssclasses: ['a b>']\n---\nText.\n")
-    assert [p.line for p in problems] == [2, 3]
+    assert [(p.line, p.severity) for p in problems] == [(2, "error"), (3, "warning")]
 
 
 def test_kinds():

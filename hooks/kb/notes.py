@@ -220,8 +220,9 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
             continue
         raw = meta[key]
         classes = raw.split() if isinstance(raw, str) else _text_list(raw)
-        if classes is None or not all(CSS_CLASS_RE.match(c) for c in classes):
-            error(line_of(key), f"'{key}' must be a list of CSS class names, e.g. {key}: [wide, cards]")
+        if classes is None or not all(CSS_CLASS_RE.match(c) for c in classes):  # the page is shown without them
+            problems.append(Problem(path, line_of(key), f"'{key}' must be a list of CSS class names, e.g. {key}: [wide, cards]",
+                                    "warning"))
         else:
             info.cssclasses += [c for c in classes if c not in info.cssclasses]
 
