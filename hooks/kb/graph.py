@@ -327,10 +327,11 @@ def build_knowledge_base(
             problems += expansion.problems
 
     hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
-    other_pages = sorted((p for p in pages.values() if p.kind == "page" and p.src_uri not in hubs),
-                         key=lambda p: (p.title.casefold(), p.src_uri))
+    other_pages = sorted((p for p in pages.values() if p.kind == "page"), key=lambda p: (p.title.casefold(), p.src_uri))
     backlinks: dict[str, list[str]] = {}
     for source in itertools.chain(notes, concepts, other_pages):
+        if source.src_uri in hubs:  # it links to everything: its links are no one's backlinks
+            continue
         for target in links[source.src_uri]:
             backlinks.setdefault(target, []).append(source.src_uri)
 
