@@ -24,13 +24,16 @@ _STATUS = {
 
 
 def source_files(files: Files | list[File], project: site.Project) -> list[SourceFile]:
-    """MkDocs' files of docs/ as the core lists them (named in messages as they lie in the project)."""
+    """MkDocs' files of docs/ as the core lists them (named in messages as they lie in the project).
+    The vault's own files (``.obsidian/``, ``.trash/``, the templates) are excluded, as ``exclude_docs``
+    would exclude them (the site hook removes them from MkDocs' files too)."""
     docs = project.display(project.docs_dir)
     out = []
     for f in files:
         if f.abs_src_path is None or f.generated_by:
             continue
-        out.append(SourceFile(f.src_uri, f.abs_src_path, f"{docs}/{f.src_uri}", _STATUS.get(f.inclusion, "included")))
+        status = "excluded" if project.vault.is_private(f.src_uri) else _STATUS.get(f.inclusion, "included")
+        out.append(SourceFile(f.src_uri, f.abs_src_path, f"{docs}/{f.src_uri}", status))
     return out
 
 

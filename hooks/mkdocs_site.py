@@ -421,6 +421,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         file = files.get_file_from_path(uri)
         if file is not None:
             files.remove(file)
+    for file in [f for f in files if plan.project.vault.is_private(f.src_uri)]:  # .obsidian/, .trash/, templates
+        files.remove(file)
     for file in files.documentation_pages():
         text = site.page_source(plan, file.src_uri)
         if text is not None:  # hand MkDocs the source already read, without its private comments, embeds expanded
@@ -449,7 +451,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
         prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})
-        _session.incremental_of(config).plan(files, prints, config)
+        _session.incremental_of(config).plan(files, prints, config)  # and what the navigation shows: on_nav
     # Written while MkDocs renders the pages (under serve, only those whose text changed), waited for in on_post_build.
     build.writer = FileWriter({f.abs_dest_path: f.content_string for f in written if not _session.serving or f.is_modified()})
     build.files = files

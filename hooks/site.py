@@ -35,7 +35,8 @@ from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
-from hooks.kb.wikilinks import IMAGE_SUFFIXES, Slugify
+from hooks.kb.vault import Vault, read_vault
+from hooks.kb.wikilinks import Slugify
 from hooks.problems import Problem
 from hooks.urls import page_url, site_href
 
@@ -57,6 +58,7 @@ class Project:
     config_path: Path | None = None
     markdown_extensions: list[str] = field(default_factory=list)  # as the generator read them (not yet completed by markdown_setup)
     mdx_configs: dict[str, Any] = field(default_factory=dict)
+    vault: Vault = field(default_factory=Vault)  # the Obsidian vault's settings: daily notes, folders never published
 
     def display(self, path: str | os.PathLike[str]) -> str:
         """A path as messages show it: relative to the project root, POSIX separators.
@@ -129,6 +131,7 @@ def project_from_config(config: Mapping[str, Any], *, with_demos: bool, jobs: in
         config_path=config_path,
         markdown_extensions=[str(name) for name in config.get("markdown_extensions") or []],
         mdx_configs={name: dict(value or {}) for name, value in (config.get("mdx_configs") or {}).items()},
+        vault=read_vault(docs_dir, root),
     )
 
 
@@ -313,13 +316,14 @@ def plan_site(
             refused.add(file.src_uri)
     readable = [f for f in files if f.src_uri not in refused]
     sources: list[Source] = session.store.load(readable)
-    images = [f.src_uri for f in readable if f.published and f.src_uri not in refused
-              and os.path.splitext(f.src_uri)[1].casefold() in IMAGE_SUFFIXES]
+    attachments = [f.src_uri for f in readable if f.published and f.src_uri not in refused  # what [[file.pdf]] finds
+                   and os.path.splitext(f.src_uri)[1].casefold() != ".md"]
     kb = build_knowledge_base(
         sources,
-        images,
+        attachments,
         project.slugify,
         project.separator,
+        vault=project.vault,
         statuses={f.src_uri: f.status for f in readable},
         excluded=[(f.src_uri, f.display_path) for f in files if f.status == "excluded" and f.src_uri.endswith(".md")],
         use_directory_urls=project.use_directory_urls,
@@ -445,7 +449,7 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
     for dest, source in assets.site_assets().items():  # KaTeX, mermaid and the script that loads them, served by the site itself
         if not taken(dest):
             out[dest] = source
-    for uri in reading.previewed(kb):  # what a link to a note or concept shows on hover and focus
+    for uri in reading.previewed(kb):  # what a link to a page shows on hover and focus
         path = reading.preview_path(kb.urls[uri])
         if not taken(path):
             out[path] = reading.preview_json(kb, uri, plan.figures_on)
@@ -515,7 +519,7 @@ def page_links(plan: SitePlan, src_uri: str, present: Mapping[str, str] | None =
     """What the page's own text (:func:`page_source`) links to, as this build resolves it (None for a
     page the knowledge base does not hold): its wikilinks' Markdown, the tags page, the file each
     relative link names (as the generator resolves it: ``present``, every file of the build with its
-    URL, :func:`site_paths` by default) and the previews of the notes and concepts it leads to.
+    URL, :func:`site_paths` by default) and the previews of the pages it leads to.
     Kept for the build: the fingerprint and the page are made of the same value."""
     kb = plan.kb
     if src_uri not in kb.pages:

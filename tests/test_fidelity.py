@@ -25,6 +25,8 @@ EXTENSIONS = ["admonition", {"toc": {"permalink": True}}, "pymdownx.superfences"
               "footnotes", "tables", "attr_list", "md_in_html"]
 ARTICLE_RE = re.compile(r'<article class="md-content__inner md-typeset">(?P<content>.*?)</article>', re.S)
 THEME_TITLE_RE = re.compile(r"\s*<h1>.*?</h1>", re.S)
+GENERATED_HEADER_RE = re.compile(r'<p class="kb-page-meta">.*?</p>', re.S)
+GENERATED_SECTIONS = '<h2 id="linked-from">'
 
 
 def vault_site(root: Path, *, strict_vault: bool = False, **overrides) -> Path:
@@ -36,13 +38,15 @@ def vault_site(root: Path, *, strict_vault: bool = False, **overrides) -> Path:
 
 def page_html(site_dir: Path, src_uri: str, text: str) -> str:
     """The HTML the page's Markdown became: the theme's article, less the title the theme adds to a page
-    without a `# ` heading of its own."""
+    without a `# ` heading of its own, and less what the build adds (fidelity.EXCLUSIONS: the line under
+    the title, the sections from "Linked from" on)."""
     path = Path(src_uri).with_suffix("")
     path = site_dir / ("index.html" if path.name == "index" and path.parent == Path(".") else path / "index.html")
     content = ARTICLE_RE.search(path.read_text(encoding="utf-8")).group("content")
     if "<h1" not in fidelity.oracle_html(text):
         content = THEME_TITLE_RE.sub("", content, count=1)
-    return content
+    content = GENERATED_HEADER_RE.sub("", content, count=1)
+    return content.split(GENERATED_SECTIONS, 1)[0]
 
 
 def compare_built(root: Path, config: Path, line_breaks: bool) -> dict[str, fidelity.Difference | None]:

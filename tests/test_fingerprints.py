@@ -22,6 +22,7 @@ from hooks.kb import fragments, reading
 from hooks.kb.sources import split_front_matter
 from tests.conftest import write_site
 
+VAULT_FOLDER = "Vault folder"
 STEPS = int(os.environ.get("NOTES_FINGERPRINT_STEPS", "60"))  # per sequence
 SEEDS = [int(os.environ["NOTES_FINGERPRINT_SEED"])] if "NOTES_FINGERPRINT_SEED" in os.environ else [1, 2, 3, 4, 5]
 
@@ -46,9 +47,9 @@ def site_pages(plan: site.SitePlan) -> tuple[dict[str, int], dict[str, str]]:
 
 
 class Writer:
-    """A writer's edits on a tiny site's docs/: notes and concepts created, edited, retitled, renamed,
-    deleted, made drafts or private; aliases, tags, embeds, block ids; wikilinks and plain links,
-    also to pages that do not exist yet."""
+    """A writer's edits on a tiny site's docs/: notes, concepts and a vault's undated pages created,
+    edited, retitled, renamed, deleted, made drafts or private; aliases, tags, embeds, block ids;
+    wikilinks and plain links, also to pages that do not exist yet."""
 
     def __init__(self, root: Path, rng: random.Random):
         self.docs, self.rng, self.count = root / "docs", rng, 0
@@ -58,6 +59,10 @@ class Writer:
 
     def notes(self) -> list[Path]:
         return [p for p in self.pages("notes") if p.name != "index.md"]
+
+    def vault_pages(self) -> list[Path]:
+        """Pages of a vault's folder: undated, mostly without front matter, names with spaces and accents."""
+        return sorted((self.docs / VAULT_FOLDER).rglob("*.md"))
 
     def title_of(self, path: Path) -> str:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -69,7 +74,7 @@ class Writer:
         """A wikilink or plain link to a page that exists, or to one that does not (yet)."""
         rng = self.rng
         kind = rng.choice(["wiki", "wiki", "plain", "heading", "missing", "plain-missing", "block"])
-        pages = self.notes() + self.pages("concepts")
+        pages = self.notes() + self.pages("concepts") + self.vault_pages()
         target = rng.choice(pages) if pages else None
         if kind == "wiki" and target:
             return f"[[{self.title_of(target)}]]"
@@ -77,7 +82,7 @@ class Writer:
             return f"[[{target.stem}#Why it matters]]"
         if kind == "block" and target:
             return f"[[{target.stem}#^b{rng.randint(1, 3)}]]"
-        if kind == "plain" and target:
+        if kind == "plain" and target and target.parent.name in ("notes", "concepts"):
             return f"[a page](../{target.parent.name}/{target.name})"
         if kind == "plain-missing":
             return f"[later](../notes/2024-0{rng.randint(5, 6)}-0{rng.randint(1, 3)}-n{rng.randint(1, 3)}.md)"
@@ -99,13 +104,23 @@ class Writer:
         rng, notes, concepts = self.rng, self.notes(), self.pages("concepts")
         self.count += 1
         action = rng.choice(["create", "create", "edit", "edit", "retitle", "rename", "delete", "draft", "private",
-                             "alias", "concept", "embed", "link-concept", "tag"])
+                             "alias", "concept", "embed", "link-concept", "tag", "vault", "vault"])
         if action == "create" or not notes:
             n = rng.randint(1, 6)
             date = f"2024-0{rng.randint(5, 6)}-0{rng.randint(1, 3)}"
             path = self.docs / "notes" / f"{date}-n{n}.md"
             path.write_text(self.note_text(f"Note {n}", date), encoding="utf-8")
             return f"create {path.name}"
+        if action == "vault":  # a vault's page written, rewritten or deleted; now and then dated or titled
+            n = rng.randint(1, 4)
+            path = self.docs / VAULT_FOLDER / ("Sous-dossier" if n % 2 else "") / f"Page {n} é.md"
+            if path.exists() and rng.random() < 0.2:
+                path.unlink()
+                return f"vault delete {path.name}"
+            front = rng.choice(["", "", "", f"---\ndate: 2024-05-0{rng.randint(1, 3)}\n---\n", f"---\ntitle: Titled {n}\ntags: [t1]\n---\n"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(front + f"Undated, about {self.some_link()} and [[Page {rng.randint(1, 4)} é]].\n", encoding="utf-8")
+            return f"vault {path.relative_to(self.docs)}"
         path = rng.choice(notes)
         text = path.read_text(encoding="utf-8")
         if action == "edit":

@@ -337,3 +337,41 @@ def test_feed_is_valid_rss_dated_by_the_notes(kb):
     assert tuple(feed.entries[0].published_parsed[:3]) == (2024, 3, 1)
     assert feed.entries[0].summary.startswith("Alpha, Beta")
     assert xml == render.feed_xml(kb, title="T & co", site_url="https://example.org/kb", description="", items=2)
+
+
+# --- every page of a vault ---------------------------------------------------------------------------
+
+def test_every_page_is_a_node_but_the_hubs():
+    vault = kb_of(
+        concept("a", "Alpha"),
+        ("index.md", "# Home\n\n[[Séance 1]] and [[Alpha]].\n"),
+        ("tags.md", "# Tags\n\n<!-- kb:tags -->\n\n[[Séance 1]]\n"),
+        ("Cours/Séance 1.md", "About [[Alpha]].\n"),
+        ("Autre cours/Séance 2.md", "After [[Cours/Séance 1]].\n"),
+        ("Daily/2024-05-01.md", "Read [[Séance 2]].\n"),
+        ("Private.md", "---\npublish: false\n---\n[[Séance 1]]\n"),
+    )
+    assert vault.problems == []
+    assert vault.hubs == {"index.md", "tags.md"} and vault.is_node("Cours/Séance 1.md") and not vault.is_node("index.md")
+    assert [n.src_uri for n in vault.notes] == ["Daily/2024-05-01.md"]  # dated by its name, in any folder
+    assert vault.backlinks["Cours/Séance 1.md"] == ["Autre cours/Séance 2.md"]  # not the hubs, not the unpublished page
+    assert vault.backlinks["concepts/a.md"] == ["Cours/Séance 1.md"]
+    assert vault.pages["Cours/Séance 1.md"].title == "Séance 1"
+
+
+def test_pages_of_a_vault_may_share_a_title_and_a_link_by_it_is_ambiguous():
+    vault = kb_of(("A/Intro.md", "---\ntitle: Introduction\n---\nText.\n"), ("B/Intro.md", "---\ntitle: Introduction\n---\nText.\n"),
+                  ("C.md", "[[Introduction]] and [[A/Intro]].\n"))
+    assert [(p.path, p.severity) for p in vault.problems] == [("docs/C.md", "error")]
+    assert "ambiguous wikilink [[Introduction]]" in vault.problems[0].message
+    assert vault.links["C.md"] == ["A/Intro.md"]
+    clash = kb_of(concept("a", "Introduction"), ("B/Intro.md", "---\ntitle: Introduction\n---\nText.\n"))
+    assert [p.path for p in clash.problems] == ["docs/B/Intro.md"]  # a concept's title stays its own
+
+
+def test_a_wikilink_to_an_attachment_links_to_the_file():
+    vault = kb_of(("A.md", "[[slides.pdf]], [[2024/data.csv|data]] and [[missing.pdf]].\n"),
+                  images=["attachments/slides.pdf", "2024/data.csv", "2023/data.csv"])
+    targets = [r.target for r in vault.resolutions["A.md"]]
+    assert targets == ["attachments/slides.pdf", "2024/data.csv", None]
+    assert [p.severity for p in vault.problems] == ["warning"]

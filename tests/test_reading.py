@@ -256,7 +256,7 @@ def test_local_graph_rows_and_edges(kb) -> None:
     assert more == 0
     assert (1, 3) in edges and (0, 1) in edges and (0, 2) in edges  # one -> Alpha among the neighbours
     lonely = kb_of(concept("z", "Zeta"))
-    assert "No note or concept links" in fragments.render(fragments.Context(lonely), "concepts/z.md", "local-graph")
+    assert "No page links" in fragments.render(fragments.Context(lonely), "concepts/z.md", "local-graph")
 
 
 def test_a_local_graph_is_capped_and_says_how_many_more() -> None:

@@ -166,7 +166,7 @@ def test_notes_have_backlinks_and_neighbours(site):
     oldest = article(site, "notes/2024-01-23-first-note/index.html").select_one("nav.kb-pager")
     assert [a.get_text() for a in oldest.find_all("a")] == ["Second note →"]
     newest = article(site, "notes/2024-03-05-third-note/index.html")
-    assert newest.find("h2", id="linked-from").find_next("p").get_text() == "No note or concept links here yet."
+    assert newest.find("h2", id="linked-from").find_next("p").get_text() == "No page links here yet."
 
 
 # --- home page and concept map --------------------------------------------------------------------

@@ -126,9 +126,64 @@ def test_concepts_need_a_title_but_no_date():
     assert "missing 'title'" in problems[0].message
 
 
-def test_other_pages_take_their_title_from_the_h1():
-    info, problems = page("about.md", "Intro\n\n```\n# not this\n```\n\n# About *us*\n")
-    assert problems == [] and info.kind == "page" and info.title == "About us"
+def test_other_pages_take_their_title_from_the_file_name_as_obsidian_does():
+    info, problems = page("Cours d'analyse/Séance 1.md", "# About *us*\n\nText.\n")
+    assert problems == [] and info.kind == "page" and info.title == "Séance 1" and not info.titled and info.title_line == 0
+    info, _ = page("about.md", "---\ntitle: About us\n---\n# Something else\n")
+    assert info.title == "About us" and info.titled and info.title_line == 2
+
+
+def test_an_index_page_takes_its_heading_then_its_folders_name():
+    assert page("index.md", "Intro\n\n```\n# not this\n```\n\n# About *us*\n")[0].title == "About us"
+    assert page("Cours/index.md", "No heading.\n")[0].title == "Cours"
+    assert page("index.md", "No heading.\n")[0].title == "Home"
+
+
+def test_undated_pages_without_front_matter_are_never_errors():
+    for text in ("", "Just text.\n", "---\n---\n", "# Heading\n"):
+        info, problems = page("Inbox/Loose thought.md", text)
+        assert problems == [] and info.kind == "page" and info.date is None
+
+
+@pytest.mark.parametrize("src_uri, text, date", [
+    ("Journal/2024-05-01.md", "Text.\n", datetime.date(2024, 5, 1)),  # a date in the file name, in any folder
+    ("Journal/2024-05-01 Lecture.md", "Text.\n", datetime.date(2024, 5, 1)),
+    ("Lecture.md", "---\ndate: 2024-05-02\n---\nText.\n", datetime.date(2024, 5, 2)),
+    ("Lecture.md", "---\ncreated: 2024-05-03T10:22\n---\nText.\n", datetime.date(2024, 5, 3)),
+    ("2024-05-01 Lecture.md", "---\ndate: 2024-05-04\n---\n", datetime.date(2024, 5, 4)),  # the property first
+    ("2024-05-01 Lecture.md", "---\ncreated: 2024-05-04\n---\n", datetime.date(2024, 5, 1)),  # then the name
+])
+def test_a_dated_page_anywhere_is_a_note(src_uri: str, text: str, date: datetime.date) -> None:
+    info, problems = page(src_uri, text)
+    assert problems == [] and info.kind == "note" and info.date == date
+    assert info.slug == src_uri.rsplit("/", 1)[-1].removesuffix(".md")  # outside notes/ the name is kept whole
+
+
+def test_an_unreadable_date_outside_notes_is_a_warning_and_the_page_stays_undated():
+    info, problems = page("Lecture.md", "---\ndate: next week\n---\nText.\n")
+    assert info.kind == "page" and [(p.line, p.severity) for p in problems] == [(2, "warning")]
+    assert "date 'next week' cannot be parsed" in problems[0].message
+
+
+def test_daily_notes_follow_the_vaults_folder_and_format():
+    from hooks.kb.vault import Vault, format_pattern
+
+    vault = Vault(daily_folder="Daily", daily_format="[Journal] DD.MM.YYYY")
+    info, problems = check_page(parse_source("Daily/Journal 02.03.2024.md", b"Text.\n"), vault=vault)
+    assert problems == [] and info.kind == "note" and info.date == datetime.date(2024, 3, 2)
+    assert check_page(parse_source("Other/Journal 02.03.2024.md", b"Text.\n"), vault=vault)[0].kind == "page"
+    assert Vault("Daily", "YYYY/MM/YYYY-MM-DD").daily_date("Daily/2024/03/2024-03-02.md") == datetime.date(2024, 3, 2)
+    assert Vault("Daily", "YYYY/MM/YYYY-MM-DD").daily_date("Daily/2024/04/2024-03-02.md") is None  # the same month twice
+    assert Vault("Daily", "YYYY/MM-DD").daily_date("Daily/2024/03-02.md") == datetime.date(2024, 3, 2)
+    assert format_pattern("dddd, MMMM Do YYYY") is None  # names of days and months: not read back
+    assert Vault("", "YYYY-MM-DD").daily_date("2024-02-30.md") is None
+
+
+def test_publish_false_is_a_draft_and_cssclasses_are_read():
+    info, problems = page("Private.md", "---\npublish: false\ncssclasses: [wide, cards]\ncssclass: dense\n---\nText.\n")
+    assert problems == [] and info.draft and info.cssclasses == ["wide", "cards", "dense"]
+    _, problems = page("Private.md", "---\npublish: no way\ncssclasses: ['a b>']\n---\nText.\n")
+    assert [(p.line, p.severity) for p in problems] == [(2, "error"), (3, "warning")]
 
 
 def test_kinds():

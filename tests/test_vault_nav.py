@@ -205,8 +205,8 @@ def test_dirty_rebuilds_show_the_explorer_a_full_build_shows(tmp_path: Path, ser
         # the explorer is unchanged: only the edited page is rendered, and the others keep their titles
         ("edit a page's text", lambda: edit(root, "docs/Inbox.md", append="\nOne more line.\n"), {"Inbox.md"}),
         ("add a page", lambda: edit(root, "docs/Cours d'analyse/Séance 3.md", "Third.\n"), None),
-        ("retitle a page by its heading", lambda: edit(root, "docs/Cours d'analyse/Séance 1.md", replace=(
-            "Limits and continuity, first session.", "# Limites et continuité\n\nLimits and continuity, first session.")), None),
+        ("retitle a page by its title property", lambda: edit(root, "docs/Cours d'analyse/Séance 1.md", text=(
+            "---\ntitle: Limites et continuité\n---\n\n" + (root / "docs/Cours d'analyse/Séance 1.md").read_text(encoding="utf-8"))), None),
         ("add a folder note", lambda: edit(root, "docs/Cours d'analyse/Cours d'analyse.md", "The course.\n"), None),
         ("delete a page", lambda: (root / "docs/Cours d'analyse/Séance 3.md").unlink(), None),
         ("edit another page's text", lambda: edit(root, "docs/Orphans/deep/Nobody links here.md", append="More.\n"),

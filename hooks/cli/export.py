@@ -157,11 +157,19 @@ _ConfigDumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
 
 
 def _front_for_export(plan: site.SitePlan, src_uri: str, front: str) -> str:
-    """The page's front matter; with its printed texts escaped, as the site hook escapes them for the theme."""
+    """The page's front matter; with its printed texts escaped, as the site hook escapes them for the theme,
+    and the title the site hook gives a page without a title property (its file name: site.page_title)."""
     parsed = plan.kb.parsed.get(src_uri)
-    if parsed is None or not front or not parsed.source.ok:
+    if parsed is None or not parsed.source.ok:
         return front
-    escaped = render.escape_meta(parsed.source.meta)
+    meta, title = parsed.source.meta, site.page_title(plan, src_uri)
+    if src_uri == "index.md":  # the home page's tab is the site's name unless a title property says otherwise
+        title = None
+    if title is not None and "title" not in meta:
+        meta = {"title": title, **meta}
+    elif not front:
+        return front
+    escaped = render.escape_meta(meta)
     if escaped == parsed.source.meta:
         return front
     return "---\n" + yaml.safe_dump(escaped, sort_keys=False, allow_unicode=True) + "---\n"

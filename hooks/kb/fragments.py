@@ -10,7 +10,7 @@ So a page's fingerprint, the value :mod:`hooks.site` compares between two builds
 save re-renders under ``mkdocs serve``, is the data its fragments read: a fragment cannot show
 something its data does not hold, so an input cannot be left out of the fingerprint and still reach
 the page. Adding an element is one entry in :data:`FRAGMENTS` (a ``read`` and an ``html``); a marker
-``<!-- kb:NAME -->`` on a page, or the :func:`read_sections` list of a note or concept, places it.
+``<!-- kb:NAME -->`` on a page, or the :func:`read_sections` list of a page of the graph, places it.
 
 One path gives both outputs: :class:`HtmlOutput` (the rendered page, as the hooks fill it) and
 :class:`MarkdownOutput` (the page's Markdown, for ``notes export``) differ only in how a heading is
@@ -111,16 +111,16 @@ class Context:
         return relative_url(self.url(target), self.url(from_uri))
 
     def preview(self, target: str, kind: str, from_uri: str, href: str) -> str | None:
-        """The URL (relative to ``from_uri``) of the preview of ``target`` (a note or concept; none for
-        the page itself), where ``href`` is the link's own URL."""
-        if kind not in ("note", "concept") or target == from_uri:
+        """The URL (relative to ``from_uri``) of the preview of ``target`` (every page of the knowledge
+        base has one; none for the page itself), where ``href`` is the link's own URL."""
+        if target == from_uri:
             return None
         if href.endswith("/"):
             return href + PREVIEW_NAME
         return relative_url(quote(preview_path(self.url(target))), self.url(from_uri))
 
     def link(self, link: Link, from_uri: str, cls: str = "", anchor: str = "") -> str:
-        """A link as HTML; one to a note or concept carries its preview."""
+        """A link as HTML, carrying the preview of the page it leads to."""
         target, kind, text = link
         href = self.href(target, from_uri)
         attr = f' class="{cls}"' if cls else ""
@@ -234,7 +234,7 @@ def _read_linked_from(ctx: Context, src_uri: str, argument: str) -> tuple:
 
 def _linked_from_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     if not rows:
-        return "<p>No note or concept links here yet.</p>"
+        return "<p>No page links here yet.</p>"
     items = ["<li>" + " ".join(p for p in (_time(date), ctx.link(link, src_uri)) if p) + "</li>" for date, link in rows]
     return '<div class="kb-backlinks">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
@@ -302,12 +302,14 @@ def _local_graph_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
     accessible name, "title (kind, relation)", is put together by kb.js: written out on every row it
     was a third of the data (0.7 KB a page)."""
     if data is None:
-        return "<p>No note or concept links to or from this page yet.</p>"
+        return "<p>No page links to or from this page yet.</p>"
     rows, edges, more = data
     concepts = sum(1 for row in rows[1:] if row[2] == "concept")
-    notes = len(rows) - 1 - concepts
-    summary = (f"Local graph of {rows[0][1]}: {concepts} concept{'s' * (concepts != 1)} and "
-               f"{notes} note{'s' * (notes != 1)} linked to or from it"
+    others = sum(1 for row in rows[1:] if row[2] == "page")
+    notes = len(rows) - 1 - concepts - others
+    summary = (f"Local graph of {rows[0][1]}: {concepts} concept{'s' * (concepts != 1)}"
+               + (f", {_plural(others, 'other page')}" if others else "")
+               + f" and {notes} note{'s' * (notes != 1)} linked to or from it"
                + (f", {more} more listed under Linked from" if more else ""))
     out = []
     for i, (uri, title, kind, date, rel) in enumerate(rows):
@@ -327,8 +329,8 @@ def _local_graph_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
     for char in "&<>'":
         text = text.replace(char, f"\\u{ord(char):04x}")
     text = text.replace("[[", "[\\u005b").replace("]]", "\\u005d]")
-    legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes; '
-              "arcs join pages where one links to the other.</p>")
+    legend = ('<p class="kb-local-legend">Round nodes are concepts, square ones notes'
+              + (" and other pages" if others else "") + "; arcs join pages where one links to the other.</p>")
     return f"<div class=\"kb-local-graph\" data-kb-graph='{text}'>\n{legend}\n</div>"
 
 
@@ -438,7 +440,9 @@ def concept_map_html(cmap: ConceptMap, hrefs: dict[str, str]) -> str:
     if not cmap.nodes:
         return "<p>No concepts yet.</p>"
     concepts = sum(1 for n in cmap.nodes if n.kind == "concept")
-    label = f"Concept map: {_plural(concepts, 'concept')} and {_plural(len(cmap.nodes) - concepts, 'note')}, joined by their links"
+    pages = sum(1 for n in cmap.nodes if n.kind == "page")
+    label = (f"Concept map: {_plural(concepts, 'concept')}" + (f", {_plural(pages, 'other page')}" if pages else "")
+             + f" and {_plural(len(cmap.nodes) - concepts - pages, 'note')}, joined by their links")
     out = ['<div class="kb-map">', _map_svg(cmap, hrefs, label, "wide")]
     if cmap.narrow is not None:
         out.append(_map_svg(cmap.narrow, hrefs, label, "narrow"))
@@ -450,7 +454,7 @@ def _concept_map_html(key: tuple, ctx: Context, src_uri: str) -> str:
     return concept_map_html(ctx.layout(), {uri: ctx.href(uri, src_uri) for uri in key[0]})
 
 
-# --- the line under a title, and the sections at the end of a note or concept ------------------------
+# --- the line under a title, and the sections at the end of a page ----------------------------------
 
 @functools.lru_cache(maxsize=16384)
 def reading_minutes(body: str) -> int:
@@ -460,14 +464,14 @@ def reading_minutes(body: str) -> int:
 def _read_header(ctx: Context, src_uri: str, argument: str) -> tuple | None:
     kb = ctx.kb
     page = kb.pages.get(src_uri)
-    if page is None or page.kind not in ("note", "concept"):
+    if page is None or not kb.is_node(src_uri) or (page.kind == "page" and not page.tags):
         return None
     return (_date(page), reading_minutes(page.body) if page.kind == "note" else None, tuple(dict.fromkeys(page.tags)),
             kb.tags_page)
 
 
 def _header_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
-    """The line under a note's or concept's title: date, reading time and tags (linked to the tags page)."""
+    """The line under a page's title: a note's date and reading time, and tags (linked to the tags page)."""
     if data is None:
         return ""
     date, minutes, tags, tags_page = data
@@ -486,18 +490,21 @@ SECTION_TITLES = ("Figures in linked notes", "Linked from", "Related concepts", 
 
 
 def read_sections(ctx: Context, src_uri: str, argument: str = "") -> tuple:
-    """The sections the build adds at the end of a note or a concept: ``(heading, fragment name)``
-    (the pager has no heading)."""
+    """The sections the build adds at the end of every page that is a node of the graph (not the home
+    page nor a page that lists pages, hooks.kb.graph.KnowledgeBase.hubs): ``(heading, fragment name)``
+    (the pager has no heading). A concept has its gallery and related concepts too, a note its pager."""
     page = ctx.kb.pages.get(src_uri)
-    if page is None or page.kind not in ("note", "concept"):
+    if page is None or not ctx.kb.is_node(src_uri):
         return ()
     sections: list[tuple[str | None, str]] = [("Linked from", "linked-from")]
     if page.kind == "concept":
         if ctx.read(src_uri, "gallery")[0]:
             sections.insert(0, ("Figures in linked notes", "gallery"))
         sections += [("Related concepts", "related"), ("Local graph", "local-graph")]
-    else:
+    elif page.kind == "note":
         sections += [("Local graph", "local-graph"), (None, "pager")]
+    else:
+        sections += [("Local graph", "local-graph")]
     return tuple(sections)
 
 
@@ -523,7 +530,7 @@ def _split_marker(name: str) -> tuple[str, str]:
 
 
 def placed_fragments(ctx: Context, src_uri: str, text: str) -> list[tuple[str, str]]:
-    """Every fragment a page shows: those placed on every page, the sections of a note or concept, and
+    """Every fragment a page shows: those placed on every page, the sections of a page of the graph, and
     one per marker its text holds (a superset: a marker in code is shown as code, not filled)."""
     found = [("header", ""), ("sections", "")]
     found += [(name, "") for _, name in ctx.read(src_uri, "sections")]
@@ -581,6 +588,13 @@ class HtmlOutput:
             out.append(MARKER_OPEN + part if made[name] is None else made[name] + part[end + len(MARKER_CLOSE):])
         return "".join(out)
 
+    ARTICLE = '<article class="md-content__inner md-typeset'  # Material's article: the page's content
+
+    @classmethod
+    def with_classes(cls, text: str, classes: Sequence[str]) -> str:
+        """Obsidian's ``cssclasses`` on the theme's article (Obsidian puts them on the note's view)."""
+        return text.replace(cls.ARTICLE, cls.ARTICLE + "".join(" " + esc(c) for c in classes), 1)
+
     @staticmethod
     def after_title(text: str, insert: str) -> str:
         end = text.find("</h1>")
@@ -619,6 +633,11 @@ class MarkdownOutput:
         return "\n".join(lines)
 
     @staticmethod
+    def with_classes(text: str, classes: Sequence[str]) -> str:
+        """Markdown has no place for a page's classes (another generator's theme would need them): unchanged."""
+        return text
+
+    @staticmethod
     def after_title(text: str, insert: str) -> str:
         found = next((h for h in scan(text).headings if h.level == 1), None)
         lines = text.split("\n")
@@ -654,6 +673,9 @@ def finish(ctx: Context, src_uri: str, text: str, out: Output, problems: Iterabl
 
     if MARKER_OPEN in text:
         text = out.fill(text, make)
+    page = ctx.kb.pages.get(src_uri)
+    if page is not None and page.cssclasses:  # from the page's front matter, which its fingerprint holds
+        text = out.with_classes(text, page.cssclasses)
     header = render(ctx, src_uri, "header") + problems_box(problems)
     return out.after_title(text, header) if header else text
 

@@ -1,4 +1,4 @@
-"""The note and concept graph: every source checked once, wikilinks resolved, backlinks, neighbours and tags derived.
+"""The graph of pages (notes, concepts and every other page): every source checked once, wikilinks resolved, backlinks, neighbours and tags derived.
 
 Two phases, as links make a graph and not a tree: what one source says (its front matter, its
 links, headings and excerpt) is derived once per version of that source and cached on it
@@ -20,7 +20,7 @@ from markdown.extensions.toc import slugify as toc_slugify
 
 import hooks.kb.archive as stored
 from hooks.kb.archive import Archive
-from hooks.kb.notes import PageInfo, check_page, excerpt
+from hooks.kb.notes import NOTES_DIR, PageInfo, check_page, excerpt
 from hooks.kb.obsidian import BlockId, find_block_ids, find_tags, unsupported
 from hooks.kb.sources import Source, Status
 from hooks.problems import Problem
@@ -38,6 +38,7 @@ from hooks.kb.wikilinks import (
     name_key,
 )
 from hooks.kb.transclude import Expansion, Transcluder, inline_embed_problems
+from hooks.kb.vault import Vault
 from hooks.markdown import Scan, scan
 
 # Pages the build writes; a file of the same name in docs/ would clash with them.
@@ -52,6 +53,10 @@ GENERATED = {
     FEED: "the RSS feed",
 }
 TAGS_MARKER = "<!-- kb:tags -->"  # the page holding this line lists every tag; tag chips link there
+# A page holding one of these lists the site's pages (the home's newest notes, the map, the tags): a hub,
+# like the home page itself, which is not a node of the graph (hooks.kb.graph.KnowledgeBase.hubs).
+LIST_MARKERS = ("<!-- kb:newest -->", "<!-- kb:concept-map -->", TAGS_MARKER, "<!-- kb:month ")
+HOME = "index.md"
 MAX_SUGGESTIONS = 100  # "did you mean" costs a scan of every name; stop offering it after this many misses
 HIDDEN_REASONS = {"draft": "is a draft, which is not published", "excluded": "is excluded from the site (exclude_docs)"}
 
@@ -68,6 +73,7 @@ class Parsed:
     links: list[WikiLink] = field(default_factory=list)
     excerpt: str = ""
     has_tags_marker: bool = False
+    lists_pages: bool = False  # holds one of LIST_MARKERS
     tags: list[str] = field(default_factory=list)  # inline #tags, each once, in order
     blocks: dict[str, BlockId] = field(default_factory=dict)  # ^block-id -> where it is
     _headings: Headings | None = None
@@ -97,11 +103,11 @@ def encode_parsed(parsed: Parsed) -> list:
     if page is not None:
         meta_lines = None if page.meta_lines == parsed.source.meta_lines else page.meta_lines
         page = [page.kind, page.title, page.slug, page.date.isoformat() if page.date else None, page.tags, page.aliases,
-                page.draft, page.description, page.title_line, meta_lines]
+                page.draft, page.description, page.cssclasses, page.titled, page.title_line, meta_lines]
     return [page, stored.encode_problems(parsed.problems),
             [[None if k.raw == _as_written(k.target, k.heading, k.label, k.embed) else k.raw, k.target, k.heading, k.label, k.embed,
               k.line, k.column] for k in parsed.links],
-            parsed.excerpt, parsed.has_tags_marker, parsed.tags,
+            parsed.excerpt, parsed.has_tags_marker, parsed.lists_pages, parsed.tags,
             [[b.id, b.line, b.column, b.end, b.start, b.last, b.standalone] for b in parsed.blocks.values()]]
 
 
@@ -112,6 +118,12 @@ def _as_written(target: str, heading: str, label: str | None, embed: bool) -> st
 
 _WIKILINK_FIELDS = ("raw", "target", "heading", "label", "embed", "line", "column")  # the order encode_parsed writes
 assert _WIKILINK_FIELDS == tuple(f.name for f in dataclasses.fields(WikiLink))
+# A field added to these without a place in encode_parsed would be lost on the way through the archive.
+assert tuple(f.name for f in dataclasses.fields(PageInfo)) == (
+    "src_uri", "display_path", "kind", "title", "body", "body_line", "slug", "date", "tags", "aliases", "draft",
+    "description", "cssclasses", "titled", "title_line", "meta_lines")
+assert tuple(f.name for f in dataclasses.fields(Parsed)) == (
+    "source", "page", "problems", "links", "excerpt", "has_tags_marker", "lists_pages", "tags", "blocks", "_headings", "_scan")
 
 
 def _texts(values: object) -> list[str]:
@@ -122,15 +134,16 @@ def _texts(values: object) -> list[str]:
 
 def decode_parsed(source: Source, data: object) -> Parsed:
     """The :class:`Parsed` of ``source`` that :func:`encode_parsed` wrote; ValueError (or TypeError, ...) otherwise."""
-    page, problems, links, excerpt_text, has_tags_marker, tags, blocks = data
+    page, problems, links, excerpt_text, has_tags_marker, lists_pages, tags, blocks = data
     info = None
     if page is not None:
-        kind, title, slug, date, page_tags, aliases, draft, description, title_line, meta_lines = page
-        if kind not in ("note", "concept", "page") or not isinstance(draft, bool):
+        kind, title, slug, date, page_tags, aliases, draft, description, cssclasses, titled, title_line, meta_lines = page
+        if kind not in ("note", "concept", "page") or not isinstance(draft, bool) or not isinstance(titled, bool):
             raise ValueError("not a page")
         info = PageInfo(source.src_uri, source.display_path, kind, stored.text(title), source.body, source.body_line,
                         stored.text(slug), datetime.date.fromisoformat(date) if date is not None else None,
-                        _texts(page_tags), _texts(aliases), draft, stored.text(description), stored.integer(title_line),
+                        _texts(page_tags), _texts(aliases), draft, stored.text(description), _texts(cssclasses), titled,
+                        stored.integer(title_line),
                         dict(source.meta_lines) if meta_lines is None else
                         {stored.text(k): stored.integer(v) for k, v in meta_lines.items()})
     wikilinks = []
@@ -149,10 +162,10 @@ def decode_parsed(source: Source, data: object) -> Parsed:
         if not isinstance(block_id, str) or not all(isinstance(n, int) for n in where) or not isinstance(standalone, bool):
             raise ValueError("not a block id")
         block_ids[block_id] = BlockId(block_id, *where, standalone)
-    if not isinstance(has_tags_marker, bool):
+    if not isinstance(has_tags_marker, bool) or not isinstance(lists_pages, bool):
         raise ValueError("not a flag")
     return Parsed(source, info, stored.decode_problems(problems), wikilinks, stored.text(excerpt_text), has_tags_marker,
-                  _texts(tags), block_ids)
+                  lists_pages, _texts(tags), block_ids)
 
 
 class ParseCache:
@@ -160,20 +173,22 @@ class ParseCache:
     ``archive`` holds those of earlier builds, by the source's path and bytes (hooks.kb.archive)."""
 
     def __init__(self, archive: Archive | None = None) -> None:
-        self._by_uri: dict[str, tuple[int, bool, Parsed]] = {}
+        self._by_uri: dict[str, tuple[int, tuple, Parsed]] = {}
         self.archive = archive
 
-    def get(self, source: Source, listed_as_draft: bool) -> Parsed:
+    def get(self, source: Source, listed_as_draft: bool, vault: Vault | None = None) -> Parsed:
+        vault = vault or Vault()
+        settings = (listed_as_draft, vault.daily)  # what a page's kind and date depend on besides its text
         known = self._by_uri.get(source.src_uri)
-        if known is not None and known[0] == id(source) and known[1] == listed_as_draft and known[2].source is source:
+        if known is not None and known[0] == id(source) and known[1] == settings and known[2].source is source:
             return known[2]
-        key = (source.digest, listed_as_draft) if source.digest else None
+        key = (source.digest, listed_as_draft, *(vault.daily or ("", ""))) if source.digest else None
         parsed = self.archive.get("parsed", key, functools.partial(decode_parsed, source)) if self.archive is not None else None
         if parsed is None:
-            parsed = parse(source, listed_as_draft)
+            parsed = parse(source, listed_as_draft, vault)
             if self.archive is not None:
                 self.archive.put("parsed", key, parsed, encode_parsed)
-        self._by_uri[source.src_uri] = (id(source), listed_as_draft, parsed)
+        self._by_uri[source.src_uri] = (id(source), settings, parsed)
         return parsed
 
     def retain(self, src_uris: Iterable[str]) -> None:
@@ -183,10 +198,10 @@ class ParseCache:
                 del self._by_uri[uri]
 
 
-def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
+def parse(source: Source, listed_as_draft: bool = False, vault: Vault | None = None) -> Parsed:
     """What ``source`` says: its body is scanned once and every finder visits that one scan."""
     result = scan(source.body) if source.ok else None
-    page, problems = check_page(source, listed_as_draft, result)
+    page, problems = check_page(source, listed_as_draft, result, vault)
     if page is None or result is None:
         return Parsed(source, None, problems, _scan=result)
     links = find_wikilinks(page.body, result)
@@ -200,6 +215,7 @@ def parse(source: Source, listed_as_draft: bool = False) -> Parsed:
         links=links,
         excerpt=excerpt(page.body, result=result) if page.kind == "note" else "",
         has_tags_marker=TAGS_MARKER in page.body,
+        lists_pages=any(m in page.body for m in LIST_MARKERS),
         tags=list(dict.fromkeys(tag.name for tag in find_tags(page.body, result))),
         blocks=find_block_ids(page.body, result),
         _scan=result,
@@ -218,7 +234,7 @@ class KnowledgeBase:
     hidden: dict[str, str]  # src_uri -> why it is not published (drafts, excluded files)
     linker: Linker
     links: dict[str, list[str]]  # page -> pages it links to, each once, in order of first link
-    backlinks: dict[str, list[str]]  # page -> notes (newest first), then concepts (by title), that link to it
+    backlinks: dict[str, list[str]]  # page -> notes (newest first), then concepts, then other pages (by title), that link to it
     related: dict[str, list[tuple[str, int]]]  # concept -> (concept, notes mentioning both), most first
     older: dict[str, str]  # note -> the note before it by date
     newer: dict[str, str]  # note -> the note after it by date
@@ -231,6 +247,12 @@ class KnowledgeBase:
     problems: list[Problem] = field(default_factory=list)
     use_directory_urls: bool = True
     expansions: dict[str, Expansion] = field(default_factory=dict)  # page -> its body with embeds expanded (pages that embed)
+    hubs: frozenset[str] = frozenset()  # the home page and pages that list pages (LIST_MARKERS): not nodes of the graph
+
+    def is_node(self, src_uri: str) -> bool:
+        """Whether a page is a node of the graph: it has "Linked from" and a local graph, and its links
+        count as backlinks of the pages it links to. Every published page but the hubs."""
+        return src_uri in self.pages and src_uri not in self.hubs
 
     def body_of(self, src_uri: str) -> str:
         """What a page's Markdown says once its embeds are expanded (its body when it embeds nothing)."""
@@ -258,14 +280,17 @@ def _sort_key_newest(page: PageInfo) -> tuple[datetime.date, str]:
 
 
 def _claim_names(pages: list[PageInfo], names: NameIndex, problems: list[Problem]) -> None:
-    """Index titles, then aliases, of notes and concepts; a name claimed by two pages is an error."""
+    """Index titles (those of a title property: a page is found by its file name anyway), then aliases;
+    a name claimed by two pages is an error, but for a title two pages (neither a note nor a concept) share."""
     owner: dict[str, PageInfo] = {}
-    claims = [(p, p.title, "title", p.title_line) for p in pages]
+    claims = [(p, p.title, "title", p.title_line) for p in pages if p.titled]
     claims += [(p, alias, "alias", p.meta_lines.get("aliases", 1)) for p in pages for alias in p.aliases]
     for page, name, what, line in claims:
         first = owner.setdefault(name_key(name), page)
         if first is page:
             names.add_name(name, page.src_uri)
+        elif what == "title" and page.kind == first.kind == "page":  # two pages of a vault may share a title, as in
+            names.add_name(name, page.src_uri)  # Obsidian: a wikilink by that title is ambiguous, and says so where it is
         else:
             problems.append(Problem(
                 page.display_path, line,
@@ -291,6 +316,7 @@ def build_knowledge_base(
     slugify: Slugify = toc_slugify,
     separator: str = "-",
     *,
+    vault: Vault | None = None,
     statuses: Mapping[str, Status] | None = None,
     excluded: Iterable[tuple[str, str]] = (),
     use_directory_urls: bool = True,
@@ -299,7 +325,7 @@ def build_knowledge_base(
     """Check every source, resolve every wikilink and derive the graph; problems are collected, never raised.
 
     ``statuses``: each source's inclusion level as the generator listed it (drafts of ``draft_docs``
-    are treated like ``draft: true``). ``excluded``: ``(src_uri, display path)`` of Markdown files the
+    are treated like ``draft: true``). ``vault``: the vault's settings (its daily notes). ``excluded``: ``(src_uri, display path)`` of Markdown files the
     generator excludes, which are never read but named when a wikilink asks for them.
     """
     statuses = statuses or {}
@@ -312,7 +338,7 @@ def build_knowledge_base(
     display: dict[str, str] = {}
     sources = sorted(sources, key=lambda s: s.src_uri)
     with stored.collector_paused():  # every parse read back from the archive at once
-        parses = [cache.get(source, statuses.get(source.src_uri) == "draft") for source in sources]
+        parses = [cache.get(source, statuses.get(source.src_uri) == "draft", vault) for source in sources]
     for source, parsed in zip(sources, parses):
         parsed_by_uri[source.src_uri] = parsed
         problems += parsed.problems
@@ -337,8 +363,8 @@ def build_knowledge_base(
     concepts = sorted((p for p in pages.values() if p.kind == "concept"), key=lambda p: (p.title.casefold(), p.src_uri))
 
     names = NameIndex()
-    _claim_names([p for p in pages.values() if p.kind in ("note", "concept")], names, problems)
-    _check_slugs(reversed(notes), problems)
+    _claim_names(sorted(pages.values(), key=lambda p: (p.kind == "page", p.src_uri)), names, problems)
+    _check_slugs((n for n in reversed(notes) if n.src_uri.startswith(NOTES_DIR)), problems)
     for page in pages.values():
         names.add_file(page.src_uri, page.slug)
 
@@ -378,8 +404,12 @@ def build_knowledge_base(
             expansions[uri] = expansion
             problems += expansion.problems
 
+    hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
+    other_pages = sorted((p for p in pages.values() if p.kind == "page"), key=lambda p: (p.title.casefold(), p.src_uri))
     backlinks: dict[str, list[str]] = {}
-    for source in itertools.chain(notes, concepts):
+    for source in itertools.chain(notes, concepts, other_pages):
+        if source.src_uri in hubs:  # it links to everything: its links are no one's backlinks
+            continue
         for target in links[source.src_uri]:
             backlinks.setdefault(target, []).append(source.src_uri)
 
@@ -428,6 +458,7 @@ def build_knowledge_base(
         problems=sorted(set(problems)),
         use_directory_urls=use_directory_urls,
         expansions=expansions,
+        hubs=hubs,
     )
 
 
@@ -461,8 +492,13 @@ class ConceptMap:
 
 
 def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
-    """Every concept and the newest ``map_notes`` notes: the nodes of the concept map."""
-    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[: max(map_notes, 0)]]
+    """The nodes of the concept map: every concept, the newest ``map_notes`` notes and the ``map_notes``
+    most linked-to other pages (a vault's hubs; a page nothing links to is left to its local graph), so
+    a vault of hundreds of undated pages draws at most as many nodes as it has concepts, plus twice that."""
+    count = max(map_notes, 0)
+    pages = sorted((uri for uri, p in kb.pages.items() if p.kind == "page" and kb.is_node(uri) and kb.backlinks.get(uri)),
+                   key=lambda uri: (-len(kb.backlinks[uri]), kb.pages[uri].title.casefold(), uri))
+    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[:count]] + pages[:count]
 
 
 def concept_radius(degree: int) -> float:
@@ -577,7 +613,7 @@ def spring_layout(n: int, edges: list[tuple[int, int]], *, seed: int, iterations
 
 @dataclass(frozen=True)
 class MapGraph:
-    """What the concept map is laid out from: its nodes (every concept and the newest notes) with their
+    """What the concept map is laid out from: its nodes (:func:`map_members`) with their
     kinds, titles, labels and degrees, and its edges (indices into the nodes)."""
 
     members: list[str]
@@ -594,7 +630,7 @@ def _cut(title: str, chars: int) -> str:
 
 
 def map_graph(kb: KnowledgeBase, map_notes: int) -> MapGraph:
-    """The concept map's nodes and edges: every concept and the newest ``map_notes`` notes."""
+    """The concept map's nodes and edges: :func:`map_members`."""
     members = map_members(kb, map_notes)
     index = {uri: i for i, uri in enumerate(members)}
     edges = sorted({

@@ -1,4 +1,11 @@
-"""Dated notes and concept pages: what kind a source is, and its front matter checked against a schema."""
+"""Every Markdown page, dated notes and concept pages: what kind a source is, its date and title, and its
+front matter checked against a schema.
+
+A page's kind: a concept in concepts/; a note in notes/ (its date in its file name and its ``date``
+property, which must agree), or anywhere else when it is dated (a ``date`` property, a date at the start
+of its file name, a daily note of the vault's settings, or a ``created`` property, in that order); any
+other page is a page. Its title is its ``title`` property, else its file name, as Obsidian shows it
+(a folder's ``index.md``: its first ``# `` heading, else the folder's name)."""
 from __future__ import annotations
 
 import datetime
@@ -8,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hooks.kb.sources import Source
+from hooks.kb.vault import Vault
 from hooks.markdown import DIRECTIVE_RE, Scan, plain_text, scan
 from hooks.problems import Problem
 
@@ -16,6 +24,8 @@ Kind = Literal["note", "concept", "page"]
 NOTES_DIR = "notes/"
 CONCEPTS_DIR = "concepts/"
 NOTE_NAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)\.md$")
+DATED_NAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[ _.-].*)?\.md$")  # a page dated by its name, anywhere
+CSS_CLASS_RE = re.compile(r"^-?[_a-zA-Z][\w-]*$")
 
 # Keys this project reads, per kind of page. Other keys are allowed (Obsidian and Material use many),
 # but one that is close to a known key is reported as a misspelling.
@@ -23,7 +33,9 @@ NOTE_KEYS = ("title", "date", "tags", "aliases", "draft", "description")
 CONCEPT_KEYS = ("title", "aliases", "tags", "draft", "description")
 # Keys Material for MkDocs and MkDocs read: accepted anywhere, and checked for misspellings too.
 THEME_KEYS = ("hide", "icon", "status", "subtitle", "template", "search", "comments")
-KNOWN_KEYS = frozenset(NOTE_KEYS + CONCEPT_KEYS + THEME_KEYS)
+# Obsidian's own properties the site reads: a date, Obsidian Publish's switch, classes for the page.
+VAULT_KEYS = ("created", "publish", "cssclasses", "cssclass")
+KNOWN_KEYS = frozenset(NOTE_KEYS + CONCEPT_KEYS + THEME_KEYS + VAULT_KEYS)
 MISSPELLING_CUTOFF = 0.8
 
 
@@ -43,12 +55,15 @@ class PageInfo:
     aliases: list[str] = field(default_factory=list)
     draft: bool = False
     description: str = ""
+    cssclasses: list[str] = field(default_factory=list)  # Obsidian's cssclasses: classes of the page's article
+    titled: bool = False  # the title is the page's title property (else its file name, or an index.md's heading)
     title_line: int = 0  # line of the title (front matter key or H1); 0 when taken from the file name
     meta_lines: dict[str, int] = field(default_factory=dict)
 
 
 def kind_of(src_uri: str) -> Kind:
-    """Notes live in notes/, concepts in concepts/; an index.md there is a generated page, not content."""
+    """The kind a page's folder gives it: notes live in notes/, concepts in concepts/ (an index.md there is
+    a generated page, not content). A dated page elsewhere is a note too (:func:`check_page`)."""
     name = src_uri.rsplit("/", 1)[-1]
     if name == "index.md":
         return "page"
@@ -98,11 +113,21 @@ def _text_list(value: Any) -> list[str] | None:
     return None
 
 
-def check_page(source: Source, listed_as_draft: bool = False, result: Scan | None = None) -> tuple[PageInfo | None, list[Problem]]:
+def _index_title(src_uri: str, h1: tuple[str, int] | None) -> str:
+    """The title of a folder's index.md without a ``title``: its first ``# `` heading, else the folder's name."""
+    if h1:
+        return h1[0]
+    folder = src_uri.rsplit("/", 1)[0] if "/" in src_uri else ""
+    return folder.rsplit("/", 1)[-1] or "Home"
+
+
+def check_page(source: Source, listed_as_draft: bool = False, result: Scan | None = None,
+               vault: Vault | None = None) -> tuple[PageInfo | None, list[Problem]]:
     """Check one source's front matter against the schema of its kind.
 
     ``listed_as_draft``: the generator lists the file as a draft (MkDocs' ``draft_docs``), which
     the knowledge base treats like ``draft: true``. ``result``: the scan of the source's body already made.
+    ``vault``: the vault's settings (its daily notes).
 
     Returns the page (None when the file cannot be read at all) and every problem found. A page with
     problems is still returned when it can be, so that its links can be checked too.
@@ -124,13 +149,12 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
     name = source.src_uri.rsplit("/", 1)[-1]
     name_match = NOTE_NAME_RE.match(name) if kind == "note" else None
     slug = name_match.group("slug") if name_match else name.removesuffix(".md")  # a dated note's slug drops the date
-    h1 = first_h1(source.body, result)
-    fallback_title = h1[0] if h1 else slug.replace("-", " ").capitalize()
+    h1 = first_h1(source.body, result) if name == "index.md" else None
     info = PageInfo(
         src_uri=source.src_uri,
         display_path=path,
         kind=kind,
-        title=fallback_title,
+        title=_index_title(source.src_uri, h1) if name == "index.md" else name.removesuffix(".md"),  # as Obsidian shows it
         body=source.body,
         body_line=source.body_line,
         slug=slug,
@@ -157,6 +181,7 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
     if isinstance(title, (str, int, float)) and not isinstance(title, bool) and str(title).strip():
         info.title = str(title).strip()
         info.title_line = line_of("title")
+        info.titled = True
     elif title is not None:
         error(line_of("title"), "'title' must be a single line of text")
     elif kind in ("note", "concept") and "title" not in misspelled:
@@ -180,17 +205,57 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
             info.draft = info.draft or meta["draft"]
         else:
             error(line_of("draft"), "'draft' must be true or false")
+    if "publish" in meta:  # Obsidian Publish's property: publish: false keeps a page out as draft: true does
+        if isinstance(meta["publish"], bool):
+            info.draft = info.draft or not meta["publish"]
+        else:
+            error(line_of("publish"), "'publish' must be true or false")
     if "description" in meta:
         if isinstance(meta["description"], str):
             info.description = " ".join(meta["description"].split())
         elif meta["description"] is not None:
             error(line_of("description"), "'description' must be text")
+    for key in ("cssclasses", "cssclass"):
+        if meta.get(key) is None:
+            continue
+        raw = meta[key]
+        classes = raw.split() if isinstance(raw, str) else _text_list(raw)
+        if classes is None or not all(CSS_CLASS_RE.match(c) for c in classes):  # the page is shown without them
+            problems.append(Problem(path, line_of(key), f"'{key}' must be a list of CSS class names, e.g. {key}: [wide, cards]",
+                                    "warning"))
+        else:
+            info.cssclasses += [c for c in classes if c not in info.cssclasses]
 
     if kind == "note":
         problems += _check_note_date(info, meta, report_missing="date" not in misspelled)
         if not source.body.strip():
             error(source.body_line, "empty note: it has front matter but no text; write something or delete the file")
+    elif kind == "page" and name != "index.md":
+        date, date_problems = _page_date(info, meta, vault or Vault())
+        problems += date_problems
+        if date is not None:
+            info.kind, info.date = "note", date
     return info, problems
+
+
+def _page_date(info: PageInfo, meta: dict[str, Any], vault: Vault) -> tuple[datetime.date | None, list[Problem]]:
+    """The date of a page outside notes/ and concepts/, which makes it a note: its ``date`` property, the
+    date its file name starts with, the date of a daily note (the vault's settings), or its ``created``
+    property, the first there is. A date that cannot be read is a warning, and the page stays undated."""
+    problems = []
+    for key in ("date", "created"):
+        if meta.get(key) is not None and _parse_date(meta[key]) is None:
+            line = info.meta_lines.get(key, 1)
+            problems.append(Problem(info.display_path, line, f"{key} '{meta[key]}' cannot be parsed, so the page is not dated; "
+                                    "write it as YYYY-MM-DD", "warning"))
+    name_match = DATED_NAME_RE.match(info.src_uri.rsplit("/", 1)[-1])
+    candidates = (
+        _parse_date(meta.get("date")),
+        _parse_date(name_match.group("date")) if name_match else None,
+        vault.daily_date(info.src_uri),
+        _parse_date(meta.get("created")),
+    )
+    return next((d for d in candidates if d is not None), None), problems
 
 
 def _check_note_date(info: PageInfo, meta: dict[str, Any], report_missing: bool) -> list[Problem]:

@@ -4,7 +4,7 @@ All three are written at build time from the knowledge base and work offline. Th
 page's HTML by :func:`hooks.kb.render.page_html` (local graph and gallery at their markers); the
 preview attributes go on the links of a page's content (:func:`mark_links`, as the site hook gets the
 content) and on the links of the generated lists as they are written (hooks.kb.render._link). The
-preview of each note and concept is a small JSON file beside its page (:func:`preview_json`),
+preview of each page is a small JSON file beside its page (:func:`preview_json`),
 fetched only when a reader hovers or focuses a link to it (docs/assets/kb.js).
 
 A page's local graph is an arc diagram (the page, then its neighbours one per row, links drawn as
@@ -110,8 +110,8 @@ def preview_path(url: str) -> str:
 
 
 def previewed(kb: KnowledgeBase) -> list[str]:
-    """The pages that have a preview: notes and concepts."""
-    return [uri for uri, p in kb.pages.items() if p.kind in ("note", "concept")]
+    """The pages that have a preview: every page of the knowledge base."""
+    return list(kb.pages)
 
 
 def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> str:
@@ -138,7 +138,7 @@ Previews = Iterable[tuple[str, str, str]]  # (src_uri, URL from the root, previe
 
 def mark_links(text: str, src_uri: str, here: str, previews: Previews, *, markdown: bool = False) -> str:
     """``data-kb-preview`` on every link of the page ``src_uri`` (at URL ``here``) that leads to one of
-    the notes and concepts in ``previews`` (what the page links to, as this build resolved it).
+    the pages in ``previews`` (what the page links to, as this build resolved it).
 
     ``text`` is the page's rendered HTML, whose ``<a href>`` is read as a browser reads it (relative to
     the page's URL); or, with ``markdown``, its Markdown for another generator (``notes export``), whose
@@ -195,8 +195,7 @@ def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None 
     it has none or is the page itself: what :func:`mark_links` puts on a link from one to the other.
     ``href``, the link's own URL (:meth:`KnowledgeBase.href`), saves working it out where the
     preview lies beside the page the link leads to."""
-    page = kb.pages.get(target)
-    if page is None or page.kind not in ("note", "concept") or target == src_uri:
+    if target not in kb.pages or target == src_uri:
         return None
     if href is not None and href.endswith("/"):
         return href + PREVIEW_NAME

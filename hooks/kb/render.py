@@ -65,7 +65,7 @@ class PageLinks:
     wikilinks: tuple[Resolution, ...] = ()  # where each of its wikilinks goes
     tag_base: str | None = None  # the tags page, relative to this page (inline #tags link to it)
     files: tuple[tuple[str, str | None], ...] = ()  # (a relative link's path, the URL of the file it names, None if none)
-    previews: tuple[tuple[str, str, str], ...] = ()  # (src_uri, URL from the root, preview from the root) of linked notes and concepts
+    previews: tuple[tuple[str, str, str], ...] = ()  # (src_uri, URL from the root, preview from the root) of linked pages
 
     def replacement(self, raw: str) -> str | None:
         """The Markdown that replaces the wikilink ``raw`` (as written), None for one not in the text."""
@@ -81,7 +81,7 @@ _DESTINATION_RE = re.compile(r"""\]\(\s*<?([^()\s<>]+)|^[ \t>]*\[[^\]\n]+\]:[ \t
 
 
 def previewed_urls(kb: KnowledgeBase) -> dict[str, str]:
-    """Each note's and concept's URL from the site root (unquoted) -> its src_uri."""
+    """Each page's URL from the site root (unquoted) -> its src_uri."""
     return {unquote(kb.urls[u]): u for u in previewed(kb)}
 
 
@@ -103,8 +103,7 @@ def read_page_links(kb: KnowledgeBase, src_uri: str, text: str, present: Mapping
         as_url = url_target(here, path)  # as a browser reads a link in HTML: from the page's URL
         if as_url in by_url:
             targets.add(by_url[as_url])
-    previews = tuple(sorted((t, kb.urls[t], preview_path(kb.urls[t])) for t in targets
-                            if t != src_uri and t in kb.pages and kb.pages[t].kind in ("note", "concept")))
+    previews = tuple(sorted((t, kb.urls[t], preview_path(kb.urls[t])) for t in targets if t != src_uri and t in kb.pages))
     tag_base = kb.href(kb.tags_page, src_uri) if kb.tags_page else None
     return PageLinks(src_uri, resolutions, tag_base, tuple(files.items()), previews)
 
@@ -184,8 +183,8 @@ def concept_map_page() -> str:
         "",
         "# Concept map",
         "",
-        "Every concept and the newest notes, joined where one links to the other. Round nodes are concepts,",
-        "square ones are notes; select a node to open its page.",
+        "Every concept, the newest notes and the pages linked to most, joined where one links to the other.",
+        "Round nodes are concepts, square ones are notes and other pages; select a node to open its page.",
         "",
         MAP_MARKER,
         "",

@@ -180,7 +180,8 @@ class NameIndex:
 
 
 class AssetIndex:
-    """Image files under docs/, found by file name (or by the end of their path) as Obsidian does."""
+    """Attachments (images, PDFs, any file but a page) under docs/, found by file name (or by the end of
+    their path) as Obsidian does."""
 
     def __init__(self, src_uris: Iterable[str] = ()) -> None:
         self.by_name: dict[str, list[str]] = {}
@@ -197,6 +198,12 @@ class AssetIndex:
 
 def is_image(target: str) -> bool:
     return posixpath.splitext(target.casefold())[1] in IMAGE_SUFFIXES
+
+
+def is_attachment(target: str) -> bool:
+    """Whether a wikilink's target names a file that is not a page (``slides.pdf``, ``data.csv``)."""
+    suffix = posixpath.splitext(target.casefold())[1]
+    return bool(suffix) and suffix != ".md" and suffix[1:].isalnum()
 
 
 @dataclass(frozen=True)
@@ -257,6 +264,12 @@ class Linker:
         if len(candidates) > 1:
             listed = ", ".join(sorted(self.display.get(c, c) for c in candidates))
             return Resolution(link, severity="error", message=f"ambiguous wikilink {link.raw}: it matches {listed}; link to one of them by its file name")
+        if not candidates and is_attachment(link.target):  # [[slides.pdf]]: a link to the file
+            attachments = self.assets.lookup(link.target)
+            if len(attachments) == 1:
+                return Resolution(link, attachments[0])
+            if attachments:
+                return Resolution(link, severity="error", message=f"ambiguous wikilink {link.raw}: it matches {', '.join('docs/' + c for c in attachments)}; write more of its path")
         if not candidates:
             hidden = self.hidden.lookup(link.target)
             if hidden:
