@@ -167,3 +167,45 @@ def test_a_folder_opens_from_the_keyboard(browser, vault_url) -> None:
         page.wait_for_url("**/S%C3%A9ance%201/")
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def vault_with_previews_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The vault with the site's own script and styles (link previews), as a vault published with this
+    project's mkdocs.yml has them."""
+    import shutil
+
+    import yaml
+
+    root = tmp_path_factory.mktemp("vault-previews")
+    config = write_vault(root)
+    assets = root / "docs" / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in ("kb.js", "kb.css"):
+        shutil.copy(REPO / "docs" / "assets" / name, assets / name)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.update(extra_javascript=["assets/kb.js"], extra_css=["assets/kb.css"])
+    config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with serve_folder(QuietHandler, build_site(config)) as port:
+        yield f"http://127.0.0.1:{port}/"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_hovering_a_link_between_two_undated_notes_shows_its_preview(browser, vault_with_previews_url, viewport) -> None:
+    """Machine learning/Gradient descent links [[Séance 1]] (another folder, no date, no front matter):
+    hovering the link shows the card of Séance 1, titled by its file name, with its first paragraph."""
+    context, page = open_page(browser, vault_with_previews_url + "Machine%20learning/Gradient%20descent/", viewport)
+    try:
+        link = page.locator("article a[data-kb-preview]", has_text="Séance 1").first
+        expect(link).to_be_visible()
+        link.hover()
+        card = page.locator(".kb-preview")
+        expect(card).to_be_visible()
+        expect(card.locator(".kb-preview-title")).to_have_text("Séance 1")
+        expect(card.locator(".kb-preview-text")).to_contain_text("Limits and continuity")
+        shoot(page, f"vault-preview-{viewport['width']}.png")
+        page.mouse.move(2, 2)
+        expect(card).to_be_hidden()
+        assert not page.errors and not page.refused, (page.errors, page.refused)
+    finally:
+        context.close()
