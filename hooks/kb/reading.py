@@ -1,11 +1,11 @@
-"""What helps a reader find their way: a local graph per page, a concept's figure gallery, link previews.
+"""What helps a reader find their way, as the knowledge base knows it: a page's neighbours (its local
+graph's rows), the figures a concept's gallery shows, link previews.
 
-All three are written at build time from the knowledge base and work offline. They are filled into a
-page's HTML by :func:`hooks.kb.render.page_html` (local graph and gallery at their markers); the
-preview attributes go on the links of a page's content (:func:`mark_links`, as the site hook gets the
-content) and on the links of the generated lists as they are written (hooks.kb.render._link). The
-preview of each page is a small JSON file beside its page (:func:`preview_json`),
-fetched only when a reader hovers or focuses a link to it (docs/assets/kb.js).
+The local graph and the gallery are fragments (hooks.kb.fragments reads them from here and writes
+their HTML). The preview attributes go on the links of a page's content (:func:`mark_links`, as the
+site hook gets the content) and on the links of the generated lists as they are written
+(hooks.kb.fragments.Context.link). The preview of each page is a small JSON file beside its page
+(:func:`preview_json`), fetched only when a reader hovers or focuses a link to it (docs/assets/kb.js).
 
 A page's local graph is an arc diagram (the page, then its neighbours one per row, links drawn as
 arcs on the left), so labels never overlap and no force layout runs: the page carries its rows and
