@@ -77,7 +77,8 @@ def write_vault(root: Path, n_pages: int, variant: str, seed: int = 1) -> Path:
         path.write_text(body, encoding="utf-8")
     base = yaml.safe_load((PROJECT_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     theme = dict(base["theme"])
-    theme["features"] = list(theme.get("features", [])) + ["navigation.indexes", "navigation.path"]
+    # What a vault's mkdocs.yml sets (README, Navigation); without prune every page carries the whole explorer.
+    theme["features"] = list(theme.get("features", [])) + ["navigation.indexes", "navigation.path", "navigation.prune"]
     config = {"site_name": f"Vault ({variant})", "docs_dir": "docs", "theme": theme,
               "markdown_extensions": base["markdown_extensions"], "plugins": ["search"],
               "validation": base.get("validation", {})}
