@@ -83,3 +83,19 @@ def test_serve_background_false_runs_demos_inside_the_serve_build(project: Proje
     assert "slow/main-light.svg" in _page(project) and "running…" not in _page(project)
     runs = background_runs()
     assert runs is not None and runs.running() == 0 and not runs.wait_for_runs(timeout=0)
+
+
+def test_mkdocs_serve_answers_while_a_slow_demo_runs_and_shows_its_figure_when_it_ends(project: Project, tmp_path) -> None:
+    from tests.test_serve import _get, serving, wait
+
+    project.demo("slow", SLOW.replace("seconds: float = 3.0", "seconds: float = 8.0"))
+    project.page("figures.md", PAGE)
+    log_path = tmp_path / "serve.log"
+    with serving(project.root, log_path) as (port, proc):
+        page = f"http://127.0.0.1:{port}/kb/figures/"
+        # a page that says running… was served while the run went on (before, no request was answered until it ended)
+        assert wait(lambda: "running…" in _get(page), 60), log_path.read_text()[-3000:]
+        assert wait(lambda: "slow/main-light.svg" in _get(page), 60), log_path.read_text()[-3000:]
+        assert proc.poll() is None
+    text = log_path.read_text()
+    assert "demo slow [default]: running in the background" in text and "demo slow [default]: ran in" in text
