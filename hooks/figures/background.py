@@ -83,6 +83,8 @@ class BackgroundRuns:
             self.say(f"demo {job.name} [{job.params_id}]: running in the background (pages show it as running until it ends)")
 
         def ended(result: Result) -> None:
+            if report is not None:  # said before the run counts as over, so whoever waits for it has read the line
+                report(result)
             with self._cond:
                 key = (str(cache.root), result.job.key)
                 self._running.pop(key, None)
@@ -90,8 +92,6 @@ class BackgroundRuns:
                     self._ended[key] = result
                 self._unseen = True
                 self._cond.notify_all()
-            if report is not None:
-                report(result)
             self._mark()
 
         try:
@@ -109,8 +109,11 @@ class BackgroundRuns:
             folder = self._folder
             self._finished += 1
             count = self._finished
-        if folder is not None and folder.is_dir():
-            (folder / self.MARKER).write_text(f"{count}\n", encoding="utf-8")
+        if folder is not None:
+            try:
+                (folder / self.MARKER).write_text(f"{count}\n", encoding="utf-8")
+            except OSError:  # the session closed meanwhile: nobody watches any more
+                pass
 
     def running(self) -> int:
         with self._cond:
