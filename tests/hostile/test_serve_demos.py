@@ -33,6 +33,7 @@ def test_a_slow_demo_runs_beside_serve_builds_and_the_build_after_it_shows_the_f
     serve.build_once()
     assert time.monotonic() - began < 2.5, "the build waited for the demo"
     assert "running…" in _page(project) and "slow/main-light.svg" not in _page(project)
+    assert "running in the background" in (project.site / "demo-runs" / "index.html").read_text(encoding="utf-8")
     runs = background_runs()
     assert runs is not None and runs.running() >= 1  # the slow run (and the ok demo's default run, soon over)
 
@@ -72,6 +73,7 @@ def test_a_demo_that_fails_in_the_background_is_shown_failed_and_not_run_again_b
     serve.build_once()
     assert "no square today" in _page(project) and "running…" not in _page(project)
     assert len(_started(caplog)) == 1, "the same failing source ran again"
+    assert any("demo slow [default]: failed in" in r.getMessage() for r in caplog.records)
 
 
 def test_serve_background_false_runs_demos_inside_the_serve_build(project: Project, serve_mode) -> None:
