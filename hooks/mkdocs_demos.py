@@ -4,6 +4,10 @@ Thin by design: the site hook (listed before this one) has already read and chec
 planned every run (hooks.site); this hook runs the plan's jobs with hooks.figures.runner and hands
 the results to the plan, which writes the figures (hooks.figures.pages) and, through the site hook,
 publishes the demo outputs and the Demo runs page. ``notes export`` makes the same calls.
+
+Under `mkdocs serve` (and ``extra.demos.serve_background``, on by default) the runs leave the build:
+it shows what the cache has and hands the rest to the session's :class:`BackgroundRuns`, made in
+on_startup; when a run ends, the marker it writes in a watched folder makes the server rebuild.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 
 from hooks import site
+from hooks.figures.background import BackgroundRuns
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
 from hooks.figures.model import Result
@@ -29,6 +34,37 @@ class _Runs:
     plan: site.SitePlan
     results: list[Result]
     summary: list[str]
+
+
+# The background runs of this process under `mkdocs serve` (None otherwise): made by on_startup,
+# closed by on_shutdown, as the site hook's ServeSession (hook modules are loaded once per serve).
+_background: BackgroundRuns | None = None
+
+
+def background_runs() -> BackgroundRuns | None:
+    """The runs started beside this serve session's builds (tests wait for them through it)."""
+    return _background
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _background
+    if _background is not None:
+        _background.close()
+    _background = BackgroundRuns(say=log.info) if command == "serve" else None
+
+
+def on_shutdown() -> None:
+    global _background
+    if _background is not None:
+        _background.close()
+    _background = None
+
+
+def on_serve(server, config, builder):
+    """Rebuild when a background run ends: it writes a marker into a folder of its own, watched here."""
+    if _background is not None:
+        server.watch(str(_background.watch_folder()))
+    return server
 
 
 def on_pre_build(config) -> None:
@@ -48,7 +84,10 @@ def on_pre_build(config) -> None:
             log.info(line)
 
     try:
-        results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report, say=log.info)
+        if _background is not None and build.serving and settings.serve_background:
+            results = _background.results_now(plan.jobs, settings, DemoCache(settings.cache_dir), report)
+        else:
+            results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=report, say=log.info)
     except (CacheError, RemoteError, RuntimeError) as exc:
         raise PluginError(str(exc)) from None
     summary = failure_summary(results)
@@ -68,6 +107,8 @@ def on_post_build(config) -> None:
     results = runs.results if runs is not None else []
     c = counts(results)
     message = f"{c['ran']} ran, {c['cached']} reused from the cache, {c['failed']} failed"
+    if c["running"]:
+        message += f", {c['running']} running in the background (the page is built again when they end)"
     if c["pulled"]:
         message += f", {c['pulled']} pulled from the remote cache"
     if c["needs-gpu"]:

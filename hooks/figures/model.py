@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from hooks.figures.spec import DemoSpec
 
-Status = Literal["cached", "pulled", "ran", "failed", "needs-gpu"]
+Status = Literal["cached", "pulled", "ran", "failed", "needs-gpu", "running"]  # running: under serve, in the background
 THEMES = ("light", "dark")  # every figure is written once per theme: NAME-light.svg, NAME-dark.svg
 
 
@@ -59,7 +59,7 @@ class Result:
     job: Job
     status: Status
     entry: Entry | None = None  # the fresh entry (cached or ran)
-    stale: Entry | None = None  # the last good entry shown when this run failed
+    stale: Entry | None = None  # the last good entry shown when this run failed (or while it is running)
     error: str = ""  # one line: what went wrong
     detail: str = ""  # the last lines of the traceback, paths relative to the project
     seconds: float = 0.0  # wall time spent in this call (0 when cached)

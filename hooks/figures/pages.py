@@ -105,6 +105,10 @@ def _unavailable(ref: FigureRef, result: Result | None) -> str | None:
     if result is None:
         return "the demo did not run"
     entry = result.shown
+    if result.status == "running" and entry is None:
+        return "running… (this page shows the figure when the run ends)"
+    if result.status == "running" and not entry.has(f"{ref.figure}-light.svg"):
+        return "running… (no earlier run made this figure; this page shows it when the run ends)"
     if result.status == "needs-gpu" and entry is None:
         return f"{result.error} (this machine has none, and no cached run was found)"
     if entry is None:
@@ -169,8 +173,11 @@ def _frame(ref: FigureRef, result: Result, params_id: str, href: Href, alt: str,
 
 
 def _stale(result: Result) -> str:
-    if result.status not in ("failed", "needs-gpu") or result.shown is None:
+    if result.status not in ("failed", "needs-gpu", "running") or result.shown is None:
         return ""
+    if result.status == "running":
+        return (f'<span class="kb-stale kb-running">Running: a new run of this demo is in progress; this figure is from '
+                f'the run of {_date(result.shown.manifest)} until it ends.</span>')
     why = f"the latest run of this demo failed ({esc(result.error)})" if result.status == "failed" else esc(result.error)
     return f'<span class="kb-stale">Stale: {why}; this figure is from the run of {_date(result.shown.manifest)}.</span>'
 
@@ -299,6 +306,8 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
             status = f"failed: {esc(r.error)}" + (" (stale figures shown)" if entry else " (no figures)")
         elif r.status == "needs-gpu":
             status = esc(r.error) + (" (an earlier run is shown)" if entry else "")
+        elif r.status == "running":
+            status = "running in the background" + (" (the last good figures shown)" if entry else "")
         else:
             status = "ok"
         versions = m.get("versions") or {}

@@ -49,6 +49,7 @@ class Settings:
     executor: str = "local"  # "local" (a process pool here) or "dask://HOST:PORT" (extra.demos.executor, DEMOS_EXECUTOR)
     worker: str = ""  # where runs happen when that is not this build (a Dask worker's address), for the manifest
     network_timeout: float = 20.0  # seconds to connect to and hear from the remote cache or a Dask scheduler
+    serve_background: bool = True  # under `mkdocs serve`, run demos beside the builds (extra.demos.serve_background)
 
     @property
     def workers(self) -> int:
@@ -142,6 +143,7 @@ class Settings:
             remote_readonly=os.environ.get("DEMOS_REMOTE_READONLY", "") not in ("", "0") or section.flag("remote_readonly", False),
             executor=executor,
             network_timeout=network_timeout,
+            serve_background=section.flag("serve_background", True),
         )
 
 

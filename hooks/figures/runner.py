@@ -108,7 +108,7 @@ def failure_summary(results: Iterable[Result]) -> list[str]:
 
 
 def counts(results: Iterable[Result]) -> dict[str, int]:
-    out = {"ran": 0, "cached": 0, "pulled": 0, "failed": 0, "needs-gpu": 0}
+    out = {"ran": 0, "cached": 0, "pulled": 0, "failed": 0, "needs-gpu": 0, "running": 0}
     for r in results:
         out[r.status] += 1
     return out
