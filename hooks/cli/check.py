@@ -50,9 +50,7 @@ def fidelity_problems(root: Path) -> tuple[list[Problem], int]:
     plugins = [next(iter(p)) if isinstance(p, dict) else str(p) for p in raw.get("plugins") or []]
     callouts = None
     if "callouts" in plugins:
-        from mkdocs_callouts.utils import CalloutParser
-
-        callouts = CalloutParser()
+        from mkdocs_callouts.utils import CalloutParser as callouts  # one parser a page, as the plugin makes it
     converter = markdown.Markdown(extensions=extensions, extension_configs=configs)
     problems, compared = [], 0
     for uri, page in sorted(plan.kb.pages.items()):
@@ -60,7 +58,7 @@ def fidelity_problems(root: Path) -> tuple[list[Problem], int]:
         if found is None:
             continue
         text, first_line = found
-        html = converter.reset().convert(callouts.parse(text) if callouts else text)
+        html = converter.reset().convert(callouts().parse(text) if callouts else text)
         compared += 1
         difference = fidelity.compare(html, text, line_breaks=breaks)
         if difference is not None:
