@@ -119,6 +119,7 @@ def site_html(text: str, *, line_breaks: bool = True) -> str:
 
 @pytest.mark.parametrize("text", [
     "Text\n- a\n- b\n",
+    "> one quote\n\n> and another, a blank line apart\n\nText.\n\n> a third\n",
     "- a\n  - two spaces\n    - four\n- b\n",
     "- a\n\t- a tab\n\t\t- two tabs\n\t- b\n",
     "1. one\n   - three spaces under `1. `\n2. two\n",

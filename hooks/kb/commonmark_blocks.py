@@ -35,6 +35,7 @@ from markdown.preprocessors import Preprocessor
 
 from hooks.markdown import ATX_RE, CONTAINER_RE, scan
 
+QUOTE_BREAK = "<!-- -->"  # an empty HTML block: it ends a block quote, and shows nothing
 ITEM_RE = re.compile(r"^(?P<indent>[ ]*)(?P<marker>[-*+]|(?P<number>\d{1,9})[.)])(?P<gap>[ ]{1,4}|[ ]*$)(?P<content>.*)$")
 QUOTE_RE = re.compile(r"^[ ]{0,3}>[ ]?")
 HR_RE = re.compile(r"^[ ]{0,3}(?:(?:\*[ ]*){3,}|(?:-[ ]*){3,}|(?:_[ ]*){3,})$")
@@ -110,6 +111,7 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
     previous_blank = True
     gap_in_item = False  # a blank line since the last item started: its next text is a block of its own
     in_fence = fence_closed = False  # inside fenced code; the line written last closed a fence
+    quote_above = False  # the block written last (blank lines aside) is a block quote
     i = 0
     while i < len(lines):
         line, kind = lines[i], kinds[i]
@@ -136,10 +138,14 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
                 j += 1
             if text_above:
                 out.append("")
+            elif quote_above:  # two quotes a blank line apart are two in CommonMark; Python-Markdown joins them
+                out += [QUOTE_BREAK, ""]
             out += [("> " + b) if b else ">" for b in _settle([QUOTE_RE.sub("", q, count=1) for q in lines[i:j]])]
             i, text_above, item_above, previous_blank = j, False, False, False
             in_fence = fence_closed = False
+            quote_above = True
             continue
+        quote_above = False
         if not stack and kind == "text" and indent == 0 and CONTAINER_RE.match(line):  # an admonition's body, ...
             out.append(line)
             j = i + 1
