@@ -1,6 +1,6 @@
 """Section 6, vault: a generated Obsidian vault of undated pages in nested folders, built two ways.
 
-The vault is what issue-style users bring: N pages in course folders and week sub-folders (names with
+The vault is what users of Obsidian bring: N pages in course folders and week sub-folders (names with
 spaces and accents), most without front matter, each linking a few others by file name with
 ``[[wikilinks]]``, with lists written directly under a line of text, single line breaks and a table,
 and an ``.obsidian/app.json``. No ``nav:``: the site hook's explorer is the navigation.

@@ -1,4 +1,4 @@
-"""Issue 22, second round: the build archive holds data and never code; what embeds, front matter,
+"""The build archive holds data and never code; what embeds, front matter,
 titles, file names, static files and an export manifest can make a build do is bounded and reported."""
 from __future__ import annotations
 

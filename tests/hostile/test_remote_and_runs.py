@@ -1,4 +1,4 @@
-"""Issue 22, second round, figures layer: what a demo can read, what a remote cache can make the site publish,
+"""The demos under hostile conditions: what a demo can read, what a remote cache can make the site publish,
 and a remote or a Dask scheduler that is down, answers garbage or never answers.
 
 Each case is a defect a hostile review found; each fails on the code before its fix.

@@ -1,4 +1,4 @@
-"""Issue 22 item 16: under `mkdocs serve` a slow demo must not hold up the build (the live server
+"""Under `mkdocs serve` a slow demo must not hold up the build (the live server
 answers no request while one runs). A serve build shows what the cache has and runs the rest beside
 it; the build after the run ends shows the new figure.
 """
