@@ -465,8 +465,7 @@ def _vault_explorer(files: Files, plan: site.SitePlan) -> explorer.FolderEntry:
     pages = []
     for file in files.documentation_pages():
         if file.inclusion.is_in_nav():
-            info = plan.kb.pages.get(file.src_uri)
-            title = info.title if info is not None else explorer.markdown_title(file.content_string)
+            title = site.page_title(plan, file.src_uri, file.content_string if file.generated_by else None)
             pages.append((file.src_uri, title or file.name))
     return explorer.explorer(pages)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,8 @@ from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
-from hooks.kb.sources import Source, SourceFile, SourceStore, check_file
+from hooks.kb.notes import first_h1
+from hooks.kb.sources import Source, SourceFile, SourceStore, check_file, split_front_matter
 from hooks.kb.vault import Vault, read_vault
 from hooks.kb.wikilinks import Slugify
 from hooks.problems import Problem
@@ -397,7 +397,19 @@ def scripts(extra_javascript: list[Any]) -> list[Any]:
 EMPTY_FRONT_MATTER = "---\n{}\n---\n"  # keeps a generator from reading the body's first lines as metadata
 
 
-_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$|^#[ \t]+(.+?)[ \t#]*$", re.M)
+def generated_title(text: str) -> tuple[str | None, str | None]:
+    """A generated page's ``title`` property and its first level-1 heading (outside code), each None when
+    it has none."""
+    import yaml
+
+    front, body = split_front_matter(text)
+    try:
+        meta = yaml.safe_load(front.strip().strip("-")) if front else None
+    except yaml.YAMLError:
+        meta = None
+    title = meta.get("title") if isinstance(meta, dict) and isinstance(meta.get("title"), str) else None
+    h1 = first_h1(body)
+    return title, h1[0] if h1 else None
 
 
 def page_title(plan: SitePlan, src_uri: str, generated: str | None = None, configured: str | None = None) -> str | None:
@@ -411,14 +423,14 @@ def page_title(plan: SitePlan, src_uri: str, generated: str | None = None, confi
     page, parsed = plan.kb.pages.get(src_uri), plan.kb.parsed.get(src_uri)
     if parsed is not None and parsed.source.ok and isinstance(parsed.source.meta.get("title"), str):
         return parsed.source.meta["title"]
-    found = _TITLE_RE.search(generated) if generated is not None else None
-    if found and found.group(1):
-        return found.group(1).strip("'\"")
+    title, heading = generated_title(generated) if generated is not None else (None, None)
+    if title is not None:
+        return title
     if configured is not None:
         return configured
     if page is not None:
         return page.title
-    return found.group(2).strip() if found else None
+    return heading
 
 
 def page_source(plan: SitePlan, src_uri: str) -> str | None:

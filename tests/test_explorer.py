@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 
-from hooks.kb.explorer import FolderEntry, PageEntry, explorer, folder_note_of, markdown_title, natural_key
+from hooks.kb.explorer import FolderEntry, PageEntry, explorer, folder_note_of, natural_key
+from hooks.site import generated_title
 
 
 def names(folder: FolderEntry) -> list[str]:
@@ -74,9 +75,10 @@ def test_no_pages_is_an_empty_explorer() -> None:
     assert explorer([]) == FolderEntry("", "", None, ())
 
 
-def test_markdown_title_reads_past_front_matter() -> None:
-    assert markdown_title("---\nsearch:\n  exclude: true\n---\n\n# Notes\n\ntext\n") == "Notes"
-    assert markdown_title("no heading\n") is None
+def test_a_generated_pages_title_reads_past_front_matter() -> None:
+    assert generated_title("---\nsearch:\n  exclude: true\n---\n\n# Notes\n\ntext\n")[1] == "Notes"
+    assert generated_title("no heading\n") == (None, None)
+    assert generated_title("---\ntitle: Demo runs\n---\n\n```\n# not a heading\ntitle: nor a title\n```\n") == ("Demo runs", None)
 
 
 def test_folders_are_named_as_mkdocs_names_them() -> None:

@@ -311,8 +311,10 @@ def test_what_a_page_links_to_and_marking_its_links(kb) -> None:
     marked = BeautifulSoup(reading.mark_links(html, "notes/2024-02-01-two.md", kb.urls["notes/2024-02-01-two.md"], links.previews), "html.parser")
     assert [a.get("data-kb-preview") for a in marked.select("a")] == [
         "../../concepts/a/preview.json", "../2024-01-01-one/preview.json", None, None, None, None]
-    # a generated list marks its own links the same way (hooks.kb.fragments.read_link)
-    assert reading.preview_href(kb, "notes/2024-02-01-two.md", "concepts/a.md", "../../concepts/a/") == "../../concepts/a/preview.json"
+    # a generated list marks its own links the same way (hooks.kb.fragments.Context.link)
+    ctx = fragments.Context(kb)
+    assert ctx.preview("concepts/a.md", "concept", "notes/2024-02-01-two.md", "../../concepts/a/") == "../../concepts/a/preview.json"
+    assert ctx.preview("notes/2024-02-01-two.md", "note", "notes/2024-02-01-two.md", "./") is None  # the page itself
     data = json.loads(reading.preview_json(kb, "notes/2024-02-01-two.md"))
     assert data == {"date": "2024-02-01", "figure": None, "kind": "note", "text": "Alpha, Gamma and one.", "title": "Two"}
 

@@ -12,8 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Union
 
-from hooks.kb.notes import first_h1
-from hooks.kb.sources import split_front_matter
 
 INDEX_NAMES = ("index.md", "README.md")  # what MkDocs itself serves as a folder's own page, in that order
 
@@ -115,10 +113,3 @@ def explorer(pages: Iterable[tuple[str, str]]) -> FolderEntry:
 
 def _join(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
-
-
-def markdown_title(text: str) -> str | None:
-    """The first level-1 heading of a Markdown text with front matter (a generated page's title, as a
-    full build shows it); None when it has none."""
-    h1 = first_h1(split_front_matter(text)[1])
-    return h1[0] if h1 else None

@@ -119,7 +119,7 @@ class Context:
             return href + PREVIEW_NAME
         return relative_url(quote(preview_path(self.url(target))), self.url(from_uri))
 
-    def link(self, link: Link, from_uri: str, cls: str = "", anchor: str = "") -> str:
+    def link(self, link: Link, from_uri: str, cls: str = "") -> str:
         """A link as HTML, carrying the preview of the page it leads to."""
         target, kind, text = link
         href = self.href(target, from_uri)
@@ -127,7 +127,7 @@ class Context:
         preview = self.preview(target, kind, from_uri, href)
         if preview is not None:
             attr += f' data-kb-preview="{esc(preview)}"'
-        return f'<a href="{esc(href + anchor)}"{attr}>{esc(text)}</a>'
+        return f'<a href="{esc(href)}"{attr}>{esc(text)}</a>'
 
     def read(self, src_uri: str, name: str, argument: str = "") -> Hashable:
         key = (src_uri, name, argument)

@@ -79,12 +79,6 @@ def _short(title: str) -> str:
 RELATIONS = ("links to this page", "linked from this page", "links both ways")  # a row's "rel", as kb.js names it
 
 
-def _relation(kb: KnowledgeBase, page: str, other: str) -> int:
-    """How ``other`` and ``page`` are linked: an index into :data:`RELATIONS`."""
-    out, back = other in kb.links.get(page, ()), page in kb.links.get(other, ())
-    return 2 if out and back else 1 if out else 0
-
-
 # --- a concept's gallery -----------------------------------------------------------------------------
 
 def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tuple[str, PageFigure]]:
@@ -188,17 +182,5 @@ def mark_links(text: str, src_uri: str, here: str, previews: Previews, *, markdo
         return f'<a {attrs} data-kb-preview="{esc(preview)}">'
 
     return _LINK_RE.sub(mark, text)
-
-
-def preview_href(kb: KnowledgeBase, src_uri: str, target: str, href: str | None = None) -> str | None:
-    """The URL (relative to the page ``src_uri``) of the preview of the page ``target``, or None when
-    it has none or is the page itself: what :func:`mark_links` puts on a link from one to the other.
-    ``href``, the link's own URL (:meth:`KnowledgeBase.href`), saves working it out where the
-    preview lies beside the page the link leads to."""
-    if target not in kb.pages or target == src_uri:
-        return None
-    if href is not None and href.endswith("/"):
-        return href + PREVIEW_NAME
-    return relative_url(quote(preview_path(kb.urls[target])), kb.urls.get(src_uri, ""))
 
 

@@ -18,7 +18,7 @@ from typing import Mapping
 from urllib.parse import unquote, urljoin
 from xml.sax.saxutils import escape as xml_escape
 
-from hooks.kb.fragments import MAP_MARKER, Settings, marker, tag_anchor
+from hooks.kb.fragments import MAP_MARKER, Settings, _plural, marker, tag_anchor
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, KnowledgeBase
 from hooks.kb.obsidian import page_edits
 from hooks.kb.reading import preview_path, previewed
@@ -28,10 +28,6 @@ from hooks.markdown import escape_html as esc
 from hooks.urls import file_target, is_relative, split_link, url_target
 
 __all__ = ["PageLinks", "Settings", "read_page_links", "page_markdown", "escape_meta", "generated_pages", "feed_xml"]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 STRUCTURAL_META = frozenset({"hide", "template", "search"})  # read by the theme, never printed
