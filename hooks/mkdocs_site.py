@@ -330,6 +330,7 @@ class ServeSession:
     def close(self) -> None:
         """The end of the session: stop the build in progress and the layout processes."""
         self.end_build()
+        serve_speedups.cancel_idle_collection()
         for worker in self.map_workers.values():
             worker.close()
         self.map_workers.clear()
@@ -377,6 +378,7 @@ def on_serve(server, config: MkDocsConfig, builder):
 @event_priority(100)  # before the search plugin's, which renders the theme's language templates
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _session.end_build()
+    serve_speedups.freeze_garbage()  # what earlier builds kept; released in on_post_build or on_build_error
     if _session.templates is not None:
         _session.templates.install(config.theme)
     try:
@@ -402,11 +404,11 @@ def on_pre_build(config: MkDocsConfig) -> None:
     for problem in plan.problems:
         (log.warning if problem.severity == "warning" or _session.serving else log.error)(str(problem))
     _session.start_build(config, plan)
-    serve_speedups.freeze_garbage()  # released in on_post_build or on_build_error
+    serve_speedups.freeze_garbage()  # and now what the site's reading kept
 
 
 def on_build_error(error: Exception) -> None:
-    serve_speedups.thaw_garbage()
+    serve_speedups.thaw_garbage(serving=_session.serving)
     if _session.build is not None:
         _session.build.stop()
 
@@ -607,7 +609,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    serve_speedups.thaw_garbage()
+    serve_speedups.thaw_garbage(serving=_session.serving)
     build = _session.build
     if build is None:
         return

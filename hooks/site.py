@@ -235,6 +235,7 @@ class Session:
         self.store = SourceStore(self.archive)
         self.parse_cache = ParseCache(self.archive)
         self.specs = SpecCache(demos_dir or Path(project_root) / "demos", self.archive)
+        self.kb: KnowledgeBase | None = None  # the latest build's, which the next one updates (hooks.kb.graph)
 
 
 def generated_paths(project: Project) -> dict[str, str]:
@@ -328,7 +329,9 @@ def plan_site(
         excluded=[(f.src_uri, f.display_path) for f in files if f.status == "excluded" and f.src_uri.endswith(".md")],
         use_directory_urls=project.use_directory_urls,
         cache=session.parse_cache,
+        previous=session.kb,
     )
+    session.kb = kb
     problems += kb.problems + _preview_clashes(kb, readable)
     refs: list[FigureRef] = []
     jobs: list[Job] = []

@@ -248,6 +248,7 @@ class KnowledgeBase:
     use_directory_urls: bool = True
     expansions: dict[str, Expansion] = field(default_factory=dict)  # page -> its body with embeds expanded (pages that embed)
     hubs: frozenset[str] = frozenset()  # the home page and pages that list pages (LIST_MARKERS): not nodes of the graph
+    _derivation: _Derivation | None = field(default=None, repr=False, compare=False)  # what a later build updates it from
 
     def is_node(self, src_uri: str) -> bool:
         """Whether a page is a node of the graph: it has "Linked from" and a local graph, and its links
@@ -310,6 +311,44 @@ def _check_slugs(notes: Iterable[PageInfo], problems: list[Problem]) -> None:
             ))
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """What a knowledge base is a function of, besides what its sources say."""
+
+    images: tuple[str, ...]
+    slugify: Slugify
+    separator: str
+    excluded: tuple[tuple[str, str], ...]
+    use_directory_urls: bool
+
+
+@dataclass
+class _Derivation:
+    """What a build of the knowledge base keeps for the next one to update rather than redo
+    (:func:`build_knowledge_base` with ``previous``): its settings, the name indexes and, per page, the
+    problems and unresolved links of its wikilinks."""
+
+    settings: _Settings
+    names: NameIndex
+    hidden_index: NameIndex
+    display: dict[str, str]
+    assets: AssetIndex
+    titles: dict[str, str]
+    naming_problems: list[Problem]
+    link_problems: dict[str, list[Problem]]
+    misses: dict[str, int]
+
+
+def _shape(parsed: Parsed) -> tuple | None:
+    """What of a source other pages, the lists and the name indexes depend on: a change of it rebuilds the
+    knowledge base; any other change (its text, links, tags, excerpt) is updated in place."""
+    page = parsed.page
+    if page is None:
+        return None
+    return (page.kind, page.draft, page.title, page.titled, page.title_line, tuple(page.aliases), page.meta_lines.get("aliases"),
+            page.slug, page.date, page.display_path, parsed.has_tags_marker, parsed.lists_pages)
+
+
 def build_knowledge_base(
     sources: Iterable[Source],
     image_uris: Iterable[str] = (),
@@ -321,27 +360,39 @@ def build_knowledge_base(
     excluded: Iterable[tuple[str, str]] = (),
     use_directory_urls: bool = True,
     cache: ParseCache | None = None,
+    previous: KnowledgeBase | None = None,
 ) -> KnowledgeBase:
     """Check every source, resolve every wikilink and derive the graph; problems are collected, never raised.
 
     ``statuses``: each source's inclusion level as the generator listed it (drafts of ``draft_docs``
     are treated like ``draft: true``). ``vault``: the vault's settings (its daily notes). ``excluded``: ``(src_uri, display path)`` of Markdown files the
     generator excludes, which are never read but named when a wikilink asks for them.
+    ``previous``: the knowledge base of an earlier build with the same ``cache`` (``mkdocs serve``): when
+    the pages are the same files and no page changed what other pages depend on (:func:`_shape`), it is
+    updated from the sources that changed (their links resolved again, the lists derived from links
+    and tags derived again) instead of built anew; the result is the same either way.
     """
     statuses = statuses or {}
     cache = cache or ParseCache()
-    problems: list[Problem] = []
-    pages: dict[str, PageInfo] = {}
-    parsed_by_uri: dict[str, Parsed] = {}
-    hidden: dict[str, str] = {}
-    hidden_index = NameIndex()
-    display: dict[str, str] = {}
     sources = sorted(sources, key=lambda s: s.src_uri)
     with stored.collector_paused():  # every parse read back from the archive at once
         parses = [cache.get(source, statuses.get(source.src_uri) == "draft", vault) for source in sources]
-    for source, parsed in zip(sources, parses):
-        parsed_by_uri[source.src_uri] = parsed
-        problems += parsed.problems
+    parsed_by_uri = {source.src_uri: parsed for source, parsed in zip(sources, parses)}
+    cache.retain(parsed_by_uri)
+    settings = _Settings(tuple(sorted(image_uris)), slugify, separator, tuple(excluded), use_directory_urls)
+    if previous is not None:
+        updated = _update(previous, parsed_by_uri, settings)
+        if updated is not None:
+            return updated
+    return _build(parsed_by_uri, settings)
+
+
+def _build(parsed_by_uri: dict[str, Parsed], settings: _Settings) -> KnowledgeBase:
+    pages: dict[str, PageInfo] = {}
+    hidden: dict[str, str] = {}
+    hidden_index = NameIndex()
+    display: dict[str, str] = {}
+    for parsed in parsed_by_uri.values():
         page = parsed.page
         if page is None:
             continue
@@ -353,8 +404,7 @@ def build_knowledge_base(
             hidden_index.add_file(page.src_uri, page.slug)
             continue
         pages[page.src_uri] = page
-    cache.retain(parsed_by_uri)
-    for uri, shown in excluded:
+    for uri, shown in settings.excluded:
         hidden[uri] = HIDDEN_REASONS["excluded"]
         display[uri] = shown
         hidden_index.add_file(uri)
@@ -363,103 +413,179 @@ def build_knowledge_base(
     concepts = sorted((p for p in pages.values() if p.kind == "concept"), key=lambda p: (p.title.casefold(), p.src_uri))
 
     names = NameIndex()
-    _claim_names(sorted(pages.values(), key=lambda p: (p.kind == "page", p.src_uri)), names, problems)
-    _check_slugs((n for n in reversed(notes) if n.src_uri.startswith(NOTES_DIR)), problems)
+    naming_problems: list[Problem] = []
+    _claim_names(sorted(pages.values(), key=lambda p: (p.kind == "page", p.src_uri)), names, naming_problems)
+    _check_slugs((n for n in reversed(notes) if n.src_uri.startswith(NOTES_DIR)), naming_problems)
     for page in pages.values():
         names.add_file(page.src_uri, page.slug)
 
-    linker = Linker(
-        names,
+    state = _Derivation(settings, names, hidden_index, display, AssetIndex(settings.images), {uri: p.title for uri, p in pages.items()},
+                        naming_problems, {}, {})
+    kb = KnowledgeBase(pages=pages, notes=notes, concepts=concepts, hidden=hidden, linker=_linker(state, parsed_by_uri, pages, hidden),
+                       links={}, backlinks={}, related={}, older={}, newer={}, excerpts={}, tags={}, tags_page=None,
+                       urls={uri: page_url(uri, settings.use_directory_urls) for uri in pages}, parsed=parsed_by_uri,
+                       resolutions={}, use_directory_urls=settings.use_directory_urls)
+    misses = 0
+    for uri in pages:
+        misses += _resolve_page(kb, state, uri, suggest_from=misses)
+    by_date = notes[::-1]
+    kb.older = {b.src_uri: a.src_uri for a, b in zip(by_date, by_date[1:])}
+    kb.newer = {a.src_uri: b.src_uri for a, b in zip(by_date, by_date[1:])}
+    kb.excerpts = {note.src_uri: parsed_by_uri[note.src_uri].excerpt for note in notes}
+    kb.hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
+    tags_pages = [uri for uri in pages if parsed_by_uri[uri].has_tags_marker]
+    kb.tags_page = tags_pages[0] if tags_pages else None
+    _derive_from_links(kb)
+    kb.tags = _tags(kb)
+    _finish(kb, state)
+    return kb
+
+
+def _linker(state: _Derivation, parsed_by_uri: dict[str, Parsed], pages: Mapping[str, PageInfo], hidden: Mapping[str, str]) -> Linker:
+    slugify, separator = state.settings.slugify, state.settings.separator
+    return Linker(
+        state.names,
         lambda uri: parsed_by_uri[uri].headings(slugify, separator) if uri in pages else Headings(),
-        titles={uri: p.title for uri, p in pages.items()},
-        display=display,
-        assets=AssetIndex(image_uris),
-        hidden=hidden_index,
+        titles=state.titles,
+        display=state.display,
+        assets=state.assets,
+        hidden=state.hidden_index,
         hidden_reasons=hidden,
         blocks=lambda uri: parsed_by_uri[uri].blocks if uri in pages else {},
     )
 
-    links: dict[str, list[str]] = {}
-    resolutions: dict[str, list[Resolution]] = {}
+
+def _resolve_page(kb: KnowledgeBase, state: _Derivation, uri: str, *, suggest_from: int) -> int:
+    """Resolve one page's wikilinks (suggesting close names while fewer than MAX_SUGGESTIONS links of
+    the pages before it went nowhere: ``suggest_from``); sets its resolutions, links and problems, and
+    returns how many of its links go nowhere."""
+    page, linker = kb.pages[uri], kb.linker
+    targets: dict[str, None] = {}
+    resolved: list[Resolution] = []
+    problems: list[Problem] = []
     misses = 0
-    for uri, page in pages.items():
-        targets: dict[str, None] = {}
-        resolved = resolutions[uri] = []
-        for link in parsed_by_uri[uri].links:
-            resolution = linker.resolve(link, uri, suggest=misses < MAX_SUGGESTIONS)
-            resolved.append(resolution)
-            if resolution.severity:
-                misses += resolution.target is None
-                problems.append(Problem(page.display_path, page.body_line + link.line, resolution.message, resolution.severity))
-            if resolution.target in pages and resolution.target != uri:
-                targets[resolution.target] = None
-        links[uri] = list(targets)
+    for link in kb.parsed[uri].links:
+        resolution = linker.resolve(link, uri, suggest=suggest_from + misses < MAX_SUGGESTIONS)
+        resolved.append(resolution)
+        if resolution.severity:
+            misses += resolution.target is None
+            problems.append(Problem(page.display_path, page.body_line + link.line, resolution.message, resolution.severity))
+        if resolution.target in kb.pages and resolution.target != uri:
+            targets[resolution.target] = None
+    kb.resolutions[uri] = resolved
+    kb.links[uri] = list(targets)
+    state.link_problems[uri] = problems
+    state.misses[uri] = misses
+    return misses
 
-    transcluder = Transcluder(pages, lambda uri: parsed_by_uri[uri].links, linker, slugify, separator,
-                              scan_of=lambda uri: parsed_by_uri[uri].scan)
-    expansions: dict[str, Expansion] = {}
-    for uri in pages:
-        expansion = transcluder.expand(uri)
-        if expansion is not None:
-            expansions[uri] = expansion
-            problems += expansion.problems
 
-    hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
+def _derive_from_links(kb: KnowledgeBase) -> None:
+    """Backlinks and related concepts, from every page's links."""
+    pages = kb.pages
     other_pages = sorted((p for p in pages.values() if p.kind == "page"), key=lambda p: (p.title.casefold(), p.src_uri))
     backlinks: dict[str, list[str]] = {}
-    for source in itertools.chain(notes, concepts, other_pages):
-        if source.src_uri in hubs:  # it links to everything: its links are no one's backlinks
+    for source in itertools.chain(kb.notes, kb.concepts, other_pages):
+        if source.src_uri in kb.hubs:  # it links to everything: its links are no one's backlinks
             continue
-        for target in links[source.src_uri]:
+        for target in kb.links[source.src_uri]:
             backlinks.setdefault(target, []).append(source.src_uri)
-
     co_mentions: dict[str, Counter[str]] = {}
-    for note in notes:
-        mentioned = [t for t in links[note.src_uri] if pages[t].kind == "concept"]
+    for note in kb.notes:
+        mentioned = [t for t in kb.links[note.src_uri] if pages[t].kind == "concept"]
         for a, b in itertools.permutations(mentioned, 2):
             co_mentions.setdefault(a, Counter())[b] += 1
     related = {
         concept: sorted(counts.items(), key=lambda item: (-item[1], pages[item[0]].title.casefold()))
         for concept, counts in co_mentions.items()
     }
+    kb.backlinks = _kept(kb.backlinks, backlinks)
+    kb.related = _kept(kb.related, related)
 
-    by_date = notes[::-1]
-    older = {b.src_uri: a.src_uri for a, b in zip(by_date, by_date[1:])}
-    newer = {a.src_uri: b.src_uri for a, b in zip(by_date, by_date[1:])}
 
+def _kept(old: dict, new: dict) -> dict:
+    """``new`` with each value that equals the one ``old`` has under its key replaced by that one, so an
+    unchanged entry stays the same object from one build to the next (cheap to compare)."""
+    for key, value in new.items():
+        before = old.get(key)
+        if before is not None and before == value:
+            new[key] = before
+    return new
+
+
+def _tags(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """Tag -> the pages carrying it (front matter, then inline #tags)."""
     tags: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}  # tags are compared without case, as in Obsidian; the first spelling is shown
-    others = sorted((p for p in pages.values() if p.kind != "note"), key=lambda p: (p.title.casefold(), p.src_uri))
-    for page in itertools.chain(notes, others):
-        for tag in dict.fromkeys([*page.tags, *parsed_by_uri[page.src_uri].tags]):  # front matter, then inline #tags
+    others = sorted((p for p in kb.pages.values() if p.kind != "note"), key=lambda p: (p.title.casefold(), p.src_uri))
+    for page in itertools.chain(kb.notes, others):
+        for tag in dict.fromkeys([*page.tags, *kb.parsed[page.src_uri].tags]):
             shown = spelling.setdefault(tag.casefold(), tag)
             uris = tags.setdefault(shown, [])
             if not uris or uris[-1] != page.src_uri:
                 uris.append(page.src_uri)
-    tags_pages = [uri for uri in pages if parsed_by_uri[uri].has_tags_marker]
+    return _kept(kb.tags, dict(sorted(tags.items(), key=lambda item: item[0].casefold())))
 
-    return KnowledgeBase(
-        pages=pages,
-        notes=notes,
-        concepts=concepts,
-        hidden=hidden,
-        linker=linker,
-        links=links,
-        backlinks=backlinks,
-        related=related,
-        older=older,
-        newer=newer,
-        excerpts={note.src_uri: parsed_by_uri[note.src_uri].excerpt for note in notes},
-        tags=dict(sorted(tags.items(), key=lambda item: item[0].casefold())),
-        tags_page=tags_pages[0] if tags_pages else None,
-        urls={uri: page_url(uri, use_directory_urls) for uri in pages},
-        parsed=parsed_by_uri,
-        resolutions=resolutions,
-        problems=sorted(set(problems)),
-        use_directory_urls=use_directory_urls,
-        expansions=expansions,
-        hubs=hubs,
-    )
+
+def _finish(kb: KnowledgeBase, state: _Derivation) -> None:
+    """Embeds expanded (every page again: the embeds of a site share one budget), and every problem."""
+    transcluder = Transcluder(kb.pages, lambda uri: kb.parsed[uri].links, kb.linker, state.settings.slugify, state.settings.separator,
+                              scan_of=lambda uri: kb.parsed[uri].scan)
+    problems = [p for parsed in kb.parsed.values() for p in parsed.problems] + state.naming_problems
+    kb.expansions = {}
+    for uri in kb.pages:
+        problems += state.link_problems[uri]
+        expansion = transcluder.expand(uri)
+        if expansion is not None:
+            kb.expansions[uri] = expansion
+            problems += expansion.problems
+    kb.problems = sorted(set(problems))
+    kb._derivation = state
+
+
+def _update(previous: KnowledgeBase, parsed_by_uri: dict[str, Parsed], settings: _Settings) -> KnowledgeBase | None:
+    """``previous`` updated to the sources ``parsed_by_uri`` (see :func:`build_knowledge_base`), or
+    None when they changed more than it can be updated for."""
+    state = previous._derivation
+    if state is None or state.settings != settings or parsed_by_uri.keys() != previous.parsed.keys():
+        return None
+    changed = [uri for uri, parsed in parsed_by_uri.items() if previous.parsed[uri] is not parsed]
+    if any(_shape(previous.parsed[uri]) != _shape(parsed_by_uri[uri]) for uri in changed):
+        return None
+    changed_pages = [uri for uri in changed if uri in previous.pages]
+    if not changed:
+        return previous
+    kb = dataclasses.replace(previous, parsed=parsed_by_uri, pages=dict(previous.pages), links=dict(previous.links),
+                             resolutions=dict(previous.resolutions), excerpts=dict(previous.excerpts))
+    state = dataclasses.replace(state, link_problems=dict(state.link_problems), misses=dict(state.misses))
+    fresh = {uri: parsed_by_uri[uri].page for uri in changed_pages}
+    kb.pages.update(fresh)
+    kb.notes = [fresh.get(p.src_uri, p) for p in previous.notes]
+    kb.concepts = [fresh.get(p.src_uri, p) for p in previous.concepts]
+    kb.linker = _linker(state, parsed_by_uri, kb.pages, kb.hidden)
+    # A page whose headings or block ids changed: the links to it are resolved again too.
+    slugify, separator = settings.slugify, settings.separator
+    moved = {uri for uri in changed_pages
+             if previous.parsed[uri].headings(slugify, separator).anchors != parsed_by_uri[uri].headings(slugify, separator).anchors
+             or previous.parsed[uri].blocks.keys() != parsed_by_uri[uri].blocks.keys()}
+    again = set(changed_pages)
+    if moved:
+        again |= {uri for uri, resolved in previous.resolutions.items() if any(r.target in moved for r in resolved)}
+    before = sum(state.misses.values())
+    for uri in again:  # suggestions are offered for every miss while the site has at most MAX_SUGGESTIONS
+        state.misses[uri] = 0
+    for uri in again:
+        _resolve_page(kb, state, uri, suggest_from=0)
+    if max(before, sum(state.misses.values())) > MAX_SUGGESTIONS:
+        return None  # which misses get a suggestion depends on the order of every page's misses: built anew
+    for uri in changed_pages:
+        if uri in kb.excerpts:
+            kb.excerpts[uri] = parsed_by_uri[uri].excerpt
+    if any(kb.links[uri] != previous.links[uri] for uri in again):
+        _derive_from_links(kb)
+    if any(previous.pages[uri].tags != kb.pages[uri].tags or previous.parsed[uri].tags != parsed_by_uri[uri].tags for uri in changed_pages):
+        kb.tags = _tags(kb)
+    _finish(kb, state)
+    return kb
 
 
 # --- the concept map -------------------------------------------------------------------------------
