@@ -309,7 +309,7 @@ class ServeSession:
         key = _site_key(config)
         session = self.sources.get(key) if self.serving else None
         if session is None:
-            session = site.Session(project.root, project.demos.demos_dir if project.demos else None)
+            session = site.Session(project.root, project.demos.demos_dir if project.demos else None, keep_reads=self.serving)
             if self.serving:
                 self.sources[key] = session
         return session

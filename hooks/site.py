@@ -13,6 +13,7 @@ export, each page's finished Markdown (:func:`exported_page`).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import unicodedata
@@ -33,6 +34,7 @@ from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
+from hooks.kb.recorded import Reads, Tracked
 from hooks.kb.notes import first_h1
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file, split_front_matter
 from hooks.kb.vault import Vault, read_vault
@@ -151,8 +153,8 @@ class SitePlan:
     published: set[str] = field(default_factory=set)  # site paths of the demo files the demo hook publishes
     results: list[Result] = field(default_factory=list)  # this build's demo runs (set by show_runs)
     runs: dict[tuple[str, str], Result] = field(default_factory=dict)  # the same by (demo, params_id)
+    reads: Reads | None = None  # under serve, the session's reads kept from build to build (hooks.kb.recorded)
     _context: fragments.Context | None = field(default=None, init=False, repr=False)
-    _links: dict = field(default_factory=dict, init=False, repr=False)  # hooks.site.page_links, kept for the build
 
     def __post_init__(self) -> None:
         self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
@@ -187,8 +189,7 @@ class SitePlan:
         self.runs = {(r.job.name, r.job.params_id): r for r in self.results}
         self.published = set(published_files(self.results))
         if self._context is not None:  # what the fragments read changed with the figures
-            self._context.memo.clear()
-        self._links.clear()
+            self._context.use("figures", self._figures())
 
     def figures_markdown(self, src_uri: str, markdown: str) -> str:
         """The page's Markdown with its figure directives replaced by their figures' HTML."""
@@ -210,10 +211,23 @@ class SitePlan:
         """The fragments' context of this build (kept until the figures change); ``concept_map``: the
         build's own layout of the map, when it lays it out elsewhere."""
         if self._context is None:
-            self._context = fragments.Context(self.kb, self.project.notes, self.figures_on)
+            if self.reads is None:
+                self._context = fragments.Context(self.kb, self.project.notes, self.figures_on,
+                                                  tables={"by_url": render.previewed_urls(self.kb)})
+            else:  # every read of the knowledge base, the settings and the figures noted (hooks.kb.recorded)
+                ctx = fragments.Context(Tracked(self.kb, self.reads), Tracked(self.project.notes, self.reads, "settings."),
+                                        reads=self.reads)
+                ctx.figures = lambda uri: ctx.table("figures").get(uri, ())
+                ctx.tables.update(figures=self._figures(), by_url=render.previewed_urls(self.kb))
+                ctx.begin()
+                self._context = ctx
         if concept_map is not None:
             self._context.concept_map = concept_map
         return self._context
+
+    def _figures(self) -> dict[str, tuple[PageFigure, ...]]:
+        """Each page's figures (:meth:`figures_on`), as a table the reads of the fragments look at."""
+        return {uri: self.figures_on(uri) for uri in self._refs_by_page}
 
     def runs_page(self) -> str:
         """The Markdown of the "Demo runs" page."""
@@ -230,7 +244,8 @@ class Session:
     """What is kept between builds of one site: the sources read, what they say, the demos' specs;
     and on disk, between sessions, what the sources said (hooks.kb.archive)."""
 
-    def __init__(self, project_root: Path, demos_dir: Path | None = None):
+    def __init__(self, project_root: Path, demos_dir: Path | None = None, *, keep_reads: bool = False):
+        self.reads = Reads() if keep_reads else None  # what the pages' fragments read, kept between builds (serve)
         self.archive = Archive(Path(project_root) / ARCHIVE_FILE)
         self.store = SourceStore(self.archive)
         self.parse_cache = ParseCache(self.archive)
@@ -343,7 +358,7 @@ def plan_site(
         jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
         problems += ref_problems + job_problems
     session.archive.save()
-    return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated)
+    return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated, reads=session.reads)
 
 
 # --- what the generator is told: Markdown extensions and scripts ------------------------------------
@@ -440,11 +455,16 @@ def page_source(plan: SitePlan, src_uri: str) -> str | None:
     """The text a page is handed to the generator as: its front matter and its body without private
     comments, embeds expanded (None for a file the plan did not read). Front matter that could not be
     read (too deep, an alias bomb, broken YAML) is not handed on: the generator would parse it again."""
-    parsed = plan.kb.parsed.get(src_uri)
+    return source_text(plan.kb, src_uri)
+
+
+def source_text(kb: KnowledgeBase, src_uri: str) -> str | None:
+    """:func:`page_source` from the knowledge base ``kb`` (or a view of it that notes what is read)."""
+    parsed = kb.parsed.get(src_uri)
     if parsed is None:
         return None
     front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
-    return front + (plan.kb.body_of(src_uri) if src_uri in plan.kb.pages else parsed.source.body)
+    return front + (kb.body_of(src_uri) if src_uri in kb.pages else parsed.source.body)
 
 
 def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: False) -> dict[str, str | Path]:
@@ -536,23 +556,15 @@ def page_links(plan: SitePlan, src_uri: str, present: Mapping[str, str] | None =
     relative link names (as the generator resolves it: ``present``, every file of the build with its
     URL, :func:`site_paths` by default) and the previews of the pages it leads to.
     Kept for the build: the fingerprint and the page are made of the same value."""
-    kb = plan.kb
-    if src_uri not in kb.pages:
+    if src_uri not in plan.kb.pages:
         return None
-    state = plan._links
-    if present is not None and state.get("present") is not present:
-        state.clear()
-        state["present"] = present
-    key = ("page", src_uri)
-    if key in state:
-        return state[key]
-    text = page_source(plan, src_uri) or ""
-    if "present" not in state:
-        state["present"] = site_paths(plan)
-    if "by_url" not in state:
-        state["by_url"] = render.previewed_urls(kb)
-    state[key] = made = render.read_page_links(kb, src_uri, text, state["present"], state["by_url"])
-    return made
+    ctx = plan.context()
+    if present is not None and ctx.tables.get("present") is not present:
+        ctx.use("present", present)
+    elif "present" not in ctx.tables:
+        ctx.use("present", site_paths(plan))
+    return ctx.kept(("", "links", src_uri), lambda: render.read_page_links(
+        ctx.kb, src_uri, source_text(ctx.kb, src_uri) or "", ctx.table("present"), ctx.table("by_url")))
 
 
 # --- what changed between two builds ---------------------------------------------------------------
@@ -565,13 +577,21 @@ def fingerprints(plan: SitePlan, sources: Mapping[str, str | None], present: Map
     to (:func:`page_links`), what each of its fragments reads (hooks.kb.fragments, the same data its
     HTML is made of), its figures and its problems: nothing is listed here that a renderer reads, so
     nothing a renderer reads can be missing. Comparing two builds' values gives the pages a change affects.
+    Under serve the part read from the knowledge base is kept until what it read changes (hooks.kb.recorded).
     """
     ctx = plan.context()
+    if present is not None:
+        page_links(plan, next(iter(plan.kb.pages), ""), present)  # the files of this build, for every page's links
+    ctx.use("sources", sources)
     problems = plan._problems_by_page
+
+    def read(uri: str) -> int:
+        text = ctx.table("sources")[uri]
+        return hash((text, page_links(plan, uri), fragments.page_data(ctx, uri, text or "")))
+
     out = {}
-    for uri, text in sources.items():
-        out[uri] = hash((text, page_links(plan, uri, present), fragments.page_data(ctx, uri, text or ""),
-                         plan.figure_data(uri), tuple(problems.get(uri, ()))))
+    for uri in sources:
+        out[uri] = hash((ctx.kept(("", "print", uri), functools.partial(read, uri)), plan.figure_data(uri), tuple(problems.get(uri, ()))))
     return out
 
 

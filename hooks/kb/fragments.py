@@ -24,12 +24,13 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from urllib.parse import quote
 
 from hooks.kb.graph import KnowledgeBase, MapGraph, ConceptMap, concept_radius, map_graph
 from hooks.kb.notes import PageInfo
+from hooks.kb.recorded import Reads, tables_of, tracked_table
 from hooks.kb.reading import MAX_GALLERY, PREVIEW_NAME, Figures, _local_rows, _short, gallery_items, no_figures, preview_path
 from hooks.markdown import ATX_RE, SETEXT_RE, scan
 from hooks.markdown import escape_html as esc
@@ -93,13 +94,20 @@ class Context:
     """What the fragments of one build read from: the knowledge base, the site's settings, the demo
     figures each page shows, and the concept map's layout (a function of the map's graph alone,
     laid out once a build, in a process of its own or here). Reads are kept for the build, so the
-    data a page's fingerprint was made of is the data its HTML is made of."""
+    data a page's fingerprint was made of is the data its HTML is made of.
+
+    ``reads``: under serve, where the reads are kept from build to build (hooks.kb.recorded): ``kb``
+    is then a view of the knowledge base that notes what each read looks at, and ``tables`` the
+    other tables the reads look at (each page's figures, the files of the build), compared between
+    builds like the knowledge base's own."""
 
     kb: KnowledgeBase
     settings: Settings = field(default_factory=Settings)
     figures: Figures = no_figures
     concept_map: Callable[[], ConceptMap] | None = None
     memo: dict = field(default_factory=dict)
+    reads: Reads | None = None
+    tables: dict[str, Mapping] = field(default_factory=dict)
 
     # --- what a fragment's html may ask: pure functions of their arguments ---
 
@@ -129,18 +137,42 @@ class Context:
             attr += f' data-kb-preview="{esc(preview)}"'
         return f'<a href="{esc(href)}"{attr}>{esc(text)}</a>'
 
-    def read(self, src_uri: str, name: str, argument: str = "") -> Hashable:
-        key = (src_uri, name, argument)
-        if key not in self.memo:
-            self.memo[key] = FRAGMENTS[name].read(self, src_uri, argument)
-        return self.memo[key]
+    # --- what a fragment's read may ask ---
 
-    def shared(self, name: str, make: Callable[[], Any]) -> Any:
+    def read(self, src_uri: str, name: str, argument: str = "") -> Hashable:
+        return self.kept((src_uri, name, argument), lambda: FRAGMENTS[name].read(self, src_uri, argument))
+
+    def shared(self, name: Hashable, make: Callable[[], Any]) -> Any:
         """Something several reads use (the notes by month, the map's graph), made once a build."""
-        key = ("", "shared", name)
+        return self.kept(("", "shared", name), make)
+
+    def kept(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value ``make`` gives, made once a build (under serve, once until what it read changes)."""
+        if self.reads is not None:
+            return self.reads.get(key, make)
         if key not in self.memo:
             self.memo[key] = make()
         return self.memo[key]
+
+    def table(self, name: str) -> Mapping:
+        """One of the other tables the reads look at (:attr:`tables`), noting what is looked up in it."""
+        return self.tables[name] if self.reads is None else tracked_table(self.tables[name], name, self.reads)
+
+    def use(self, name: str, table: Mapping) -> None:
+        """Read ``table`` as the table ``name`` from now on (under serve: reads that looked at an entry
+        of it that changed are made again)."""
+        before = self.tables.get(name)
+        self.tables[name] = table
+        if self.reads is not None:
+            self.begin()
+        elif before is not None and before is not table:
+            self.memo.clear()
+
+    def begin(self) -> None:
+        """Under serve, as a build starts reading: the reads kept from earlier builds that looked at an
+        entry of the knowledge base, the settings or :attr:`tables` that changed are made again."""
+        if self.reads is not None:
+            self.reads.begin({**tables_of(self.kb._base), **tables_of(self.settings._base, "settings."), **self.tables})
 
     def map_graph(self) -> MapGraph:
         return self.shared("map-graph", lambda: map_graph(self.kb, self.settings.map_notes))
@@ -174,12 +206,11 @@ class Fragment:
 
 # --- lists of notes ----------------------------------------------------------------------------------
 
-def read_note_item(ctx: Context, note: PageInfo) -> tuple:
+def read_note_item(ctx: Context, uri: str) -> tuple:
     """One note of a list: date, link, excerpt and the concepts it links (the same for every list)."""
     kb = ctx.kb
-    return ctx.shared(("note-item", note.src_uri), lambda: (
-        _date(note), read_link(kb, note.src_uri), kb.excerpts.get(note.src_uri, ""),
-        tuple(read_link(kb, c) for c in kb.concepts_of(note.src_uri))))
+    return ctx.shared(("note-item", uri), lambda: (
+        _date(kb.pages[uri]), read_link(kb, uri), kb.excerpts.get(uri, ""), tuple(read_link(kb, c) for c in kb.concepts_of(uri))))
 
 
 def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:
@@ -202,23 +233,23 @@ def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:
 
 
 def _read_newest(ctx: Context, src_uri: str, argument: str) -> tuple:
-    return ctx.shared("newest", lambda: tuple(read_note_item(ctx, n) for n in ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]))
+    return ctx.shared("newest", lambda: tuple(read_note_item(ctx, n.src_uri) for n in ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]))
 
 
 def _newest_html(items: tuple, ctx: Context, src_uri: str) -> str:
     return note_list_html(items, ctx, src_uri) if items else "<p>No notes yet.</p>"
 
 
-def notes_by_month(kb: KnowledgeBase) -> dict[str, list[PageInfo]]:
-    out: dict[str, list[PageInfo]] = {}
+def notes_by_month(kb: KnowledgeBase) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
     for note in kb.notes:
-        out.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note)
+        out.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note.src_uri)
     return out
 
 
 def _read_month(ctx: Context, src_uri: str, month: str) -> tuple:
     by_month = ctx.shared("by-month", lambda: notes_by_month(ctx.kb))
-    return tuple(read_note_item(ctx, n) for n in by_month.get(month, ()))
+    return tuple(read_note_item(ctx, uri) for uri in by_month.get(month, ()))
 
 
 # --- what links to a page, and what it links to -------------------------------------------------------
@@ -277,10 +308,9 @@ def _read_local_graph(ctx: Context, src_uri: str, argument: str) -> tuple | None
     rows, more, edges = _local_rows(kb, src_uri)
     if len(rows) == 1:
         return None
-    links = ctx.shared("link-sets", lambda: {uri: frozenset(targets) for uri, targets in kb.links.items()})
-    out, mine, empty = [_row(ctx, src_uri) + (None,)], links.get(src_uri, frozenset()), frozenset()
+    out, mine = [_row(ctx, src_uri) + (None,)], set(kb.links.get(src_uri, ()))
     for uri in rows[1:]:  # how each neighbour is linked to the page: an index into hooks.kb.reading.RELATIONS
-        out.append(_row(ctx, uri) + ((2 if src_uri in links.get(uri, empty) else 1) if uri in mine else 0,))
+        out.append(_row(ctx, uri) + ((2 if src_uri in kb.links.get(uri, ()) else 1) if uri in mine else 0,))
     return tuple(out), tuple(edges), more
 
 

@@ -1,0 +1,173 @@
+"""Reads of the knowledge base recorded as they happen, so that a later build redoes only the reads whose inputs changed.
+
+Under ``mkdocs serve`` every page's fingerprint (hooks.site.fingerprints) is made of what its
+fragments read (hooks.kb.fragments). Reading all of them again after each save costs a second at
+10,000 notes; most of it reads what did not change. Here each read is a value kept with the entries of
+the knowledge base it looked at, and those are not written down by anyone: the knowledge base a
+read is given is a :class:`Tracked` view whose every table notes each key read (iterating a table
+notes the whole table). On the next build each table is compared with the previous build's
+(:meth:`Reads.begin`); a kept value is dropped when an entry it read changed, or a kept value it used,
+and read again when asked for. A read cannot depend on an entry without having looked it up through
+the view, so nothing it depends on can be missed.
+
+Outside serve nothing is kept between builds and the fragments read the knowledge base itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Callable, Hashable, Iterator
+
+ALL = "\x00all"  # the key under which a read of a whole table is noted (no src_uri is this)
+_MISSING = object()
+
+
+class Reads:
+    """The values of one site's reads, kept from build to build, each with what it read."""
+
+    def __init__(self) -> None:
+        self.values: dict[Hashable, Any] = {}
+        self.dependents: dict[tuple, set] = {}  # (table, key) or ("", read) -> reads that looked at it
+        self.tables: dict[str, Mapping] = {}  # the tables the kept values were read from
+        self._open: list[set] = []  # what each read in progress looked at so far
+
+    def begin(self, tables: Mapping[str, Mapping]) -> set[tuple]:
+        """The reads now look at ``tables`` (the knowledge base's and others, by name): drop every kept
+        value that read an entry that differs from the one the table of that name held before (a key
+        added or removed differs too). Returns the changed entries."""
+        changed: set[tuple] = set()
+        for name, table in tables.items():
+            before = self.tables.get(name)
+            if before is None or before is table:  # a table new to these reads: nothing read it yet
+                continue
+            keys = [k for k in table.keys() | before.keys()
+                    if (old := before.get(k, _MISSING)) is not (new := table.get(k, _MISSING)) and old != new]
+            if keys:
+                changed.add((name, ALL))
+                changed.update((name, k) for k in keys)
+        self.tables.update(tables)
+        self.forget(changed)
+        return changed
+
+    def forget(self, entries: set[tuple]) -> None:
+        """Drop the kept values that read any of ``entries``, and those that used them."""
+        work = [self.dependents.pop(entry, ()) for entry in entries]
+        while work:
+            for key in work.pop():
+                if self.values.pop(key, _MISSING) is not _MISSING:
+                    work.append(self.dependents.pop(("", key), ()))
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.dependents.clear()
+
+    def note(self, table: str, key: Hashable) -> None:
+        if self._open:
+            self._open[-1].add((table, key))
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value of the read ``key``: kept, or made now with what it looks at noted."""
+        value = self.values.get(key, _MISSING)
+        if value is _MISSING:
+            self._open.append(set())
+            try:
+                value = make()
+            finally:
+                seen = self._open.pop()
+            self.values[key] = value
+            for entry in seen:
+                self.dependents.setdefault(entry, set()).add(key)
+        if self._open:  # the read in progress used this one: it is dropped with it
+            self._open[-1].add(("", key))
+        return value
+
+
+class _Table(Mapping):
+    """One table of the knowledge base that notes every key looked up in it."""
+
+    __slots__ = ("_data", "_name", "_reads")
+
+    def __init__(self, data: Mapping, name: str, reads: Reads) -> None:
+        self._data, self._name, self._reads = data, name, reads
+
+    def __getitem__(self, key: Hashable) -> Any:
+        self._reads.note(self._name, key)
+        return self._data[key]
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        self._reads.note(self._name, key)
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._reads.note(self._name, key)
+        return key in self._data
+
+    def __iter__(self) -> Iterator:
+        self._reads.note(self._name, ALL)
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        self._reads.note(self._name, ALL)
+        return len(self._data)
+
+    def keys(self):
+        self._reads.note(self._name, ALL)
+        return self._data.keys()
+
+    def items(self):
+        self._reads.note(self._name, ALL)
+        return self._data.items()
+
+    def values(self):
+        self._reads.note(self._name, ALL)
+        return self._data.values()
+
+
+def tracked_table(table: Mapping, name: str, reads: Reads) -> Mapping:
+    """``table`` as the table ``name``, noting in ``reads`` every key looked up in it."""
+    return _Table(table, name, reads)
+
+
+class Tracked:
+    """A view of a knowledge base (or any dataclass of tables) whose reads are noted in ``reads``:
+    each mapping field is a table noting the keys looked up; any other field (a list, a set, a
+    single value) is noted whole when read. Its methods run on the view, so their reads are noted too.
+    ``prefix``: put before each field's name, to tell two such views apart (the settings, ...)."""
+
+    def __init__(self, base: Any, reads: Reads, prefix: str = "") -> None:
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "_reads", reads)
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_tables", {})
+
+    def __getattr__(self, name: str) -> Any:
+        base, reads, name_as = self._base, self._reads, self._prefix + name
+        cls_attr = getattr(type(base), name, None)
+        if isinstance(cls_attr, property):
+            return cls_attr.fget(self)
+        if callable(cls_attr) and name not in base.__dict__:
+            return cls_attr.__get__(self)
+        value = getattr(base, name)
+        if isinstance(value, Mapping):
+            tables = self._tables
+            if name not in tables:
+                tables[name] = _Table(value, name_as, reads)
+            return tables[name]
+        reads.note(name_as, ALL)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a tracked view is read-only")
+
+
+def tables_of(base: Any, prefix: str = "") -> dict[str, Any]:
+    """The fields of a dataclass as the tables :meth:`Reads.begin` compares (named as a :class:`Tracked`
+    view with ``prefix`` notes them): a mapping field as it is, any other field as a table of one
+    entry (``ALL``)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(base):
+        if not f.compare:
+            continue
+        value = getattr(base, f.name)
+        out[prefix + f.name] = value if isinstance(value, Mapping) else {ALL: value}
+    return out
