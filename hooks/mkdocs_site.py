@@ -283,7 +283,15 @@ class ServeSession:
         self.map_workers: dict[str, LayoutWorker] = {}
         self.incremental: dict[str, _Incremental] = {}
         self.templates = serve_speedups.TemplateCache() if serving else None
+        self.listing = serve_speedups.FileListing() if serving else None
+        self._unlisted = self.listing.install() if self.listing is not None else None  # MkDocs' own listing of docs/
+        if serving:
+            serve_speedups.remember_canonical_urls()
         self._loud_again = serve_speedups.quiet_dirty_warning() if serving else None
+
+    def list_files(self, config: MkDocsConfig) -> Files:
+        """docs/ as MkDocs lists it (``get_files``), the listing kept under serve (hooks.serve_speedups)."""
+        return self.listing.get_files(config, get_files) if self.listing is not None else get_files(config)
 
     def rendered(self, config: MkDocsConfig) -> set[str]:
         """The src_uris of the pages that the latest build of this site rendered (under serve)."""
@@ -337,6 +345,9 @@ class ServeSession:
         if self._loud_again is not None:
             self._loud_again()
             self._loud_again = None
+        if self._unlisted is not None:
+            self._unlisted()
+            self._unlisted = None
 
 
 # The session of this process: `mkdocs serve` loads a hook file once and calls its on_startup once, so
@@ -397,7 +408,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
         project = site.project_from_config(config, with_demos=uses_demos(config))
     except ConfigError as exc:
         raise PluginError(str(exc)) from None
-    plan = site.plan_site(project, source_files(get_files(config), project), session=_session.sources_of(config, project))
+    plan = site.plan_site(project, source_files(_session.list_files(config), project), session=_session.sources_of(config, project))
     stopping = failing(plan.problems, config.strict)
     if stopping and not _session.serving:
         raise PluginError(f"{len(stopping)} problem(s) in the notes:\n" + "\n".join(str(p) for p in stopping))

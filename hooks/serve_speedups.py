@@ -145,6 +145,92 @@ def rebuild_dirty() -> None:
     serve_module.build = incremental_build
 
 
+class FileListing:
+    """Under `mkdocs serve` every rebuild lists docs/ with ``get_files``, which makes a ``File`` for
+    every file (0.4 s at 10,000 notes, most of it in ``pathlib``), and the site hook lists it once more
+    before MkDocs does. This walks the folders (as ``get_files`` does, following links) and, when the
+    same paths are there under the same settings, hands out copies of the files the previous listing
+    made, as they were before any hook touched them; otherwise it calls ``get_files``.
+
+    Wraps ``mkdocs.commands.build.get_files`` (MkDocs 1.6.1's ``build`` calls the module's
+    ``get_files`` name once per build). A ``File`` holds its paths and URLs (worked out from the path and
+    the settings compared here) and its inclusion (from ``exclude_docs``, ``draft_docs`` and
+    ``not_in_nav``, compared by their patterns); its content is read when asked for, so a copy made before
+    the file changed reads the new content."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._files: list = []
+
+    def get_files(self, config: Any, real: Callable[[Any], Any]) -> Any:
+        import copy
+
+        from mkdocs.structure.files import Files
+
+        if not enabled():
+            return real(config)
+        docs_dir = config["docs_dir"]
+        listed = []
+        for folder, dirs, names in os.walk(docs_dir, followlinks=True):
+            dirs.sort()
+            listed.append((os.path.relpath(folder, docs_dir), tuple(sorted(names))))
+        patterns = tuple(None if spec is None else tuple((p.pattern, p.include) for p in spec.patterns)
+                         for spec in (config.get("exclude_docs"), config.get("draft_docs"), config.get("not_in_nav")))
+        key = (docs_dir, config["site_dir"], config["use_directory_urls"], patterns, tuple(listed))
+        if key != self._key:
+            files = real(config)
+            self._key, self._files = key, [copy.copy(f) for f in files]
+            return files
+        return Files([copy.copy(f) for f in self._files])
+
+    def install(self) -> Callable[[], None]:
+        """Make MkDocs' own builds list docs/ through this listing (when the switch is on), until the
+        returned function is called (the end of a serve)."""
+        if not enabled():
+            return lambda: None
+        import mkdocs.commands.build as build_module
+
+        real = getattr(build_module.get_files, "_kb_real", build_module.get_files)
+
+        def get_files(config):
+            return self.get_files(config, real)
+
+        get_files._kb_real = real  # type: ignore[attr-defined]
+        build_module.get_files = get_files
+
+        def uninstall() -> None:
+            if build_module.get_files is get_files:
+                build_module.get_files = real
+
+        return uninstall
+
+
+def remember_canonical_urls() -> None:
+    """MkDocs 1.6.1 makes every page's canonical URL with ``urljoin`` each build (``Page.__init__`` calls
+    ``Page._set_canonical_url``): 0.3 s at 10,000 pages. The same site URL and page URL always give
+    the same result, so it is kept for the process. Patches ``Page._set_canonical_url`` once."""
+    if not enabled():
+        return
+    from mkdocs.structure.pages import Page
+
+    real = Page._set_canonical_url
+    if getattr(real, "_kb_kept", False):
+        return
+    known: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def set_canonical_url(self, base):
+        if not base:
+            return real(self, base)
+        key = (base, self.url)
+        if key not in known:
+            real(self, base)
+            known[key] = (self.canonical_url, self.abs_url)
+        self.canonical_url, self.abs_url = known[key]
+
+    set_canonical_url._kb_kept = True  # type: ignore[attr-defined]
+    Page._set_canonical_url = set_canonical_url
+
+
 class _DropDirtyWarning(logging.Filter):
     """MkDocs 1.6.1 warns on every dirty build (``mkdocs.commands.build``, "A 'dirty' build is being
     performed ..."); under this project's incremental serve that is the design, not a risk."""

@@ -473,21 +473,22 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
     front-end assets and each note's and concept's preview. A value is the file's text, or the path it
     is copied from. ``taken(path)``: a file of the site's own at that path, kept instead of an asset or
     a preview. Raises :class:`hooks.kb.assets.AssetsMissing` when node_modules lacks an asset."""
-    project, kb = plan.project, plan.kb
+    project, kb, ctx = plan.project, plan.kb, plan.context()  # made from the fragments' reads: under serve, kept until what they read changes
     out: dict[str, str | Path] = {}
-    for uri, content in render.generated_pages(kb).items():
+    for uri, content in ctx.kept(("", "generated pages"), lambda: render.generated_pages(ctx.kb)).items():
         if uri not in plan.refused:
             out[uri] = content
     if FEED not in plan.refused:
-        out[FEED] = render.feed_xml(kb, title=project.site_name, site_url=project.site_url, description=project.site_description,
-                                    items=project.notes.feed_items)
+        feed = (project.site_name, project.site_url, project.site_description)
+        out[FEED] = ctx.kept(("", "feed", feed), lambda: render.feed_xml(
+            ctx.kb, title=feed[0], site_url=feed[1], description=feed[2], items=ctx.settings.feed_items))
     for dest, source in assets.site_assets().items():  # KaTeX, mermaid and the script that loads them, served by the site itself
         if not taken(dest):
             out[dest] = source
     for uri in reading.previewed(kb):  # what a link to a page shows on hover and focus
         path = reading.preview_path(kb.urls[uri])
         if not taken(path):
-            out[path] = reading.preview_json(kb, uri, plan.figures_on)
+            out[path] = ctx.kept(("", "preview", uri), lambda uri=uri: reading.preview_json(ctx.kb, uri, ctx.figures))
     if project.demos is not None:
         out.update(plan.demo_files())
         out[RUNS_PAGE] = plan.runs_page()

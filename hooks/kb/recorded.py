@@ -138,21 +138,21 @@ class Tracked:
         object.__setattr__(self, "_base", base)
         object.__setattr__(self, "_reads", reads)
         object.__setattr__(self, "_prefix", prefix)
-        object.__setattr__(self, "_tables", {})
+        for name, value in vars(base).items():  # its tables, found without a call of __getattr__
+            if isinstance(value, Mapping) and not name.startswith("_"):
+                object.__setattr__(self, name, _Table(value, prefix + name, reads))
 
     def __getattr__(self, name: str) -> Any:
+        """A field that is not a table (noted whole), a property or a method (run on the view)."""
         base, reads, name_as = self._base, self._reads, self._prefix + name
         cls_attr = getattr(type(base), name, None)
         if isinstance(cls_attr, property):
             return cls_attr.fget(self)
-        if callable(cls_attr) and name not in base.__dict__:
-            return cls_attr.__get__(self)
+        if callable(cls_attr) and name not in vars(base):
+            method = cls_attr.__get__(self)
+            object.__setattr__(self, name, method)
+            return method
         value = getattr(base, name)
-        if isinstance(value, Mapping):
-            tables = self._tables
-            if name not in tables:
-                tables[name] = _Table(value, name_as, reads)
-            return tables[name]
         reads.note(name_as, ALL)
         return value
 
