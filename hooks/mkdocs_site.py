@@ -147,7 +147,7 @@ class _Incremental:
         self.index: dict[str, str] = {}  # the previous build's search index: each page's entries as JSON, by location
         self.config_stamp: Any = None
         self.rendered: set[str] = set()
-        self.contents: dict[str, int] = {}  # src_uri -> hash of the text of each file generated from memory
+        self.contents: dict[str, str] = {}  # src_uri -> the text of each file generated from memory
         self.nav_shown: Any = None  # the navigation the pages of the previous build show
 
     def plan(self, files: Files, prints: dict[str, int], config: MkDocsConfig) -> None:
@@ -169,8 +169,8 @@ class _Incremental:
         for file in files.static_pages() + files.media_files():
             if file.generated_by is None or file.abs_src_path is not None:
                 continue
-            contents[file.src_uri] = digest = hash(file.content_bytes)
-            if not full and self.contents.get(file.src_uri) == digest and os.path.isfile(file.abs_dest_path):
+            contents[file.src_uri] = text = file.content_string  # kept from build to build: mostly the same object
+            if not full and self.contents.get(file.src_uri) == text and os.path.isfile(file.abs_dest_path):
                 file.is_modified = lambda: False
         self.contents = contents
 
@@ -284,10 +284,17 @@ class ServeSession:
         self.incremental: dict[str, _Incremental] = {}
         self.templates = serve_speedups.TemplateCache() if serving else None
         self.listing = serve_speedups.FileListing() if serving else None
+        self.generated = serve_speedups.GeneratedFiles() if serving else None
         self._unlisted = self.listing.install() if self.listing is not None else None  # MkDocs' own listing of docs/
         if serving:
             serve_speedups.remember_canonical_urls()
         self._loud_again = serve_speedups.quiet_dirty_warning() if serving else None
+
+    def generated_file(self, cls: type[File], config: MkDocsConfig, path: str, content: str) -> File:
+        """A file the hook generates from memory (``File.generated``), made once under serve (hooks.serve_speedups)."""
+        if self.generated is None:
+            return cls.generated(config, path, content=content)
+        return self.generated.make(cls, config, path, content)
 
     def list_files(self, config: MkDocsConfig) -> Files:
         """docs/ as MkDocs lists it (``get_files``), the listing kept under serve (hooks.serve_speedups)."""
@@ -446,7 +453,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if not config.site_url:
         log.info("site_url is not set, so the links in feed.xml are not absolute")
     try:  # generated pages, feed, KaTeX/mermaid and their script, previews, demo outputs and the Demo runs page
-        added = site.site_files(plan, taken=lambda path: files.get_file_from_path(path) is not None)
+        own = {f.src_uri for f in files}  # the site's own files, by the POSIX paths site_files names
+        added = site.site_files(plan, taken=own.__contains__)
     except assets.AssetsMissing as exc:
         raise PluginError(str(exc)) from None
     written = []
@@ -454,9 +462,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if not isinstance(content, str):
             files.append(File.generated(config, path, abs_src_path=str(content)))
         elif path.endswith(".md"):
-            files.append(File.generated(config, path, content=content))
+            files.append(_session.generated_file(File, config, path, content))
         else:
-            written.append(_Written.generated(config, path, content=content))
+            written.append(_session.generated_file(_Written, config, path, content))
             files.append(written[-1])
     if config.nav is None:  # a vault: its folders are the navigation (applied in on_nav)
         build.nav_tree = _vault_explorer(files, plan)

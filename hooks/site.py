@@ -454,8 +454,12 @@ def page_title(plan: SitePlan, src_uri: str, generated: str | None = None, confi
 def page_source(plan: SitePlan, src_uri: str) -> str | None:
     """The text a page is handed to the generator as: its front matter and its body without private
     comments, embeds expanded (None for a file the plan did not read). Front matter that could not be
-    read (too deep, an alias bomb, broken YAML) is not handed on: the generator would parse it again."""
-    return source_text(plan.kb, src_uri)
+    read (too deep, an alias bomb, broken YAML) is not handed on: the generator would parse it again.
+    Kept with the fragments' reads: under serve, the same text object until the source changes."""
+    if src_uri not in plan.kb.parsed:
+        return None
+    ctx = plan.context()
+    return ctx.kept(("", "source", src_uri), lambda: source_text(ctx.kb, src_uri))
 
 
 def source_text(kb: KnowledgeBase, src_uri: str) -> str | None:
