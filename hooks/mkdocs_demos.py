@@ -64,6 +64,7 @@ def on_serve(server, config, builder):
     """Rebuild when a background run ends: it writes a marker into a folder of its own, watched here."""
     if _background is not None:
         server.watch(str(_background.watch_folder()))
+        _background.remind()  # a run that ended during the first build, before the folder was watched
     return server
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -114,6 +115,21 @@ class BackgroundRuns:
                 (folder / self.MARKER).write_text(f"{count}\n", encoding="utf-8")
             except OSError:  # the session closed meanwhile: nobody watches any more
                 pass
+
+    def remind(self, delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)) -> None:
+        """Write the marker again, a few times after each delay, until a build has shown what ended: a
+        run that ended during a serve's first build left no event, as MkDocs starts watching the
+        marker's folder only after that build (its ``serve`` calls ``server.serve()``, which starts the
+        watcher, after the first build and ``on_serve``). In a thread of its own."""
+        def again() -> None:
+            for delay in delays:
+                time.sleep(delay)
+                with self._cond:
+                    if not self._unseen or self._folder is None:
+                        return
+                self._mark()
+
+        threading.Thread(target=again, daemon=True, name="demo runs reminder").start()
 
     def running(self) -> int:
         with self._cond:

@@ -101,3 +101,17 @@ def test_mkdocs_serve_answers_while_a_slow_demo_runs_and_shows_its_figure_when_i
         assert proc.poll() is None
     text = log_path.read_text()
     assert "demo slow [default]: running in the background" in text and "demo slow [default]: ran in" in text
+
+
+def test_a_demo_that_ends_during_the_first_serve_build_is_shown_without_an_edit(project: Project, tmp_path) -> None:
+    """MkDocs watches nothing until its first build ends: a run ending during it must still bring the
+    build that shows its figure (it once waited for the next save)."""
+    from tests.test_serve import _get, serving, wait
+
+    project.demo("slow", SLOW.replace("seconds: float = 3.0", "seconds: float = 0.0"))
+    project.page("figures.md", PAGE)
+    log_path = tmp_path / "serve.log"
+    with serving(project.root, log_path) as (port, proc):
+        page = f"http://127.0.0.1:{port}/kb/figures/"
+        assert wait(lambda: "slow/main-light.svg" in _get(page), 60), log_path.read_text()[-3000:]
+        assert proc.poll() is None
