@@ -483,12 +483,8 @@ def _vault_explorer(files: Files, plan: site.SitePlan) -> explorer.FolderEntry:
     """The explorer of the pages MkDocs would list in a navigation of its own (not the notes and
     concepts the indexes list), each with its title in the knowledge base (a generated page: its heading),
     so that a page not rendered by a dirty build shows the title a full build shows."""
-    pages = []
-    for file in files.documentation_pages():
-        if file.inclusion.is_in_nav():
-            title = site.page_title(plan, file.src_uri, file.content_string if file.generated_by else None)
-            pages.append((file.src_uri, title or file.name))
-    return explorer.explorer(pages)
+    return site.explorer_of(plan, [(f.src_uri, f.content_string if f.generated_by else None)
+                                   for f in files.documentation_pages() if f.inclusion.is_in_nav()])
 
 
 class _FolderNote(Page):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import posixpath
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, f
                                  render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
 from hooks.figures.plan import Settings, plan_jobs
-from hooks.kb import assets, fragments, reading, render
+from hooks.kb import assets, explorer, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
@@ -449,6 +450,17 @@ def page_title(plan: SitePlan, src_uri: str, generated: str | None = None, confi
     if page is not None:
         return page.title
     return heading
+
+
+def explorer_of(plan: SitePlan, pages: Iterable[tuple[str, str | None]]) -> explorer.FolderEntry:
+    """The explorer of a site without ``nav:`` (hooks.kb.explorer): ``pages`` are the pages a navigation
+    of the generator's own would list, each with its text when the build generates it (None for a file
+    of docs/); each is shown under :func:`page_title`, else its file name as the generator names it."""
+    entries = []
+    for src_uri, generated in pages:
+        title = page_title(plan, src_uri, generated)
+        entries.append((src_uri, title or posixpath.splitext(src_uri.rsplit("/", 1)[-1])[0]))
+    return explorer.explorer(entries)
 
 
 def page_source(plan: SitePlan, src_uri: str) -> str | None:

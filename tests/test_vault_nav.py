@@ -224,3 +224,32 @@ def test_dirty_rebuilds_show_the_explorer_a_full_build_shows(tmp_path: Path, ser
     assert (0, "Cours d'analyse/") in rows and (1, "Limites et continuité") in rows
     assert not any("None" == text for _, text in rows)
 
+
+
+def test_the_export_of_a_vault_writes_its_explorer_as_nav(vault_site: Path, tmp_path: Path) -> None:
+    """`notes export` of a project without ``nav:``: the exported mkdocs.yml lists the explorer (folders as
+    sections, each folder note first, every title as the site shows it), and plain MkDocs builds it with
+    the same folders and pages in the same order as the hooked site's sidebar."""
+    from tests.test_export import export
+
+    root = tmp_path / "vault"
+    write_vault(root)
+    out = tmp_path / "export"
+    export(root, out)
+    nav = yaml.load((out / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.Loader)["nav"]
+
+    def paths(items) -> list[str]:
+        found = []
+        for item in items:
+            (title, value), = item.items()
+            found += paths(value) if isinstance(value, list) else [value]
+        return found
+
+    listed = paths(nav)
+    assert listed[0] == "index.md" and "Machine learning/Machine learning.md" in listed
+    assert listed.index("Machine learning/Machine learning.md") < listed.index("Machine learning/Adam & friends.md")
+    assert {"Première feuille": "Cours d'analyse/Exercices/Feuille 1.md"} in nav[2]["Cours d'analyse"][0]["Exercices"]
+    plain = build_site(out / "mkdocs.yml")
+    hooked_rows = [row for row in _unescaped(explorer_rows(html(vault_site, "index.html"))) if row != (1, "Machine learning")]
+    plain_rows = [row for row in _unescaped(explorer_rows(html(plain, "index.html"))) if row != (1, "Machine learning")]
+    assert plain_rows == hooked_rows

@@ -33,7 +33,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
@@ -43,7 +43,7 @@ from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
 from hooks.figures.model import Result
 from hooks.figures.runner import counts, failure_summary, run_jobs
-from hooks.kb import assets, render
+from hooks.kb import assets, explorer, render
 from hooks.hashing import digest_of, sha256_file
 from hooks.kb.sources import split_front_matter
 from hooks.markdown import scan
@@ -115,8 +115,11 @@ class Tree:
     problems: list[Problem] = field(default_factory=list)
 
 
-def exported_config(plan: site.SitePlan, raw: Mapping[str, Any], kept_plugins: list[tuple[str, dict]]) -> str:
-    """DIR/mkdocs.yml: the project's settings for the exported tree, with no hooks."""
+def exported_config(plan: site.SitePlan, raw: Mapping[str, Any], kept_plugins: list[tuple[str, dict]],
+                    in_nav: Iterable[tuple[str, str | None]] = ()) -> str:
+    """DIR/mkdocs.yml: the project's settings for the exported tree, with no hooks. A project without
+    ``nav:`` (a vault) gets its folders as ``nav:``, as the site hook shows them (``in_nav``: the pages a
+    navigation of the generator's own would list, each with its text when the build generates it)."""
     project = plan.project
     # A setting left empty means the generator's default (Zensical fails on `nav: null`), and so does one
     # whose YAML tag the plain reading cannot run (!ENV): MkDocs and Zensical both fall back to their defaults.
@@ -138,6 +141,8 @@ def exported_config(plan: site.SitePlan, raw: Mapping[str, Any], kept_plugins: l
     extra = {k: v for k, v in (raw.get("extra") or {}).items() if k not in HOOK_SETTINGS}
     if extra:
         out["extra"] = extra
+    if raw.get("nav") is None:
+        out["nav"] = explorer.nav_config(site.explorer_of(plan, in_nav))
     hidden = [str(raw["not_in_nav"]).strip()] if raw.get("not_in_nav") else []
     hidden += [f"/{uri}" for uri, page in plan.kb.pages.items() if page.kind in ("note", "concept")]  # as the site hook says
     if hidden:
@@ -209,11 +214,15 @@ def export_tree(plan: site.SitePlan, raw: Mapping[str, Any], *, flavour: str = "
             continue  # drafts, excluded files and files refused by the plan are not published
         text = site.page_source(plan, file.src_uri) if file.src_uri.endswith(".md") else None
         tree.files[f"{DOCS}/{file.src_uri}"] = page(file.src_uri, text) if text is not None else Path(file.abs_path)
+    in_nav: list[tuple[str, str | None]] = [  # as the site hook leaves them in MkDocs' navigation
+        (f.src_uri, None) for f in plan.files if f.src_uri in listed and f.status == "included" and f.src_uri.endswith(".md")
+        and not (f.src_uri in kb.pages and kb.pages[f.src_uri].kind in ("note", "concept"))]
     for path, content in site.site_files(plan, taken=listed.__contains__).items():
         if isinstance(content, str) and path.endswith(".md"):
+            in_nav.append((path, content))
             content = page(path, content)
         tree.files[f"{DOCS}/{path}"] = content
-    tree.files["mkdocs.yml"] = exported_config(plan, raw, kept)
+    tree.files["mkdocs.yml"] = exported_config(plan, raw, kept, in_nav)
     return tree
 
 

@@ -113,3 +113,16 @@ def explorer(pages: Iterable[tuple[str, str]]) -> FolderEntry:
 
 def _join(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
+
+
+def nav_config(folder: FolderEntry) -> list:
+    """The explorer as a ``nav:`` of mkdocs.yml (for ``notes export``, whose generator has no site hook to
+    build it): each folder a section holding its folder note first, then its folders and pages, each
+    page under its title."""
+    items: list = [{folder.note.title: folder.note.src_uri}] if folder.note is not None else []
+    for child in folder.children:
+        if isinstance(child, PageEntry):
+            items.append({child.title: child.src_uri})
+        else:
+            items.append({child.title: nav_config(child)})
+    return items
