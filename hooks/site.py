@@ -517,7 +517,24 @@ def page_markdown(plan: SitePlan, src_uri: str, markdown: str) -> str:
     links = page_links(plan, src_uri)
     if links is None:
         return markdown
-    return render.page_markdown(links, markdown, (plan.kb.pages[src_uri].body, plan.kb.parsed[src_uri].links))
+    page, parsed = plan.kb.pages[src_uri], plan.kb.parsed[src_uri]
+    return title_heading(plan, src_uri) + render.page_markdown(links, markdown, (page.body, parsed.links))
+
+
+def title_heading(plan: SitePlan, src_uri: str) -> str:
+    """The page's title as a heading above its text, where its text has a level-1 heading of another
+    text: Obsidian shows the title (its ``title`` property, else its file name) above the note, whose own
+    headings stay in its body, and the theme shows the title only on a page without a level-1 heading.
+    Not on a folder's ``index.md`` nor on a page that lists pages (the home page), whose heading is their
+    title. '' where none is needed."""
+    kb = plan.kb
+    page = kb.pages[src_uri]
+    if src_uri.rsplit("/", 1)[-1] in explorer.INDEX_NAMES or src_uri in kb.hubs:
+        return ""
+    h1 = first_h1(page.body, kb.parsed[src_uri].scan)
+    if h1 is None or h1[0] == page.title:
+        return ""
+    return f"{fragments.TITLE_OPEN}{render.esc(page.title)}</h1>\n\n"
 
 
 def page_content(plan: SitePlan, src_uri: str, content: str, out: fragments.Output) -> tuple[str, list[tuple[str, str | None]]]:

@@ -253,3 +253,18 @@ def test_the_export_of_a_vault_writes_its_explorer_as_nav(vault_site: Path, tmp_
     hooked_rows = [row for row in _unescaped(explorer_rows(html(vault_site, "index.html"))) if row != (1, "Machine learning")]
     plain_rows = [row for row in _unescaped(explorer_rows(html(plain, "index.html"))) if row != (1, "Machine learning")]
     assert plain_rows == hooked_rows
+
+
+def test_a_page_whose_heading_differs_from_its_name_shows_its_name_above_and_in_search(vault_site: Path) -> None:
+    """Obsidian shows a note's title (its file name) above its text, whose own first heading stays in the
+    body: the page shows both, the name first, and the search index names the page by its name."""
+    import json
+
+    page = html(vault_site, "Cours d'analyse/Séance 2 — intégrales/index.html")
+    h1s = [h.get_text(" ", strip=True).replace("¶", "").strip() for h in page.select("article h1")]
+    assert h1s == ["Séance 2 — intégrales", "Intégrales"]
+    assert page.select_one("article h1 + .kb-page-meta, article h1 + p.kb-page-meta") is not None  # the line under the title
+    docs = json.loads((vault_site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    entry = next(d for d in docs if d["location"] == "Cours%20d%27analyse/S%C3%A9ance%202%20%E2%80%94%20int%C3%A9grales/")
+    assert entry["title"] == "Séance 2 — intégrales"
+    assert html(vault_site, "index.html").select("article h1.kb-title") == []  # the home page's heading is its title

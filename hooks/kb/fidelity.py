@@ -104,7 +104,7 @@ class _TreeBuilder(HTMLParser):
         classes = set((attrs.get("class") or "").split())
         if {"admonition-title"} & classes or tag == "summary":
             return "-"
-        if "footnotes-sep" in classes or "headerlink" in classes:
+        if "footnotes-sep" in classes or "headerlink" in classes or "kb-title" in classes:  # the title above a page (not its text)
             return "-"
         if tag == "div" and "admonition" in classes or tag == "details":
             return "blockquote"

@@ -46,6 +46,8 @@ def marker(name: str, argument: str = "") -> str:
     return f"{MARKER_OPEN}{name}{' ' + argument if argument else ''}{MARKER_CLOSE}"
 
 
+TITLE_OPEN = '<h1 class="kb-title">'  # a page's title above its text, where its own first heading says something else
+
 NEWEST_MARKER = marker("newest")
 MAP_MARKER = marker("concept-map")
 TAGS_MARKER = marker("tags")
@@ -669,6 +671,9 @@ class MarkdownOutput:
 
     @staticmethod
     def after_title(text: str, insert: str) -> str:
+        if text.startswith(TITLE_OPEN):  # the page's title above its text (hooks.site.title_heading)
+            title, _, rest = text.partition("\n")
+            return title + "\n\n" + insert + "\n\n" + rest.lstrip("\n")
         found = next((h for h in scan(text).headings if h.level == 1), None)
         lines = text.split("\n")
         if found is None:
