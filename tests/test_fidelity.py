@@ -197,3 +197,21 @@ def test_callouts_on_every_page_are_read_as_the_build_reads_them(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     main(["check", "--fidelity"])
     assert not [line for line in capsys.readouterr().out.splitlines() if "Beta.md" in line]
+
+
+def test_block_ids_after_a_quote_and_under_a_heading_keep_the_blocks(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A block id on its own line names the block above; its anchor must not change the blocks: after a
+    quote it stands outside the quote (inside, it made a second quote), and a heading's goes into the
+    heading's text (an element before it, after inline math holding '<', became a paragraph)."""
+    from hooks.cli.main import main
+
+    vault_site(tmp_path)
+    (tmp_path / "docs" / "Ids.md").write_text(
+        "> A quote on one line.\n\n^quote1\n\n> Another quote.\n\nText.\n\n"
+        "* A set has $1<E<C/B$ lines.\n\n#### Line replacement\n^heading1\n\n* a list after it\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--fidelity"])
+    assert not [line for line in capsys.readouterr().out.splitlines() if "Ids.md" in line]
+    html = (build_site(tmp_path / "mkdocs.yml") / "Ids" / "index.html").read_text(encoding="utf-8")
+    assert 'id="^quote1"' in html and 'id="^heading1"' in html  # the anchors are there, [[Ids#^quote1]] lands

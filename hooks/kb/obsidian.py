@@ -199,13 +199,19 @@ def block_text(text: str, block: BlockId) -> str:
 
 def _anchor_insertion(lines: list[str], block: BlockId) -> Edit:
     first = lines[block.start]
-    if block.standalone:  # before the block above: an empty element, then the block as it was
-        prefix = line_prefix(first)
+    heading = ATX_RE.match(first[len(line_prefix(first)):])
+    # A standalone id names the block above: an empty element before that block, in the container of the
+    # id's own line (a quote's id may stand outside it); a heading takes its anchor in its text instead.
+    if block.standalone and not (heading and heading.group("text")):
+        prefix = line_prefix(lines[block.line])
         return Edit(block.start, 0, 0, f'{prefix}<div class="{BLOCK_ANCHOR_CLASS}" id="{escape_html(block.anchor)}"></div>\n\n')
     column = len(line_prefix(first))
     marker = LIST_MARKER_RE.match(first[column:])
     if marker:
         column += marker.end()
+    heading = ATX_RE.match(first[column:])
+    if heading and heading.group("text"):  # in the heading's text, which a span before its '#' would end
+        column += heading.start("text")
     return Edit(block.start, column, column, f'<span class="{BLOCK_ANCHOR_CLASS}" id="{escape_html(block.anchor)}"></span>')
 
 
