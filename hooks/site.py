@@ -592,13 +592,20 @@ def page_links(plan: SitePlan, src_uri: str, present: Mapping[str, str] | None =
     Kept for the build: the fingerprint and the page are made of the same value."""
     if src_uri not in plan.kb.pages:
         return None
+    ctx = _with_files(plan, present)
+    return ctx.kept(("", "links", src_uri), lambda: render.read_page_links(
+        ctx.kb, src_uri, source_text(ctx.kb, src_uri) or "", ctx.table("present"), ctx.table("by_url")))
+
+
+def _with_files(plan: SitePlan, present: Mapping[str, str] | None) -> fragments.Context:
+    """The plan's context, reading ``present`` (else what it already reads, else :func:`site_paths`) as
+    the files of the build that a page's relative links name."""
     ctx = plan.context()
     if present is not None and ctx.tables.get("present") is not present:
         ctx.use("present", present)
     elif "present" not in ctx.tables:
         ctx.use("present", site_paths(plan))
-    return ctx.kept(("", "links", src_uri), lambda: render.read_page_links(
-        ctx.kb, src_uri, source_text(ctx.kb, src_uri) or "", ctx.table("present"), ctx.table("by_url")))
+    return ctx
 
 
 # --- what changed between two builds ---------------------------------------------------------------
@@ -613,9 +620,7 @@ def fingerprints(plan: SitePlan, sources: Mapping[str, str | None], present: Map
     nothing a renderer reads can be missing. Comparing two builds' values gives the pages a change affects.
     Under serve the part read from the knowledge base is kept until what it read changes (hooks.kb.recorded).
     """
-    ctx = plan.context()
-    if present is not None:
-        page_links(plan, next(iter(plan.kb.pages), ""), present)  # the files of this build, for every page's links
+    ctx = _with_files(plan, present)
     ctx.use("sources", sources)
     problems = plan._problems_by_page
 
