@@ -337,6 +337,8 @@ class _Derivation:
     naming_problems: list[Problem]
     link_problems: dict[str, list[Problem]]
     misses: dict[str, int]
+    order: dict[str, int] = field(default_factory=dict)  # the pages whose links are backlinks, in the order backlinks list them
+    co_mentions: dict[str, Counter[str]] = field(default_factory=dict)  # concept -> concepts a note mentions with it, how often
 
 
 def _shape(parsed: Parsed) -> tuple | None:
@@ -435,7 +437,7 @@ def _build(parsed_by_uri: dict[str, Parsed], settings: _Settings) -> KnowledgeBa
     kb.hubs = frozenset(uri for uri in pages if uri == HOME or parsed_by_uri[uri].lists_pages)
     tags_pages = [uri for uri in pages if parsed_by_uri[uri].has_tags_marker]
     kb.tags_page = tags_pages[0] if tags_pages else None
-    _derive_from_links(kb)
+    _derive_from_links(kb, state)
     kb.tags = _tags(kb)
     _finish(kb, state)
     return kb
@@ -479,27 +481,71 @@ def _resolve_page(kb: KnowledgeBase, state: _Derivation, uri: str, *, suggest_fr
     return misses
 
 
-def _derive_from_links(kb: KnowledgeBase) -> None:
-    """Backlinks and related concepts, from every page's links."""
+def _derive_from_links(kb: KnowledgeBase, state: _Derivation, changed: Mapping[str, list[str]] | None = None) -> None:
+    """Backlinks and related concepts, from every page's links; ``changed``: the pages whose links changed
+    since ``state`` was derived, with the links they had then (only what they link to is derived again)."""
     pages = kb.pages
-    other_pages = sorted((p for p in pages.values() if p.kind == "page"), key=lambda p: (p.title.casefold(), p.src_uri))
-    backlinks: dict[str, list[str]] = {}
-    for source in itertools.chain(kb.notes, kb.concepts, other_pages):
-        if source.src_uri in kb.hubs:  # it links to everything: its links are no one's backlinks
-            continue
-        for target in kb.links[source.src_uri]:
-            backlinks.setdefault(target, []).append(source.src_uri)
-    co_mentions: dict[str, Counter[str]] = {}
-    for note in kb.notes:
-        mentioned = [t for t in kb.links[note.src_uri] if pages[t].kind == "concept"]
-        for a, b in itertools.permutations(mentioned, 2):
-            co_mentions.setdefault(a, Counter())[b] += 1
-    related = {
-        concept: sorted(counts.items(), key=lambda item: (-item[1], pages[item[0]].title.casefold()))
-        for concept, counts in co_mentions.items()
-    }
-    kb.backlinks = _kept(kb.backlinks, backlinks)
-    kb.related = _kept(kb.related, related)
+    if changed is None:
+        other_pages = sorted((p for p in pages.values() if p.kind == "page"), key=lambda p: (p.title.casefold(), p.src_uri))
+        # notes newest first, then concepts, then other pages; a hub links to everything: its links are no one's backlinks
+        state.order = {p.src_uri: i for i, p in enumerate(itertools.chain(kb.notes, kb.concepts, other_pages)) if p.src_uri not in kb.hubs}
+        backlinks: dict[str, list[str]] = {}
+        for source in state.order:
+            for target in kb.links[source]:
+                backlinks.setdefault(target, []).append(source)
+        state.co_mentions = {}
+        for note in kb.notes:
+            _co_mention(state.co_mentions, _concepts_in(kb, kb.links[note.src_uri]), 1)
+        kb.backlinks = _kept(kb.backlinks, backlinks)
+        kb.related = _kept(kb.related, {c: _ranked(kb, counts) for c, counts in state.co_mentions.items()})
+        return
+    backlinks, related = dict(kb.backlinks), dict(kb.related)
+    state.co_mentions = co_mentions = dict(state.co_mentions)
+    touched: set[str] = set()
+    for source, before in changed.items():
+        now = kb.links[source]
+        if source in state.order:
+            for target in set(before) ^ set(now):
+                linked = [u for u in backlinks.get(target, ()) if u != source]
+                if target in now:
+                    linked = sorted([*linked, source], key=state.order.__getitem__)
+                if linked:
+                    backlinks[target] = linked
+                else:
+                    backlinks.pop(target, None)
+        if pages[source].kind == "note":
+            for concepts, sign in ((_concepts_in(kb, before), -1), (_concepts_in(kb, now), 1)):
+                touched.update(concepts)
+                _co_mention(co_mentions, concepts, sign)
+    for concept in touched:
+        counts = co_mentions.get(concept)
+        if counts:
+            related[concept] = _ranked(kb, counts)
+        else:
+            co_mentions.pop(concept, None)
+            related.pop(concept, None)
+    kb.backlinks, kb.related = backlinks, _kept(kb.related, related)
+
+
+def _concepts_in(kb: KnowledgeBase, targets: list[str]) -> list[str]:
+    return [t for t in targets if kb.pages[t].kind == "concept"]
+
+
+def _co_mention(co_mentions: dict[str, Counter[str]], concepts: list[str], sign: int) -> None:
+    """Count (``sign`` 1) or uncount (-1) one note mentioning ``concepts`` together; a changed counter is a copy."""
+    if len(concepts) < 2:
+        return
+    for a in set(concepts):
+        counts = co_mentions[a] = Counter(co_mentions.get(a, ()))
+        for b in concepts:
+            if b != a:
+                counts[b] += sign
+                if counts[b] <= 0:
+                    del counts[b]
+
+
+def _ranked(kb: KnowledgeBase, counts: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], kb.pages[item[0]].title.casefold(), item[0]))
 
 
 def _kept(old: dict, new: dict) -> dict:
@@ -580,8 +626,9 @@ def _update(previous: KnowledgeBase, parsed_by_uri: dict[str, Parsed], settings:
     for uri in changed_pages:
         if uri in kb.excerpts:
             kb.excerpts[uri] = parsed_by_uri[uri].excerpt
-    if any(kb.links[uri] != previous.links[uri] for uri in again):
-        _derive_from_links(kb)
+    relinked = {uri: previous.links[uri] for uri in again if kb.links[uri] != previous.links[uri]}
+    if relinked:
+        _derive_from_links(kb, state, relinked)
     if any(previous.pages[uri].tags != kb.pages[uri].tags or previous.parsed[uri].tags != parsed_by_uri[uri].tags for uri in changed_pages):
         kb.tags = _tags(kb)
     _finish(kb, state)
