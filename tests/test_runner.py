@@ -15,7 +15,7 @@ import pytest
 
 from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.directive import SpecCache, collect_refs, parse_target
-from hooks.figures.plan import Settings, cache_key, plan_jobs
+from hooks.figures.plan import Settings, cache_key, key_material, plan_jobs
 from hooks.figures.runner import failure_summary, run_jobs
 from hooks.figures.spec import DemoError, load_spec, params_id, resolve_params
 from hooks.kb.sources import parse_source
@@ -139,7 +139,7 @@ def test_params_are_typed_and_defaults_are_not_overrides(project: Path) -> None:
 def _key(root: Path, name: str, device: str = "cpu", versions=None, **params) -> str:
     spec = load_spec(root / "demos", name)
     full, _ = resolve_params(spec, params)
-    return cache_key(spec, full, device, versions or {"torch": "2.13.0", "numpy": "2", "matplotlib": "3"}, root)
+    return cache_key(key_material(spec, full, device, versions or {"torch": "2.13.0", "numpy": "2", "matplotlib": "3"}, root))
 
 
 def test_key_covers_source_helpers_params_versions_and_device(project: Path) -> None:
@@ -168,7 +168,7 @@ def test_keys_ids_and_checksums_keep_the_values_already_published(tmp_path: Path
                                      '    seed: int = 0  # seed\n\n\nFIGURES = {"main": "m"}\n')
     spec = load_spec(demos, "pinned")
     versions = {"torch": "2.1.0+cpu", "numpy": "1.26", "matplotlib": "3.8"}
-    assert cache_key(spec, spec.defaults(), "cpu", versions, tmp_path) == "f13effbf789465b4713c"
+    assert cache_key(key_material(spec, spec.defaults(), "cpu", versions, tmp_path)) == "f13effbf789465b4713c"
     assert params_id({"label": "a" * 70, "steps": 5}) == "label-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-f3a2d5d1e2c8"
     assert figure_id("!demo[ok:main](scale=2)") == "kb-fig-5f618631"
     assert sha256_file(demos / "pinned.py") == digest_of((demos / "pinned.py").read_bytes())
@@ -354,3 +354,41 @@ def test_the_site_plan_feeds_the_directive_scan(project: Path) -> None:
         ("docs/index.md", 7, "default"),
         ("docs/index.md", 9, "label-big_scale-2.0"),
     ]
+
+
+# -- why a run ran again ---------------------------------------------------------------------------
+
+
+def test_a_changed_helper_module_is_named_as_why_the_demo_ran_again(project: Path) -> None:
+    """A run replacing an earlier run of the same parameters records what changed in its key's material
+    (here a helper module the demo imports); its provenance line and the Demo runs page say it."""
+    from hooks.figures.pages import PageLink, provenance, render_runs_page
+
+    s, jobs = jobs_for(project, ["ok"])
+    cache = DemoCache(s.cache_dir)
+    [first] = run_jobs(jobs, s, cache)
+    assert first.status == "ran" and "reran_because" not in first.entry.manifest  # nothing replaced
+    helper = project / "demos" / "_helper.py"
+    helper.write_text(helper.read_text().replace("VERSION = 1", "VERSION = 2"))
+    s, jobs = jobs_for(project, ["ok"])
+    [second] = run_jobs(jobs, s, cache)
+    assert second.status == "ran" and second.entry.key != first.entry.key
+    assert second.entry.manifest["reran_because"] == ["demos/_helper.py changed"]
+    assert "ran again as demos/_helper.py changed" in provenance(second, lambda path: path)
+    assert "ran because demos/_helper.py changed" in render_runs_page([second], {}, lambda path: path)
+    s, jobs = jobs_for(project, ["ok"])
+    [third] = run_jobs(jobs, s, cache)
+    assert third.status == "cached" and third.entry.key == second.entry.key
+
+
+def test_why_rerun_names_sources_parameters_device_and_versions() -> None:
+    from hooks.figures.plan import why_rerun
+
+    before = {"sources": {"demos/a.py": "1", "demos/_old.py": "2"}, "params": {"lr": 0.1, "steps": 5}, "device": "cpu",
+              "versions": {"torch": "2.12.0", "numpy": "2"}}
+    now = {"sources": {"demos/a.py": "9", "demos/_new.py": "3"}, "params": {"lr": 0.2, "steps": 5}, "device": "cuda",
+           "versions": {"torch": "2.13.0", "numpy": "2"}}
+    assert why_rerun(before, now) == ["demos/_new.py is imported now", "demos/_old.py is no longer imported", "demos/a.py changed",
+                                      "parameter lr: 0.1 → 0.2", "device cpu → cuda", "torch 2.12.0 → 2.13.0"]
+    assert why_rerun(now, now) == []
+    assert why_rerun(None, now) == ["no earlier run of these parameters recorded what its key was made of"]

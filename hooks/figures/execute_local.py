@@ -347,7 +347,10 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
             "host": socket.gethostname(),
             "worker": settings.worker,
             "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "key_material": job.material,
         }
+        if job.reran_because:
+            manifest["reran_because"] = job.reran_because
         entry = cache.commit(tmp, job.name, job.key, manifest, replace=replace)
         return Result(job, "ran", entry=entry, seconds=seconds)
     finally:

@@ -28,6 +28,8 @@ class Job:
     timeout_s: float
     pages: list[str] = field(default_factory=list)  # display paths of pages that use this run
     runnable: bool = True  # False when the demo needs a GPU and this machine has none
+    material: dict[str, Any] = field(default_factory=dict)  # what ``key`` is a hash of (hooks.figures.plan.key_material)
+    reran_because: list[str] = field(default_factory=list)  # what changed since the run of these parameters it replaces
 
     @property
     def name(self) -> str:

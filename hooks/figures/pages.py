@@ -87,6 +87,7 @@ def provenance(result: Result, href: Href) -> str:
         esc(m.get("device_name") or m.get("device", "?")),
         f"torch {esc((m.get('versions') or {}).get('torch', '?'))}",
         f"run {_date(m)}",
+        f"ran again as {esc('; '.join(m['reran_because']))}" if m.get("reran_because") else None,
         f'<a href="{esc(href(folder + "/data.json"))}">data</a>',
     ]
     return " · ".join(b for b in bits if b)
@@ -275,6 +276,12 @@ class PageLink:
     src_uri: str
 
 
+def _why(manifest: dict) -> str:
+    """Why the run shown ran instead of reusing the one before it (``reran_because`` of its manifest)."""
+    reasons = manifest.get("reran_because")
+    return f'<br><span class="kb-why">ran because {esc("; ".join(reasons))}</span>' if reasons else ""
+
+
 def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Href) -> str:
     """The "Demo runs" page: every run, its status and what made it, and the pages that use it.
 
@@ -328,7 +335,7 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
             f'<td data-label="Parameters"><div class="kb-params">{params}</div></td>'
             f'<td data-label="Status"><div class="kb-status">{status}</div></td>'
             f'<td class="kb-num" data-label="Seconds"><div>{seconds}</div></td>'
-            f'<td data-label="Last run"><div class="kb-made">{_date(m) if m else "–"}</div></td>'
+            f'<td data-label="Last run"><div class="kb-made">{_date(m) if m else "–"}{_why(m)}</div></td>'
             f'<td data-label="Made with"><div>{made_lines}</div></td><td data-label="Used by"><div>{used}</div></td></tr>'
         )
     lines += ["</tbody>", "</table>", "</div>", ""]

@@ -229,8 +229,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dict[str, str], project_root: Path) -> str:
-    """Hash of the demo's source and local imports, its parameters, library versions and device.
+def key_material(spec: DemoSpec, params: dict[str, Any], device: str, versions: dict[str, str], project_root: Path) -> dict[str, Any]:
+    """What a run's cache key is made of: the demo's source and local imports (each file's SHA-256), its
+    parameters, the device and library versions.
 
     Versions enter without their local build tag (``2.13.0+cpu`` is ``2.13.0``): a CPU demo run on a
     CUDA build of the same torch computes the same thing. A demo that needs a GPU (``DEVICE =
@@ -252,8 +253,42 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], device: str, versions: dic
     }
     if spec.device != "cuda":
         material["versions"] = {lib: v.split("+")[0] for lib, v in sorted(versions.items())}
+    return material
+
+
+def cache_key(material: dict[str, Any]) -> str:
+    """The cache key of a run: a hash of its :func:`key_material`."""
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode()
     return digest_of(blob, length=20)
+
+
+def why_rerun(before: dict[str, Any] | None, now: dict[str, Any]) -> list[str]:
+    """What differs between the key material of the run a new run replaces and its own, one phrase
+    each ("demos/_common.py changed", "parameter lr: 0.1 → 0.2", "torch 2.12.0 → 2.13.0", ...), in
+    the order sources, parameters, device, versions; ``before`` None: a run of these parameters that
+    recorded no key material (or none at all)."""
+    if not isinstance(before, dict):
+        return ["no earlier run of these parameters recorded what its key was made of"]
+    out = []
+    old_sources, new_sources = before.get("sources") or {}, now.get("sources") or {}
+    for path in sorted(old_sources.keys() | new_sources.keys()):
+        if path not in old_sources:
+            out.append(f"{path} is imported now")
+        elif path not in new_sources:
+            out.append(f"{path} is no longer imported")
+        elif old_sources[path] != new_sources[path]:
+            out.append(f"{path} changed")
+    old_params, new_params = before.get("params") or {}, now.get("params") or {}
+    for name in sorted(old_params.keys() | new_params.keys()):
+        if old_params.get(name) != new_params.get(name):
+            out.append(f"parameter {name}: {old_params.get(name, 'unset')} → {new_params.get(name, 'unset')}")
+    if before.get("device") != now.get("device"):
+        out.append(f"device {before.get('device')} → {now.get('device')}")
+    old_versions, new_versions = before.get("versions") or {}, now.get("versions") or {}
+    for lib in sorted(old_versions.keys() | new_versions.keys()):
+        if old_versions.get(lib) != new_versions.get(lib):
+            out.append(f"{lib} {old_versions.get(lib, 'absent')} → {new_versions.get(lib, 'absent')}")
+    return out
 
 
 # --- jobs ------------------------------------------------------------------------------------------
@@ -283,10 +318,11 @@ def plan_jobs(
         job = jobs.get((spec.name, pid))
         if job is None:
             device = job_device(spec, machine)
-            key = cache_key(spec, params, device, versions, settings.project_root)
+            material = key_material(spec, params, device, versions, settings.project_root)
+            key = cache_key(material)
             timeout = spec.timeout_s or settings.timeout_s
             runnable = not (device == "cuda" and machine != "cuda") or settings.executor != "local"  # a cluster may have GPUs
-            job = jobs[(spec.name, pid)] = Job(spec, params, overrides, pid, key, device, timeout, runnable=runnable)
+            job = jobs[(spec.name, pid)] = Job(spec, params, overrides, pid, key, device, timeout, runnable=runnable, material=material)
         if page and page not in job.pages:
             job.pages.append(page)
 

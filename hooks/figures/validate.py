@@ -74,6 +74,8 @@ _FIELDS: dict[str, tuple[bool, Any, str]] = {
     "overrides": (False, lambda v: isinstance(v, dict) and all(_text(k) and _scalar(x) for k, x in v.items()), "a mapping of parameters"),
     "versions": (False, lambda v: isinstance(v, dict) and all(_text(k) and _text(x) for k, x in v.items()), "a mapping of versions"),
     "seed": (False, _int_or_none, "a whole number or null"),
+    "key_material": (False, lambda v: isinstance(v, dict), "a mapping (what the key is a hash of)"),
+    "reran_because": (False, lambda v: isinstance(v, list) and all(_text(x) for x in v), "a list of text"),
     "torch_threads": (False, _int_or_none, "a whole number or null"),
     **{name: (False, _text, "text") for name in ("source", "device", "device_name", "sandbox", "host", "worker")},
 }
