@@ -163,10 +163,10 @@ class Tracked:
 def tables_of(base: Any, prefix: str = "") -> dict[str, Any]:
     """The fields of a dataclass as the tables :meth:`Reads.begin` compares (named as a :class:`Tracked`
     view with ``prefix`` notes them): a mapping field as it is, any other field as a table of one
-    entry (``ALL``)."""
+    entry (``ALL``); every field a view reads (all but those whose name starts with ``_``)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(base):
-        if not f.compare:
+        if f.name.startswith("_"):
             continue
         value = getattr(base, f.name)
         out[prefix + f.name] = value if isinstance(value, Mapping) else {ALL: value}
