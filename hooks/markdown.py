@@ -201,6 +201,10 @@ class Scan:
     lines: list[str]
     kinds: list[LineKind]
     unclosed_math: int | None = None  # first line of display math that is never closed (it runs to the end)
+    # Fences opened in a block quote (a callout) and left open when the quote ends, which closes them as
+    # CommonMark closes a container's blocks: (index of the first line after the quote, the opening
+    # line's quote markers, its fence). Python-Markdown would run such a fence on, or not see it.
+    quote_closed_fences: tuple[tuple[int, str, str], ...] = ()
 
     def text_lines(self) -> Iterator[int]:
         """Indices of the lines that hold prose (not code, math, fences or blank lines)."""
@@ -270,6 +274,8 @@ class _Classifier:
 
     def __init__(self) -> None:
         self.fence: tuple[str, int] | None = None  # (character, length) of the open fence
+        self.fence_quote = ""  # the quote markers of the line that opened it ('> ', '' outside a quote)
+        self.quote_closed: list[tuple[int, str, str]] = []  # see Scan.quote_closed_fences
         self.math_close: str | None = None  # closing delimiter of an open display-math block
         self.in_indented = False
         self.container = False  # the last block at the margin was a list, admonition, footnote or tab
@@ -298,6 +304,9 @@ class _Classifier:
     def _kind(self, raw: str) -> LineKind:
         line = raw.rstrip("\r")
         stripped = line.strip()
+        if self.fence is not None and self.fence_quote and _quote_depth(line) < self.fence_quote.count(">"):
+            self.quote_closed.append((self.lines, self.fence_quote, self.fence[0] * self.fence[1]))
+            self.fence = None  # the quote ended, and its fence with it: this line is read as any other
         if self.fence is not None:
             m = FENCE_RE.match(line)
             if m and m.group("fence")[0] == self.fence[0] and len(m.group("fence")) >= self.fence[1] and not m.group("info").strip():
@@ -323,6 +332,7 @@ class _Classifier:
         m = FENCE_RE.match(line)
         if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
             self.fence = (m.group("fence")[0], len(m.group("fence")))
+            self.fence_quote = m.group("prefix") if ">" in m.group("prefix") else ""
             self.previous_blank = False
             return "fence"
         content = _quote_content(stripped)  # display math may open inside a block quote or callout
@@ -347,6 +357,27 @@ class _Classifier:
 QUOTE_PREFIX_RE = re.compile(r"^(?:[ ]{0,3}>[ ]?)+")
 
 
+def close_quoted_fences(text: str, result: Scan | None = None) -> str:
+    """``text`` with each fence that a block quote (a callout) leaves open closed where the quote ends, as
+    CommonMark reads it (:attr:`Scan.quote_closed_fences`), so that every later reader (a plugin that
+    turns callouts into admonitions, Python-Markdown, this module) sees the same blocks."""
+    closed = (result or scan(text)).quote_closed_fences
+    if not closed:
+        return text
+    lines = text.split("\n")
+    for index, quote, fence in reversed(closed):
+        lines.insert(index, f"{quote.rstrip()} {fence}")
+    return "\n".join(lines)
+
+
+def _quote_depth(line: str) -> int:
+    """How many block quotes a line is in ('> > x': 2)."""
+    return QUOTE_MARKERS_RE.match(line).group(0).count(">")
+
+
+QUOTE_MARKERS_RE = re.compile(r"^(?:[ \t]*>)*")
+
+
 def _quote_content(stripped: str) -> str:
     """A stripped line without its block-quote markers ('> > x' -> 'x')."""
     if not stripped.startswith(">"):
@@ -366,7 +397,8 @@ def scan(text: str) -> Scan:
     lines = text.split("\n")
     classifier = _Classifier()
     kinds = [classifier.feed(line) for line in lines]
-    return Scan(lines, kinds, classifier.math_start if classifier.math_close is not None else None)
+    return Scan(lines, kinds, classifier.math_start if classifier.math_close is not None else None,
+                tuple(classifier.quote_closed))
 
 
 @dataclass(frozen=True, order=True)

@@ -40,6 +40,7 @@ from hooks.kb.notes import first_h1
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file, split_front_matter
 from hooks.kb.vault import Vault, read_vault
 from hooks.kb.wikilinks import Slugify
+from hooks.markdown import close_quoted_fences
 from hooks.problems import Problem
 from hooks.urls import page_url, site_href
 
@@ -480,7 +481,7 @@ def source_text(kb: KnowledgeBase, src_uri: str) -> str | None:
     if parsed is None:
         return None
     front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
-    return front + (kb.body_of(src_uri) if src_uri in kb.pages else parsed.source.body)
+    return front + close_quoted_fences(kb.body_of(src_uri) if src_uri in kb.pages else parsed.source.body)
 
 
 def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: False) -> dict[str, str | Path]:

@@ -215,3 +215,24 @@ def test_block_ids_after_a_quote_and_under_a_heading_keep_the_blocks(tmp_path: P
     assert not [line for line in capsys.readouterr().out.splitlines() if "Ids.md" in line]
     html = (build_site(tmp_path / "mkdocs.yml") / "Ids" / "index.html").read_text(encoding="utf-8")
     assert 'id="^quote1"' in html and 'id="^heading1"' in html  # the anchors are there, [[Ids#^quote1]] lands
+
+
+def test_a_fence_left_open_in_a_callout_ends_with_the_callout(tmp_path: Path, monkeypatch, capsys) -> None:
+    """CommonMark closes a fence opened in a block quote where the quote ends; the scanner read the rest of
+    the page as code (its wikilinks unresolved, its headings not found) and the site showed the fence as
+    text. A real vault had two such pages."""
+    from hooks.cli.main import main
+    from hooks.markdown import scan
+
+    text = ("Intro.\n\n> [!INFO]\n> An id:\n> ```python\n> my_id = id(object)\n\n### After the callout\n"
+            "See [[Séance 1]].\n")
+    found = scan(text)
+    assert found.kinds[7:9] == ["text", "text"] and [h.text for h in found.headings] == ["After the callout"]
+    vault_site(tmp_path)
+    (tmp_path / "docs" / "Open fence.md").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--fidelity"])
+    assert not [line for line in capsys.readouterr().out.splitlines() if "Open fence.md" in line]
+    html = (build_site(tmp_path / "mkdocs.yml") / "Open fence" / "index.html").read_text(encoding="utf-8")
+    assert "my_id" in html.split("<code>", 1)[1].split("</code>", 1)[0]  # in a code block
+    assert 'href="../Cours%20d%27analyse/S%C3%A9ance%201/"' in html  # the wikilink after it resolved
