@@ -172,3 +172,19 @@ def test_new_note_defaults_to_today_without_concepts(tmp_path):
     path = new_note(tmp_path, "Today")
     assert path.name.startswith(datetime.date.today().isoformat())
     assert "Concepts:" not in path.read_text(encoding="utf-8")
+
+
+def test_the_notes_help_speaks_to_its_user() -> None:
+    """`notes --help` and each command's help read as text for whoever runs them: no reST markup, no module paths."""
+    import argparse
+
+    from hooks.cli.main import build_parser
+
+    parser = build_parser()
+    texts = [parser.format_help()]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            texts += [sub.format_help() for sub in action.choices.values()]
+    assert len(texts) == 5
+    for text in texts:
+        assert "``" not in text and "hooks." not in text, text

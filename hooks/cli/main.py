@@ -35,8 +35,12 @@ def _jobs(text: str) -> int:
     return value
 
 
+DESCRIPTION = ("Write and publish the knowledge base: start a dated note, check every page as the build "
+               "does, run the demos, or export the site as plain Markdown for another generator.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="notes", description=__doc__)
+    parser = argparse.ArgumentParser(prog="notes", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_new = sub.add_parser("new", help="write docs/notes/DATE-slug.md from a template")
