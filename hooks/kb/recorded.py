@@ -57,10 +57,6 @@ class Reads:
                 if self.values.pop(key, _MISSING) is not _MISSING:
                     work.append(self.dependents.pop(("", key), ()))
 
-    def clear(self) -> None:
-        self.values.clear()
-        self.dependents.clear()
-
     def note(self, table: str, key: Hashable) -> None:
         if self._open:
             self._open[-1].add((table, key))
