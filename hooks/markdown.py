@@ -20,7 +20,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Literal
+from typing import Callable, Iterable, Iterator, Literal, Mapping
 
 LineKind = Literal["text", "blank", "fence", "code", "indented", "math"]
 
@@ -490,10 +490,29 @@ def plain_text(markdown: str) -> str:
         kept = markdown[start:end]
         if kept.startswith("`"):
             kept = kept.strip("`").strip()
+            if kept.startswith(BOUND_NUMBER):  # a number taken from a run: kept as a span, for with_numbers
+                kept = f"`{kept}`"
         pieces += [_plain_prose(markdown[last:start]), kept]
         last = end
     pieces.append(_plain_prose(markdown[last:]))
     return " ".join("".join(pieces).split())
+
+
+BOUND_NUMBER = "{run}"  # an inline code span starting so is a number taken from a run (hooks.figures.numbers)
+
+
+def with_numbers(text: str, values: Mapping[str, str]) -> str:
+    """Plain text (a caption, an excerpt) with each bound-number span written as its value
+    (``values``: by the span's text without backticks); a span without a value stays as written."""
+    if BOUND_NUMBER not in text or not values:
+        return text
+    out, last = [], 0
+    for start, end in code_spans(text):
+        inner = text[start:end].strip("`").strip()
+        if inner in values:
+            out.append(text[last:start] + values[inner])
+            last = end
+    return "".join(out) + text[last:]
 
 
 # --- escaping --------------------------------------------------------------------------------------

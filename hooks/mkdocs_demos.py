@@ -22,6 +22,7 @@ from hooks.figures.cache import CacheError, DemoCache
 from hooks.figures.remote import RemoteError
 from hooks.figures.model import Result
 from hooks.figures.runner import counts, failure_summary, run_jobs
+from hooks.problems import failing
 
 log = get_plugin_logger("demos")
 
@@ -94,7 +95,12 @@ def on_pre_build(config) -> None:
     summary = failure_summary(results)
     if summary and config.strict and not build.serving:
         raise PluginError("demo runs failed (strict mode):\n" + "\n".join(summary))
-    plan.show_runs(results)  # what the figures, galleries, previews and the Demo runs page show
+    found = plan.show_runs(results)  # what the figures, numbers, galleries, previews and the Demo runs page show
+    stopping = failing(found, config.strict)
+    if stopping and not build.serving:
+        raise PluginError(f"{len(stopping)} problem(s) with the numbers the pages take from runs:\n" + "\n".join(map(str, stopping)))
+    for problem in found:
+        (log.warning if problem.severity == "warning" or build.serving else log.error)(str(problem))
     config.kb_demo_runs = _Runs(plan, results, summary)
 
 

@@ -29,6 +29,7 @@ from hooks.figures.directive import FigureRef, SpecCache, collect_refs
 from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
                                  render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
+from hooks.figures.numbers import NumberRef, PageNumbers, Shown, collect_numbers, drift_problems, show
 from hooks.figures.plan import Settings, plan_jobs
 from hooks.kb import assets, explorer, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
@@ -156,12 +157,20 @@ class SitePlan:
     results: list[Result] = field(default_factory=list)  # this build's demo runs (set by show_runs)
     runs: dict[tuple[str, str], Result] = field(default_factory=dict)  # the same by (demo, params_id)
     reads: Reads | None = None  # under serve, the session's reads kept from build to build (hooks.kb.recorded)
+    numbers: list[NumberRef] = field(default_factory=list)  # the numbers the pages take from runs (hooks.figures.numbers)
     _context: fragments.Context | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._refs_by_page: dict[str, dict[str, FigureRef]] = {}
         for ref in self.refs:
             self._refs_by_page.setdefault(ref.src_uri, {})[ref.raw] = ref
+        self._numbers_by_page: dict[str, dict[str, NumberRef]] = {}
+        for number in self.numbers:
+            self._numbers_by_page.setdefault(number.src_uri, {})[number.raw] = number
+        self._shown: dict[str, dict[str, Shown]] = {}
+        self._index_problems()
+
+    def _index_problems(self) -> None:
         by_path: dict[str, list[Problem]] = {}
         for p in self.problems:
             by_path.setdefault(p.path, []).append(p)
@@ -177,7 +186,8 @@ class SitePlan:
         for ref in self.refs_on(src_uri).values():
             paths = figure_paths(ref.demo, ref.params_id, ref.figure)
             if paths["light"] in self.published and paths["dark"] in self.published:
-                shown.append(PageFigure(ref.caption or f"{ref.demo}: {ref.figure}", paths["light"], paths["dark"], figure_id(ref.raw)))
+                caption = self.numbers_on(src_uri).plain(ref.caption) if ref.caption else f"{ref.demo}: {ref.figure}"
+                shown.append(PageFigure(caption, paths["light"], paths["dark"], figure_id(ref.raw)))
         return tuple(shown)
 
     def problems_of(self, src_uri: str) -> list[Problem]:
@@ -185,27 +195,54 @@ class SitePlan:
 
     # --- the demo runs of this build, once they ran ---
 
-    def show_runs(self, results: list[Result]) -> None:
-        """Take this build's demo runs: what the pages' figures, galleries and previews show."""
+    def show_runs(self, results: list[Result]) -> list[Problem]:
+        """Take this build's demo runs: what the pages' figures, numbers, galleries and previews show.
+        Returns the problems the runs make known (a bound number's key missing, a number that moved
+        past its tolerance), which are the plan's problems from now on."""
         self.results = list(results)
         self.runs = {(r.job.name, r.job.params_id): r for r in self.results}
         self.published = set(published_files(self.results))
-        if self._context is not None:  # what the fragments read changed with the figures
+        self._shown = {}
+        found = []
+        for number in self.numbers:
+            shown = self.numbers_on(number.src_uri).shown[number.raw]
+            if shown.error:
+                found.append(Problem(number.display_path, number.line, f"`{number.raw}`: {shown.error}", shown.severity))  # type: ignore[arg-type]
+        found += drift_problems(self.numbers, self.runs, self.project.demos.drift_tolerance) if self.project.demos else []
+        self.problems = sorted(set(self.problems) | set(found))
+        self._index_problems()
+        if self._context is not None:  # what the fragments read changed with the figures and numbers
+            self._context.use("numbers", self._number_values())
             self._context.use("figures", self._figures())
+        return sorted(set(found))
 
-    def figures_markdown(self, src_uri: str, markdown: str) -> str:
-        """The page's Markdown with its figure directives replaced by their figures' HTML."""
+    def numbers_on(self, src_uri: str, *, markdown: bool = False) -> PageNumbers:
+        """The bound numbers of one page as this build's runs give them, written as HTML links to their
+        runs (or, ``markdown``, as plain numbers)."""
+        shown = self._shown.get(src_uri)
+        if shown is None:
+            shown = self._shown[src_uri] = {raw: show(ref, self.runs) for raw, ref in self._numbers_by_page.get(src_uri, {}).items()}
         href = site_href(src_uri, self.project.use_directory_urls)
-        return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href)
+        return PageNumbers(shown, href, RUNS_PAGE, markdown=markdown)
+
+    def figures_markdown(self, src_uri: str, markdown: str, *, plain_numbers: bool = False) -> str:
+        """The page's Markdown with its figure directives replaced by their figures' HTML and its bound
+        numbers by their values (``plain_numbers``: as text, for ``notes export``)."""
+        href = site_href(src_uri, self.project.use_directory_urls)
+        numbers = self.numbers_on(src_uri, markdown=plain_numbers) if src_uri in self._numbers_by_page else None
+        return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href, numbers)
 
     def figure_data(self, src_uri: str) -> tuple:
-        """What the page's figures show (each directive's figure as HTML), as a comparable value: the
-        same function of the same runs that :meth:`figures_markdown` writes into the page."""
+        """What the page's figures and numbers show (each directive's figure as HTML, each number as
+        text and title), as a comparable value: the same function of the same runs that
+        :meth:`figures_markdown` writes into the page."""
         refs = self.refs_on(src_uri)
-        if not refs or not self.runs:
+        if not (refs or src_uri in self._numbers_by_page) or not self.runs:
             return ()
         href = site_href(src_uri, self.project.use_directory_urls)
-        return tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href)) for raw, ref in sorted(refs.items()))
+        numbers = self.numbers_on(src_uri)
+        return (tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href, numbers)) for raw, ref in sorted(refs.items())),
+                tuple((raw, shown.text, shown.title) for raw, shown in sorted(numbers.shown.items())))
 
     # --- what the fragments of the pages read (hooks.kb.fragments) ---
 
@@ -215,17 +252,21 @@ class SitePlan:
         if self._context is None:
             if self.reads is None:
                 self._context = fragments.Context(self.kb, self.project.notes, self.figures_on,
-                                                  tables={"by_url": render.previewed_urls(self.kb)})
+                                                  tables={"by_url": render.previewed_urls(self.kb), "numbers": self._number_values()})
             else:  # every read of the knowledge base, the settings and the figures noted (hooks.kb.recorded)
                 ctx = fragments.Context(Tracked(self.kb, self.reads), Tracked(self.project.notes, self.reads, "settings."),
                                         reads=self.reads)
                 ctx.figures = lambda uri: ctx.table("figures").get(uri, ())
-                ctx.tables.update(figures=self._figures(), by_url=render.previewed_urls(self.kb))
+                ctx.tables.update(figures=self._figures(), by_url=render.previewed_urls(self.kb), numbers=self._number_values())
                 ctx.begin()
                 self._context = ctx
         if concept_map is not None:
             self._context.concept_map = concept_map
         return self._context
+
+    def _number_values(self) -> dict[str, dict[str, str]]:
+        """Each page's bound numbers as text (:meth:`numbers_on`), a table the reads of the fragments look at."""
+        return {uri: self.numbers_on(uri).values for uri in self._numbers_by_page} if self.runs else {}
 
     def _figures(self) -> dict[str, tuple[PageFigure, ...]]:
         """Each page's figures (:meth:`figures_on`), as a table the reads of the fragments look at."""
@@ -234,7 +275,7 @@ class SitePlan:
     def runs_page(self) -> str:
         """The Markdown of the "Demo runs" page."""
         pages = {p.display_path: PageLink(p.title, uri) for uri, p in self.kb.pages.items()}
-        return render_runs_page(self.results, pages, site_href(RUNS_PAGE, self.project.use_directory_urls))
+        return render_runs_page(self.results, pages, site_href(RUNS_PAGE, self.project.use_directory_urls), self.numbers)
 
     def demo_files(self) -> dict[str, Path]:
         """Site path -> cached file of every published demo output (figures, data.json, source)."""
@@ -351,16 +392,18 @@ def plan_site(
     session.kb = kb
     problems += kb.problems + _preview_clashes(kb, readable)
     refs: list[FigureRef] = []
+    numbers: list[NumberRef] = []
     jobs: list[Job] = []
     if project.demos is not None:
         pages = [(uri, p.display_path, p.body, p.body_line, kb.parsed[uri].scan) for uri, p in kb.pages.items()]
         pages += [(piece.src_uri, piece.display_path, piece.text, piece.first_line)  # a transcluded section's figures
                   for expansion in kb.expansions.values() for piece in expansion.pieces]
         refs, ref_problems = collect_refs(pages, session.specs)
-        jobs, job_problems = plan_jobs(project.demos, refs, session.specs, only=only, extra_runs=extra_runs)
-        problems += ref_problems + job_problems
+        numbers, number_problems = collect_numbers(pages, session.specs)
+        jobs, job_problems = plan_jobs(project.demos, [*refs, *numbers], session.specs, only=only, extra_runs=extra_runs)
+        problems += ref_problems + number_problems + job_problems
     session.archive.save()
-    return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated, reads=session.reads)
+    return SitePlan(project, files, kb, refs, jobs, sorted(set(problems)), refused, generated, reads=session.reads, numbers=numbers)
 
 
 # --- what the generator is told: Markdown extensions and scripts ------------------------------------
@@ -498,14 +541,14 @@ def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: Fa
     if FEED not in plan.refused:
         feed = (project.site_name, project.site_url, project.site_description)
         out[FEED] = ctx.kept(("", "feed", feed), lambda: render.feed_xml(
-            ctx.kb, title=feed[0], site_url=feed[1], description=feed[2], items=ctx.settings.feed_items))
+            ctx.kb, title=feed[0], site_url=feed[1], description=feed[2], items=ctx.settings.feed_items, numbers=ctx.numbers))
     for dest, source in assets.site_assets().items():  # KaTeX, mermaid and the script that loads them, served by the site itself
         if not taken(dest):
             out[dest] = source
     for uri in reading.previewed(kb):  # what a link to a page shows on hover and focus
         path = reading.preview_path(kb.urls[uri])
         if not taken(path):
-            out[path] = ctx.kept(("", "preview", uri), lambda uri=uri: reading.preview_json(ctx.kb, uri, ctx.figures))
+            out[path] = ctx.kept(("", "preview", uri), lambda uri=uri: reading.preview_json(ctx.kb, uri, ctx.figures, ctx.numbers))
     if project.demos is not None:
         out.update(plan.demo_files())
         out[RUNS_PAGE] = plan.runs_page()
@@ -555,7 +598,7 @@ def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[
     generator passes through)."""
     ctx, out = plan.context(layout), fragments.MarkdownOutput()
     markdown = page_markdown(plan, src_uri, markdown)  # the site hook's on_page_markdown
-    markdown = plan.figures_markdown(src_uri, markdown)  # the demo hook's on_page_markdown
+    markdown = plan.figures_markdown(src_uri, markdown, plain_numbers=True)  # the demo hook's on_page_markdown, numbers as text
     markdown, _ = page_content(plan, src_uri, markdown, out)  # on_page_content, after the conversion
     return fragments.finish(ctx, src_uri, markdown, out)  # on_post_page, after the theme
 

@@ -191,7 +191,7 @@ def export_tree(plan: site.SitePlan, raw: Mapping[str, Any], *, flavour: str = "
     if project.demos is not None:
         settings = project.demos
         tree.results = run_jobs(plan.jobs, settings, DemoCache(settings.cache_dir), on_result=on_result)
-        plan.show_runs(tree.results)
+        tree.problems = plan.show_runs(tree.results)  # the numbers the pages take from the runs
     plugins = _plugins(raw.get("plugins"))
     text_plugins = [TEXT_PLUGINS[name](options) for name, options in plugins if name in TEXT_PLUGINS]
     kept = [(name, options) for name, options in plugins if name not in TEXT_PLUGINS]
@@ -365,6 +365,13 @@ def cmd_export(root: Path, out_dir: Path, strict: bool = False, flavour: str = "
     except (CacheError, RemoteError, RuntimeError, ConfigError, assets.AssetsMissing) as exc:
         print(f"notes export: {exc}", file=sys.stderr)
         return 2
+    for problem in tree.problems:
+        print(problem, file=sys.stderr)
+    stopping = failing(tree.problems, strict)
+    if stopping:
+        print(f"notes export: {len(stopping)} problem(s) with the numbers taken from runs stop the export"
+              f"{' (strict)' if strict else ''}; nothing was written", file=sys.stderr)
+        return 1
     summary = failure_summary(tree.results)
     if summary:
         print("demo runs failed; pages show the last good figures:\n" + "\n".join(summary), file=sys.stderr)

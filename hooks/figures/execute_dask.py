@@ -43,6 +43,7 @@ def _payload(job: Job, settings: Settings, force: bool) -> dict[str, Any]:
         "device": job.device, "timeout_s": job.timeout_s, "memory_gib": settings.memory_gib, "sources": sources,
         "remote": settings.remote, "remote_options": settings.remote_options, "force": force,
         "network_timeout": settings.network_timeout, "material": job.material, "reran_because": job.reran_because,
+        "replaces": job.replaces,
     }
 
 
@@ -71,7 +72,7 @@ def run_payload(payload: dict[str, Any]) -> dict[str, Any]:
                             memory_gib=payload["memory_gib"], worker=worker, network_timeout=timeout)
         job = Job(spec, payload["params"], payload["overrides"], payload["params_id"], payload["key"],
                   payload["device"], payload["timeout_s"], material=payload.get("material") or {},
-                  reran_because=payload.get("reran_because") or [])
+                  reran_because=payload.get("reran_because") or [], replaces=payload.get("replaces"))
         remote = RemoteCache(payload["remote"], payload["remote_options"], timeout_s=timeout)
         result = run_job(job, settings, DemoCache(settings.cache_dir), force=True, remote=remote)
         return {"status": result.status, "error": result.error, "detail": result.detail, "seconds": result.seconds,

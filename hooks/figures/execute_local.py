@@ -42,7 +42,7 @@ from hooks.figures.cache import DemoCache, os_error_text
 from hooks.figures.model import Job, Result
 from hooks.figures.plan import Settings
 from hooks.figures.remote import RemoteCache
-from hooks.figures.validate import LOG_KEEP_BYTES, MAX_FILE_BYTES as MAX_OUTPUT_BYTES, figure_files, svg_problem
+from hooks.figures.validate import LOG_KEEP_BYTES, MAX_FILE_BYTES as MAX_OUTPUT_BYTES, REPLACED, figure_files, svg_problem
 
 LOG_TAIL_LINES = 6
 # What a demo sees of the build's environment: what Python, torch, numpy/OpenBLAS, matplotlib, CUDA and
@@ -351,6 +351,8 @@ def _run_one(job: Job, settings: Settings, cache: DemoCache, replace: bool) -> R
         }
         if job.reran_because:
             manifest["reran_because"] = job.reran_because
+        if job.replaces is not None:  # what the run it replaces measured: the build compares the two (hooks.figures.numbers)
+            (tmp / REPLACED).write_text(json.dumps(job.replaces, sort_keys=True), encoding="utf-8")
         entry = cache.commit(tmp, job.name, job.key, manifest, replace=replace)
         return Result(job, "ran", entry=entry, seconds=seconds)
     finally:

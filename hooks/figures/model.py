@@ -30,6 +30,7 @@ class Job:
     runnable: bool = True  # False when the demo needs a GPU and this machine has none
     material: dict[str, Any] = field(default_factory=dict)  # what ``key`` is a hash of (hooks.figures.plan.key_material)
     reran_because: list[str] = field(default_factory=list)  # what changed since the run of these parameters it replaces
+    replaces: dict[str, Any] | None = None  # that run: its key, finished_at and data, kept in the new entry (hooks.figures.numbers)
 
     @property
     def name(self) -> str:

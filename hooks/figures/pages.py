@@ -13,10 +13,11 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from hooks.figures.directive import PREFIX, FigureRef, directive_lines
 from hooks.figures.model import THEMES, Result
+from hooks.figures.numbers import NumberRef, PageNumbers, drift, run_anchor
 from hooks.hashing import digest_of
 from hooks.markdown import escape_html as esc
 
@@ -183,9 +184,16 @@ def _stale(result: Result) -> str:
     return f'<span class="kb-stale">Stale: {why}; this figure is from the run of {_date(result.shown.manifest)}.</span>'
 
 
-def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: str = "") -> str:
+def _caption(ref: FigureRef, numbers: PageNumbers | None) -> tuple[str, str]:
+    """The caption as alt text and as HTML, its bound numbers written (hooks.figures.numbers)."""
+    text = ref.caption or f"{ref.demo}: {ref.figure}"
+    numbers = numbers or PageNumbers()
+    return esc(numbers.plain(text)), numbers.html(text)
+
+
+def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: str = "", numbers: PageNumbers | None = None) -> str:
     """The HTML block that replaces one directive line."""
-    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+    alt, caption = _caption(ref, numbers)
     why = _unavailable(ref, result)
     if why is not None:
         return _placeholder(ref, why)
@@ -193,20 +201,20 @@ def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: 
     stale = _stale(result)
     ident = f' id="{esc(figure_id)}"' if figure_id else ""
     return (
-        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, result, ref.params_id, href, caption)}\n'
+        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, result, ref.params_id, href, alt)}\n'
         f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{"<br>" + stale if stale else ""}</figcaption>\n'
         "</figure>"
     )
 
 
-def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figure_id: str) -> str:
+def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figure_id: str, numbers: PageNumbers | None = None) -> str:
     """An explorable figure: one frame per value of the swept parameter, a slider that picks one.
 
     Without JavaScript the first value's figure shows (the other frames and the slider are hidden);
     docs/assets/demos.js shows the slider and swaps the frame, provenance and stale notice.
     """
     assert ref.sweep is not None and len(results) == len(ref.variants)
-    caption = esc(ref.caption or f"{ref.demo}: {ref.figure}")
+    alt, caption = _caption(ref, numbers)
     name = esc(ref.sweep)
     frames, notes = [], []
     any_stale = False
@@ -221,7 +229,7 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
             notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{name} = {label}: no run</span>')
             continue
         assert result is not None
-        frames.append(_frame(ref, result, variant.params_id, href, f"{caption} ({name} = {label})", data))
+        frames.append(_frame(ref, result, variant.params_id, href, f"{alt} ({name} = {label})", data))
         stale = _stale(result)
         any_stale = any_stale or bool(stale)
         notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{provenance(result, href)}'
@@ -245,10 +253,13 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
 Runs = Mapping[tuple[str, str], Result]  # (demo, params_id) -> the result of this build's run
 
 
-def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, href: Href) -> str:
+def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, href: Href, numbers: PageNumbers | None = None) -> str:
     """A page's Markdown with every figure directive line replaced by its figure's HTML, a block of
-    its own (the same line twice on a page gets a second id). ``refs``: the page's directives by
-    their line (stripped); a line without one had a problem, reported elsewhere, and shows a note."""
+    its own (the same line twice on a page gets a second id), and every bound number by its value
+    (``numbers``, hooks.figures.numbers). ``refs``: the page's directives by their line (stripped); a
+    line without one had a problem, reported elsewhere, and shows a note."""
+    if numbers is not None:
+        markdown = numbers.replace(markdown)  # not on directive lines: a figure writes its caption's numbers
     if PREFIX not in markdown:
         return markdown
     lines = markdown.split("\n")
@@ -263,9 +274,9 @@ def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, h
             used[ident] = used.get(ident, 0) + 1
             ident += f"-{used[ident]}" if used[ident] > 1 else ""  # the same line twice on a page
             if ref.variants:
-                html = render_sweep(ref, [runs.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident)
+                html = render_sweep(ref, [runs.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident, numbers)
             else:
-                html = render_figure(ref, runs.get((ref.demo, ref.params_id)), href, ident)
+                html = render_figure(ref, runs.get((ref.demo, ref.params_id)), href, ident, numbers)
         lines[index] = "\n" + html + "\n"
     return "\n".join(lines)
 
@@ -282,10 +293,12 @@ def _why(manifest: dict) -> str:
     return f'<br><span class="kb-why">ran because {esc("; ".join(reasons))}</span>' if reasons else ""
 
 
-def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Href) -> str:
-    """The "Demo runs" page: every run, its status and what made it, and the pages that use it.
+def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Href, numbers: Iterable[NumberRef] = ()) -> str:
+    """The "Demo runs" page: every run, its status and what made it, and the pages that use it; then,
+    for each run made to replace another, the numbers of its data that moved and the pages citing them.
 
-    ``pages`` maps a page's display path to its title and src_uri; ``href`` gives URLs relative to this page.
+    ``pages`` maps a page's display path to its title and src_uri; ``href`` gives URLs relative to this
+    page; ``numbers``: the bound numbers of the site (hooks.figures.numbers), for who cites what.
     """
     lines = [
         "---",
@@ -331,7 +344,7 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
         key = esc(entry.key if entry else r.job.key)
         made_lines = "".join(f'<span class="kb-made">{line}</span><br>' for line in made)[: -len("<br>")]
         lines.append(
-            f'<tr><td data-label="Demo"><div>{demo}<br><code class="kb-key" title="cache key">{key}</code></div></td>'
+            f'<tr id="{run_anchor(r.job.name, r.job.params_id)}"><td data-label="Demo"><div>{demo}<br><code class="kb-key" title="cache key">{key}</code></div></td>'
             f'<td data-label="Parameters"><div class="kb-params">{params}</div></td>'
             f'<td data-label="Status"><div class="kb-status">{status}</div></td>'
             f'<td class="kb-num" data-label="Seconds"><div>{seconds}</div></td>'
@@ -339,4 +352,65 @@ def render_runs_page(results: list[Result], pages: dict[str, PageLink], href: Hr
             f'<td data-label="Made with"><div>{made_lines}</div></td><td data-label="Used by"><div>{used}</div></td></tr>'
         )
     lines += ["</tbody>", "</table>", "</div>", ""]
+    lines += _moved_section(results, pages, href, list(numbers))
     return "\n".join(lines)
+
+
+MOVED_SHOWN = 12  # numbers listed per run (the largest changes); the rest are counted
+
+
+def _cited_by(pages: dict[str, PageLink], href: Href, refs: list[NumberRef]) -> str:
+    """The pages citing a number, each once with the lines it does so on."""
+    lines: dict[str, list[int]] = {}
+    for n in refs:
+        lines.setdefault(n.display_path, []).append(n.line)
+    out = []
+    for path, found in lines.items():
+        page = pages.get(path)
+        link = f'<a href="{esc(href(page.src_uri))}">{esc(page.title)}</a>' if page else esc(path)
+        found = sorted(set(found))
+        out.append(f"{link} ({'line' if len(found) == 1 else 'lines'} {', '.join(map(str, found))})")
+    return ", ".join(out) or "–"
+
+
+def _moved_section(results: list[Result], pages: dict[str, PageLink], href: Href, numbers: list[NumberRef]) -> list[str]:
+    """"What moved": per run that replaced another, its numbers that changed, by how much, cited by whom."""
+    rows = []
+    for r in results:
+        found = drift(r)
+        if found is None:
+            continue
+        cites: dict[str, list[NumberRef]] = {}
+        for n in numbers:
+            if n.demo == r.job.name and any(pid == r.job.params_id for *_, pid in n.variants):
+                cites.setdefault(n.key, []).append(n)
+        params = esc(_params(r.job.overrides) or "defaults")
+        head = (f'<h3 id="moved-{run_anchor(r.job.name, r.job.params_id)}"><code>{esc(r.job.name)}</code> ({params})</h3>\n'
+                f'<p>Compared with the run of {_date({"finished_at": found.replaced.get("finished_at")})} '
+                f'(<code class="kb-key">{esc(str(found.replaced.get("key", "?")))}</code>) it replaced'
+                + (f', which ran again as {esc("; ".join(r.entry.manifest["reran_because"]))}' if r.entry and r.entry.manifest.get("reran_because") else "")
+                + ".</p>")
+        if not found.moved:
+            rows.append(head + "\n<p>No number of its data moved.</p>")
+            continue
+        cited_first = sorted(found.moved, key=lambda m: m.key not in cites)  # cited keys first, each part by change
+        body = []
+        for m in cited_first[:MOVED_SHOWN]:
+            where = "" if m.index is None else f"[{m.index}]"
+            size = f" ({m.size[0]} → {m.size[1]} values)" if m.size else ""
+            change = f"{m.change * 100:+.1f} %" if m.before else f"{m.change:+.3g}"
+            cited = _cited_by(pages, href, cites.get(m.key, []))
+            body.append(f'<tr><td data-label="Number"><code>{esc(m.key)}{where}</code>{size}</td>'
+                        f'<td class="kb-num" data-label="Before">{m.before:.6g}</td><td class="kb-num" data-label="Now">{m.now:.6g}</td>'
+                        f'<td class="kb-num" data-label="Change">{change}</td><td data-label="Cited by">{cited}</td></tr>')
+        more = len(found.moved) - MOVED_SHOWN
+        rows.append(head + "\n" + '<div class="kb-runs"><table class="kb-runs-table kb-moved-table">\n'
+                    "<thead><tr><th>Number</th><th>Before</th><th>Now</th><th>Change</th><th>Cited by</th></tr></thead>\n<tbody>\n"
+                    + "\n".join(body) + "\n</tbody></table></div>"
+                    + (f"\n<p>…and {more} more number(s) of its data moved less.</p>" if more > 0 else ""))
+    if not rows:
+        return []
+    return ["## What moved", "",
+            "Each run made to replace an earlier run of the same demo and parameters keeps that run's data; these are the "
+            "numbers that differ, largest change first (numbers the pages cite come first), and the pages citing them.", "",
+            *[row + "\n" for row in rows]]

@@ -50,6 +50,7 @@ class Settings:
     worker: str = ""  # where runs happen when that is not this build (a Dask worker's address), for the manifest
     network_timeout: float = 20.0  # seconds to connect to and hear from the remote cache or a Dask scheduler
     serve_background: bool = True  # under `mkdocs serve`, run demos beside the builds (extra.demos.serve_background)
+    drift_tolerance: Any = None  # how far a bound number may move between runs unflagged (hooks.figures.numbers.Tolerance)
 
     @property
     def workers(self) -> int:
@@ -129,6 +130,15 @@ class Settings:
             raise section.error("executor", (
                 f"is {executor}, which runs demos on other machines that hand their results over through a shared "
                 "cache: set extra.demos.remote (or DEMOS_REMOTE) to an fsspec URL, e.g. s3://bucket/demos"))
+        from hooks.figures.numbers import DEFAULT_TOLERANCE, NumberError, parse_tolerance
+
+        try:
+            raw_tolerance = section.values.get("drift_tolerance")  # 5% (of the earlier value) or 0.01 (absolute)
+            tolerance = DEFAULT_TOLERANCE if raw_tolerance is None else parse_tolerance(
+                str(raw_tolerance) if not isinstance(raw_tolerance, bool) else "")
+        except NumberError:
+            raise section.error("drift_tolerance", "must be a percentage of the earlier value like 5% or an absolute "
+                                f"amount like 0.01, not {raw_tolerance!r}") from None
         return cls(
             project_root=root,
             demos_dir=root / "demos",
@@ -144,6 +154,7 @@ class Settings:
             executor=executor,
             network_timeout=network_timeout,
             serve_background=section.flag("serve_background", True),
+            drift_tolerance=tolerance,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Protocol
 from hooks.figures import execute_local
 from hooks.figures.cache import DemoCache
 from hooks.figures.model import Job, Result
+from hooks.figures.numbers import run_data
 from hooks.figures.plan import Settings, why_rerun
 from hooks.figures.remote import RemoteCache, open_remote
 
@@ -88,9 +89,12 @@ def run_jobs(
             return -(prev.manifest.get("seconds", 0) if prev else 1e9)
 
         todo.sort(key=last_seconds)
-        for job in todo:  # what changed since the run it replaces, for its manifest (the Demo runs page says it)
+        for job in todo:  # what changed since the run it replaces, and its numbers, for the new entry (the Demo runs page says both)
             replaced = cache.last_good(job.name, job.params_id, exclude_key=job.key)
             job.reran_because = why_rerun(replaced.manifest.get("key_material"), job.material) if replaced is not None else []
+            data = run_data(replaced) if replaced is not None else None
+            job.replaces = None if data is None else {
+                "key": replaced.key, "finished_at": replaced.manifest.get("finished_at"), "data": data}
         results += executor_for(settings)(todo, settings, cache, remote, force, handed, say)
     order = {id(j): i for i, j in enumerate(jobs)}
     return sorted(results, key=lambda r: order[id(r.job)])

@@ -26,12 +26,13 @@ MAX_ENTRY_BYTES = 256 * 1024 * 1024  # every file of an entry together
 MAX_TEXT = 1000  # a text field of a manifest (device name, host, ...)
 
 FIGURE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")  # as spec.NAME_RE: a FIGURES key
-FILE_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9_]*-(?:light|dark)\.svg|data\.json|log\.txt|source\.py)$")
+FILE_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9_]*-(?:light|dark)\.svg|data\.json|log\.txt|source\.py|replaced\.json)$")
 FINISHED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEY_RE = re.compile(r"^[0-9a-f]{8,64}$")
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
 PARAMS_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-OPTIONAL_FILES = ("log.txt", "source.py")
+REPLACED = "replaced.json"  # in an entry: the key, date and data of the run it replaced (hooks.figures.numbers)
+OPTIONAL_FILES = ("log.txt", "source.py", REPLACED)
 
 
 def figure_files(figures: Iterable[str]) -> list[str]:

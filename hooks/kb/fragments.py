@@ -32,7 +32,7 @@ from hooks.kb.graph import KnowledgeBase, MapGraph, ConceptMap, concept_radius, 
 from hooks.kb.notes import PageInfo
 from hooks.kb.recorded import Reads, tables_of, tracked_table
 from hooks.kb.reading import MAX_GALLERY, PREVIEW_NAME, Figures, _local_rows, _short, gallery_items, no_figures, preview_path
-from hooks.markdown import ATX_RE, SETEXT_RE, scan
+from hooks.markdown import ATX_RE, SETEXT_RE, scan, with_numbers
 from hooks.markdown import escape_html as esc
 from hooks.problems import Problem
 from hooks.urls import page_url, relative_url
@@ -156,6 +156,11 @@ class Context:
             self.memo[key] = make()
         return self.memo[key]
 
+    def numbers(self, src_uri: str) -> Mapping[str, str]:
+        """The numbers the page ``src_uri`` takes from demo runs, as text by their span's text (table
+        ``numbers``, hooks.figures.numbers): for its excerpt and preview."""
+        return self.table("numbers").get(src_uri, {}) if "numbers" in self.tables else {}
+
     def table(self, name: str) -> Mapping:
         """One of the other tables the reads look at (:attr:`tables`), noting what is looked up in it."""
         return self.tables[name] if self.reads is None else tracked_table(self.tables[name], name, self.reads)
@@ -212,7 +217,8 @@ def read_note_item(ctx: Context, uri: str) -> tuple:
     """One note of a list: date, link, excerpt and the concepts it links (the same for every list)."""
     kb = ctx.kb
     return ctx.shared(("note-item", uri), lambda: (
-        _date(kb.pages[uri]), read_link(kb, uri), kb.excerpts.get(uri, ""), tuple(read_link(kb, c) for c in kb.concepts_of(uri))))
+        _date(kb.pages[uri]), read_link(kb, uri), with_numbers(kb.excerpts.get(uri, ""), ctx.numbers(uri)),
+        tuple(read_link(kb, c) for c in kb.concepts_of(uri))))
 
 
 def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:

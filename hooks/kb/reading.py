@@ -17,13 +17,13 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote
 
 from hooks.kb.graph import KnowledgeBase
 from hooks.kb.notes import excerpt
 from hooks.markdown import escape_html as esc
-from hooks.markdown import scan
+from hooks.markdown import scan, with_numbers
 from hooks.urls import file_target, is_relative, relative_url, split_link, url_target
 
 MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
@@ -108,10 +108,13 @@ def previewed(kb: KnowledgeBase) -> list[str]:
     return list(kb.pages)
 
 
-def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures) -> str:
-    """The preview of one page: title, kind, date, first paragraph and first figure (URLs relative to it)."""
+def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures,
+                 numbers: Callable[[str], Mapping[str, str]] = lambda uri: {}) -> str:
+    """The preview of one page: title, kind, date, first paragraph and first figure (URLs relative to
+    it); ``numbers``: the values of the numbers a page takes from runs (hooks.markdown.with_numbers)."""
     page = kb.pages[src_uri]
     text = page.description or (kb.excerpts.get(src_uri) if page.kind == "note" else None) or excerpt(page.body, PREVIEW_TEXT)
+    text = with_numbers(text, numbers(src_uri))
     url = kb.urls[src_uri]
     shown = list(figures(src_uri))[:1]
     figure = None

@@ -14,7 +14,7 @@ import email.utils
 import functools
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import unquote, urljoin
 from xml.sax.saxutils import escape as xml_escape
 
@@ -23,7 +23,7 @@ from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, KnowledgeBa
 from hooks.kb.obsidian import page_edits
 from hooks.kb.reading import preview_path, previewed
 from hooks.kb.wikilinks import Resolution, WikiLink, render_resolution, replace_found, rewrite_wikilinks
-from hooks.markdown import apply_edits
+from hooks.markdown import apply_edits, with_numbers
 from hooks.markdown import escape_html as esc
 from hooks.urls import file_target, is_relative, split_link, url_target
 
@@ -206,7 +206,8 @@ def _xml_text(text: str) -> str:
     return xml_escape(_NOT_XML.sub("", text))
 
 
-def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, items: int) -> str:
+def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, items: int,
+             numbers: Callable[[str], Mapping[str, str]] = lambda uri: {}) -> str:
     """RSS 2.0 of the newest ``items`` notes; dates come from the notes, so the same notes give the same bytes."""
     base = site_url if site_url.endswith("/") else site_url + "/"
     notes = kb.notes[: max(items, 0)]
@@ -223,7 +224,7 @@ def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, 
         out.append(f"<lastBuildDate>{_rfc822(notes[0].date)}</lastBuildDate>")
     for note in notes:
         link = _xml_text(urljoin(base, kb.urls[note.src_uri]))
-        text = note.description or kb.excerpts.get(note.src_uri, "")
+        text = with_numbers(note.description or kb.excerpts.get(note.src_uri, ""), numbers(note.src_uri))
         out += [
             "<item>",
             f"<title>{_xml_text(esc(note.title))}</title>",  # readers treat titles as HTML
