@@ -99,7 +99,7 @@ def preview_path(url: str) -> str:
     """Where the preview of the page at ``url`` (from the site root) is written: beside the page."""
     url = unquote(url)
     if url.endswith("/"):
-        return url + PREVIEW_NAME
+        return (url if url != "./" else "") + PREVIEW_NAME  # the home page's: preview.json, not ./preview.json
     return posixpath.splitext(url)[0] + "." + PREVIEW_NAME
 
 
