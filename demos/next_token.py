@@ -356,8 +356,13 @@ def clean_split(cfg: Config) -> dict:
     # Measured, not assumed: the share of validation windows found among the kept training windows.
     overlap = float(np.isin(val_windows, windows(train, LEAK_N)[clean_starts(LEAK_N)]).mean())
     overlap_before = float(np.isin(val_windows, windows(train, LEAK_N)).mean())
+    # What the naive split would give: every topic in one text, its last characters held out.
+    whole = encode("".join(topics[k] for k in sorted(topics)))
+    naive_train, naive_val = whole[: -(n_win * T + 1)], whole[-(n_win * T + 1):]
+    naive = float(np.isin(windows(naive_val, LEAK_N), windows(naive_train, LEAK_N)).mean())
     return {"chars": chars, "train": train, "val": val, "clean_starts": clean_starts, "n_win": n_win,
-            "val_overlap": overlap, "val_overlap_before_cut": overlap_before, "dropped_share": float(dropped.mean())}
+            "val_overlap": overlap, "val_overlap_before_cut": overlap_before, "dropped_share": float(dropped.mean()),
+            "naive_overlap": naive}
 
 
 def kneser_ney_probs(train: np.ndarray, clean_starts, order: int, vocab: int,
@@ -499,6 +504,7 @@ def run_charlm(cfg: Config) -> dict:
             "n_train_chars": int(len(train)), "n_val_chars": n_win * T,
             f"val_overlap_{LEAK_N}": split["val_overlap"],
             f"val_overlap_{LEAK_N}_before_cut": split["val_overlap_before_cut"],
+            f"naive_split_overlap_{LEAK_N}": split["naive_overlap"],  # the last characters of all topics held out instead
             "train_share_dropped": split["dropped_share"]}
 
 
