@@ -103,10 +103,17 @@ def report(runs: dict[tuple[str, int], dict[str, Any]], seeds: tuple[int, ...], 
         for i, first in enumerate(claims[seeds[0]] or next((c for c in claims.values() if c), [])):
             cells = [_cell(claims[s][i]) if len(claims[s]) > i else "run failed" for s in seeds]
             results = [claims[s][i].holds for s in seeds if len(claims[s]) > i]
-            if first.holds is None:
-                verdict = "reported"
+            values = {claims[s][i].value for s in seeds if len(claims[s]) > i}
+            ok = sum(1 for h in results if h)
+            if first.deterministic and len(values) > 1:
+                # Marked as independent of the seed, yet it differs between seeds: a bug in the demo.
+                verdict = "**differs between seeds**, though marked deterministic"
+                holds_everywhere = False
+            elif first.holds is None:
+                verdict = "reported, deterministic" if first.deterministic else "reported"
+            elif first.deterministic and ok == len(seeds):
+                verdict = "deterministic"
             else:
-                ok = sum(1 for h in results if h)
                 verdict = f"{ok}/{len(seeds)}"
                 holds_everywhere &= ok == len(seeds)
             rows.append([first.what, *cells, verdict])
@@ -123,7 +130,10 @@ def report(runs: dict[tuple[str, int], dict[str, Any]], seeds: tuple[int, ...], 
         "default run and the same run with `seed` set to each other value, through the project's runner and cache "
         f"(CPU, one torch thread per process, {JOBS} processes at once). The claims and their thresholds are the "
         "demo's own `phenomenon(data)`, the function its test in `tests/demos/` also asserts at a small size. "
-        "✓: the claim holds on that seed; (reported): a number shown for what it is, not claimed.\n\n"
+        "✓: the claim holds on that seed; (reported): a number shown for what it is, not claimed; "
+        "deterministic: the claim does not depend on the seed (an operation count, a formula, the spectrum of a "
+        "fixed kernel), so it is one check, which holds, not one per seed (the report checks that every seed "
+        "gives the same value).\n\n"
         + table(["demo", "phenomenon holds on every seed", "failed runs"], summary)
         + "\n\n<details><summary>Machine</summary>\n\n" + machine_table() + "\n\n</details>\n"
     )

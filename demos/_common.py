@@ -130,12 +130,15 @@ class Claim:
     """One headline number of a demo and whether the phenomenon it stands for holds.
 
     ``holds`` is None for a number that is reported but not claimed (where a model stands against a
-    baseline it is not expected to beat, for instance).
+    baseline it is not expected to beat, for instance). ``deterministic`` marks a claim that does not
+    depend on the seed (an operation count, a formula, the spectrum of a fixed kernel): it comes out
+    the same on every seed, so ``make science`` shows it as one check, not as one per seed.
     """
 
     what: str  # the claim in words, with its threshold: "held-out accuracy ≥ 0.9"
     value: str  # the number(s) behind it, formatted for a table: "0.998"
     holds: bool | None
+    deterministic: bool = False  # the same value whatever the seed
 
 
 def failed_claims(claims: list[Claim]) -> list[Claim]:
