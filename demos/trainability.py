@@ -25,7 +25,9 @@ two, so a sum of k numbers costs k-1 operations of work but only ceil(log2 k) st
 
 Brent's theorem (Brent 1974, "The parallel evaluation of general arithmetic expressions", J. ACM 21)
 bounds the time on P units by ``max(W/P, D) <= T_P <= W/P + D``; the figure plots the upper bound
-``T_P = W/P + D`` (in unit-operation times; the two bounds differ by at most a factor 2). The counts:
+``T_P = W/P + D`` (in unit-operation times; the two bounds differ by at most a factor 2), the time a
+greedy schedule is guaranteed to reach. Every number that follows from a bound is in the data for
+both (``brent_bounds.upper`` and ``brent_bounds.lower``). The counts:
 
 * LSTM, per step: gates from the input (8d² work, done for all steps at once) and from the previous
   hidden state (8d², which must wait for step t-1), then 9d element-wise operations. Each step's
@@ -49,10 +51,11 @@ and down again).
 
 The figure should make obvious that with P = 2 units time is work, and attention's extra n²d work
 makes it the slower layer once n exceeds about 2d; with P = 10,000 units the LSTM is stuck near its
-n-step span. The numbers, not a slogan: from 2 to 10,000 units the LSTM's implied time falls about
-1,700-fold (its own parallelism W/D is about 5,000, already half of P) and attention's 3,000- to
-5,000-fold; on 10,000 units attention is the faster of the two only up to n of about 620, after which
-its n²d work fills the units. The linear recurrence by scan does less work than the LSTM (no d×d
+n-step span. The numbers, not a slogan, depend on which of Brent's bounds is read: from 2 to 10,000
+units the LSTM's implied time falls about 1,700-fold by the upper bound and about 2,500-fold by the
+lower one (its own parallelism W/D is about 5,000, already half of P), attention's 3,000- to
+5,000-fold by the upper bound and 5,000-fold (P/2: its work fills the units) by the lower; on 10,000 units attention is the faster of the two up to n of about 620 by the
+upper bound and about 370 by the lower, after which its n²d work fills the units. The linear recurrence by scan does less work than the LSTM (no d×d
 matrix acts on its state) and has a logarithmic span, so it is the fastest of the three on 10,000
 units at every length counted here; what it gives up is a nonlinear state update.
 
@@ -62,7 +65,9 @@ forward+backward time of ``torch.nn.LSTM``, of a causal self-attention layer
 the device the demo is given. The measured scan is the simpler Hillis-Steele scan (log2 n steps of n
 combines each, n log n work): on a GPU its few steps matter more than its extra work. Dashed lines:
 the time the work alone predicts, with one rate (FLOPs per millisecond) fitted to all points. On one
-CPU thread there are few parallel units and time roughly follows work; on a GPU the n positions of
+CPU thread there are few parallel units and time roughly follows work: how roughly is in the data
+(``measured_over_predicted``, each point's measured time over the time its work predicts, and its
+smallest and largest value, ``measured_over_predicted_range``); on a GPU the n positions of
 attention and of the scan are computed at once while the LSTM still takes n dependent steps.
 """
 from __future__ import annotations
@@ -156,12 +161,27 @@ def brent_time(work: np.ndarray, span: np.ndarray, p: int) -> np.ndarray:
     return work / p + span
 
 
-def crossover_n(d: int, p: int, n_max: int = 1 << 20) -> int | None:
-    """Smallest n >= 2 from which attention's implied time exceeds the LSTM's on P units, if any."""
+def brent_lower(work: np.ndarray, span: np.ndarray, p: int) -> np.ndarray:
+    """Brent's lower bound T_P >= max(W/P, D): no schedule on P units is faster."""
+    return np.maximum(work / p, span)
+
+
+BOUNDS = {"upper": brent_time, "lower": brent_lower}
+
+
+def crossover_n(d: int, p: int, n_max: int = 1 << 20, bound: str = "upper") -> int | None:
+    """Smallest n >= 2 from which attention's implied time exceeds the LSTM's on P units, if any.
+
+    ``bound="upper"`` (what the figure plots and ``crossover_n`` in the data holds) compares the
+    times W/P + D that a greedy schedule is guaranteed to reach; ``"lower"`` compares max(W/P, D),
+    the times no schedule can beat. The true crossover of two greedy schedules lies between the two
+    (each time is within a factor 2 of both bounds), so the data keeps both.
+    """
     n = np.arange(2, n_max + 1)
     wr, sr = rnn_counts(n, d)
     wa, sa = attention_counts(n, d)
-    idx = np.flatnonzero(brent_time(wa, sa, p) > brent_time(wr, sr, p))
+    time_ = BOUNDS[bound]
+    idx = np.flatnonzero(time_(wa, sa, p) > time_(wr, sr, p))
     return int(n[idx[0]]) if idx.size else None
 
 
@@ -347,7 +367,9 @@ def draw_span(theme, data: dict):
     if cross is not None and ns[0] <= cross <= ns[-1]:
         # Past this n even 10,000 units are busy with attention's n²d work: time ≈ W/P again.
         ax.axvline(cross, color=theme.muted, lw=0.8, ls=":")
-        ax.text(cross, ax.get_ylim()[0] * 1.5, f" n ≈ {cross}", color=theme.muted, fontsize=8.5, va="bottom", ha="left")
+        lower = data["crossover_n_lower"][f"P={data['p_large']}"]
+        ax.text(cross, ax.get_ylim()[0] * 1.5, f"n ≈ {cross} " + (f"\n({lower} by the lower bound) " if lower else ""),
+                color=theme.muted, fontsize=8.5, va="bottom", ha="right")
     ax.set_title(f"Brent: $T_P \\leq W/P + D$; dashed P = {data['p_small']}, solid P = {data['p_large']:,}\n"
                  f"(dotted line: from here attention is slower than the LSTM on {data['p_large']:,} units)")
     ax.set_ylabel("implied time (unit-operation times)")
@@ -357,8 +379,8 @@ def draw_span(theme, data: dict):
     handles = [Line2D([], [], color=theme.color(i), marker="o", ms=4, label=NAMES[k]) for i, k in enumerate(ARCHS)]
     sp = data["speedup_small_to_large_p"]
     fig.suptitle(
-        f"One layer of width d = {d}, one sequence. From {data['p_small']} to {data['p_large']:,} units the LSTM's time\n"
-        f"falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
+        f"One layer, d = {d}, one sequence. From {data['p_small']} to {data['p_large']:,} units (Brent's upper bound) the LSTM's\n"
+        f"time falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
         f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×",
         fontsize=11, y=0.995, va="top",
     )
@@ -404,26 +426,38 @@ def phenomenon(data: dict) -> list[Claim]:
     large = data["implied_time"][f"P={data['p_large']}"]
     cross = data["crossover_n"][f"P={data['p_large']}"]
     ratio = [a / r for a, r in zip(work["attention"], work["rnn"])]
+    lo = data["brent_bounds"]["lower"]
+    sp_lo = data["speedup_small_to_large_p_lower"]
+    mop = data["measured_over_predicted_range"]
+    # Everything but the measured times follows from the counts: the same on every seed.
     return [
         Claim("LSTM span grows linearly: log₂d + 7 more steps per token", f"{min(slope):g}–{max(slope):g}",
-              all(math.isclose(s, math.ceil(math.log2(d)) + 7) for s in slope)),
-        Claim("attention span grows as log n: +3 per doubling", ",".join(f"{s:g}" for s in step_att), all(s == 3 for s in step_att)),
+              all(math.isclose(s, math.ceil(math.log2(d)) + 7) for s in slope), deterministic=True),
+        Claim("attention span grows as log n: +3 per doubling", ",".join(f"{s:g}" for s in step_att), all(s == 3 for s in step_att),
+              deterministic=True),
         Claim("linear scan span (span.linear_scan) grows as log n: +4 per doubling",
-              ",".join(f"{s:g}" for s in step_scan), all(s == 4 for s in step_scan)),
+              ",".join(f"{s:g}" for s in step_scan), all(s == 4 for s in step_scan), deterministic=True),
         Claim("attention does more work than the LSTM once n ≥ 4d (and less when n ≤ d)",
               f"{ratio[0]:.2f} … {ratio[-1]:.2f}",
-              all(r > 1 for r, k in zip(ratio, n) if k >= 4 * d) and all(r < 1 for r, k in zip(ratio, n) if k <= d)),
-        Claim(f"2 → {data['p_large']:,} units: attention speeds up more than the LSTM at every n",
-              f"{min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}× vs {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×",
-              all(a > r for a, r in zip(sp["attention"], sp["rnn"]))),
-        Claim(f"on {data['p_large']:,} units attention beats the LSTM up to the crossover n (reported)", str(cross), None),
+              all(r > 1 for r, k in zip(ratio, n) if k >= 4 * d) and all(r < 1 for r, k in zip(ratio, n) if k <= d),
+              deterministic=True),
+        Claim(f"2 → {data['p_large']:,} units: attention speeds up more than the LSTM at every n, by either of Brent's bounds "
+              "(upper; lower)",
+              f"{min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}× vs {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×; "
+              f"{min(sp_lo['attention']):,.0f}–{max(sp_lo['attention']):,.0f}× vs {min(sp_lo['rnn']):,.0f}–{max(sp_lo['rnn']):,.0f}×",
+              all(a > r for a, r in zip(sp["attention"], sp["rnn"])) and all(a > r for a, r in zip(sp_lo["attention"], sp_lo["rnn"])),
+              deterministic=True),
+        Claim(f"on {data['p_large']:,} units attention beats the LSTM up to the crossover n, by the upper bound "
+              "(lower bound; reported)", f"{cross} ({lo['crossover_n']})", None, deterministic=True),
         Claim(f"on {data['p_large']:,} units the linear scan is faster than the LSTM at every n",
               f"{large['linear_scan'][-1]:.3g} vs {large['rnn'][-1]:.3g} at n = {n[-1]}",
-              all(s < r for s, r in zip(large["linear_scan"], large["rnn"]))),
+              all(s < r for s, r in zip(large["linear_scan"], large["rnn"])), deterministic=True),
         Claim("measured times are finite and positive", data["device"],
               all(math.isfinite(t) and t > 0 for k in ARCHS for t in data["measured_ms"][k])),
         Claim(f"measured ms at n = {n[-1]}: LSTM / attention / scan (wall clock, reported)",
               " / ".join(f"{data['measured_ms'][k][-1]:.3g}" for k in ARCHS), None),
+        Claim("measured time over the time its work predicts, every layer and n: smallest–largest (reported)",
+              f"{mop['min']:.2f}–{mop['max']:.2f}", None),
     ]
 
 
@@ -432,11 +466,30 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     n_arr = np.array(ns, dtype=np.int64)
     counts = {name: COUNTS[name](n_arr, cfg.d) for name in ARCHS}  # name -> (work, span)
     implied = {f"P={p}": {name: brent_time(*counts[name], p) for name in ARCHS} for p in (cfg.p_small, cfg.p_large)}
+    implied_lower = {f"P={p}": {name: brent_lower(*counts[name], p) for name in ARCHS} for p in (cfg.p_small, cfg.p_large)}
     measured = measure(cfg, ns, device)
     # One rate for every layer and length: the median of (FLOPs of a forward+backward pass) / ms,
     # with backward counted as twice the forward.
     flops = {k: 3 * cfg.batch * v for k, v in measured_work(n_arr, cfg.d).items()}
     rate = statistics.median(flops[k][i] / measured[k][i] for k in ARCHS for i in range(len(ns)))  # FLOPs per ms
+    predicted = {k: flops[k] / rate for k in ARCHS}
+    over = {k: np.array(measured[k]) / predicted[k] for k in ARCHS}  # > 1: slower than its work predicts
+    all_over = np.concatenate(list(over.values()))
+
+    def speedups(times: dict) -> dict:
+        return {name: times[f"P={cfg.p_small}"][name] / times[f"P={cfg.p_large}"][name] for name in ARCHS}
+
+    # Both of Brent's bounds, for every number read off them. The figure and `crossover_n` use the
+    # upper bound W/P + D: it is a time a greedy schedule is guaranteed to reach, where the lower bound
+    # max(W/P, D) is one that no schedule can beat and few reach (the LSTM's steps, for one, cannot
+    # all keep P units busy while it waits on its span).
+    bounds = {}
+    for bound, times in (("upper", implied), ("lower", implied_lower)):
+        sp = speedups(times)
+        bounds[bound] = {
+            "speedup": {name: {"min": float(np.min(sp[name])), "max": float(np.max(sp[name]))} for name in ARCHS},
+            "crossover_n": crossover_n(cfg.d, cfg.p_large, bound=bound),  # on p_large units
+        }
     data = {
         "n": ns,
         "d": cfg.d,
@@ -448,12 +501,16 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "sequential_ops": {"rnn": n_arr, "attention": [4] * len(ns), "linear_scan": 2 * np.ceil(np.log2(n_arr)) + 1},
         "max_path_length": max_path_length(n_arr),
         "implied_time": implied,
-        "speedup_small_to_large_p": {
-            name: implied[f"P={cfg.p_small}"][name] / implied[f"P={cfg.p_large}"][name] for name in ARCHS
-        },
-        "crossover_n": {f"P={p}": crossover_n(cfg.d, p) for p in (cfg.p_small, cfg.p_large)},
+        "implied_time_lower": implied_lower,  # Brent's lower bound max(W/P, D)
+        "speedup_small_to_large_p": speedups(implied),  # by the upper bound, at every n
+        "speedup_small_to_large_p_lower": speedups(implied_lower),
+        "crossover_n": {f"P={p}": crossover_n(cfg.d, p) for p in (cfg.p_small, cfg.p_large)},  # upper bound
+        "crossover_n_lower": {f"P={p}": crossover_n(cfg.d, p, bound="lower") for p in (cfg.p_small, cfg.p_large)},
+        "brent_bounds": bounds,  # per bound: speedup from p_small to p_large (min, max over n), crossover on p_large
         "measured_ms": measured,
-        "work_predicted_ms": {k: flops[k] / rate for k in ARCHS},
+        "work_predicted_ms": predicted,
+        "measured_over_predicted": over,  # per layer and n
+        "measured_over_predicted_range": {"min": float(all_over.min()), "max": float(all_over.max())},
         "fitted_gflops": rate * 1e3 / 1e9,
         "device": device_label(device),
     }

@@ -46,6 +46,30 @@ def test_trainability(tmp_path):
     small = data["implied_time"][f"P={SMALL.p_small}"]
     assert small["rnn"][-1] < small["attention"][-1]
     assert data["crossover_n"][f"P={SMALL.p_large}"] > n[-1]
+    # Both of Brent's bounds: the lower one max(W/P, D) is never above the upper one W/P + D, and each
+    # number read off the bounds is in the data for both.
+    for p in (SMALL.p_small, SMALL.p_large):
+        for name in data["span"]:
+            low, up = data["implied_time_lower"][f"P={p}"][name], data["implied_time"][f"P={p}"][name]
+            assert all(lo <= u <= 2 * lo for lo, u in zip(low, up))
+    bounds = data["brent_bounds"]
+    assert bounds["upper"]["crossover_n"] == data["crossover_n"][f"P={SMALL.p_large}"]
+    assert bounds["lower"]["crossover_n"] == data["crossover_n_lower"][f"P={SMALL.p_large}"]
+    for bound, key in (("upper", "speedup_small_to_large_p"), ("lower", "speedup_small_to_large_p_lower")):
+        for name, sp in data[key].items():
+            assert bounds[bound]["speedup"][name] == {"min": min(sp), "max": max(sp)}
+    # How closely the measured time follows the work: the range covers every point.
+    ratios = [r for v in data["measured_over_predicted"].values() for r in v]
+    assert data["measured_over_predicted_range"] == {"min": min(ratios), "max": max(ratios)}
+    assert all(r > 0 for r in ratios)
+
+
+def test_trainability_bounds_at_the_default_width():
+    # d = 64 on 10,000 units: the LSTM's speed-up from 2 units is about 1,700-fold by the upper bound
+    # and about 2,500-fold by the lower; attention is faster up to n ≈ 620 (upper) or ≈ 370 (lower).
+    from demos.trainability import crossover_n
+
+    assert crossover_n(64, 10000) == 623 and crossover_n(64, 10000, bound="lower") == 374
 
 
 def test_linear_scan_matches_the_recurrence():
