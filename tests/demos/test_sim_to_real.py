@@ -39,6 +39,20 @@ def test_sim_to_real(tmp_path):
     # which is also read in the real world, absorbs most of it.
     nom, probe = pol["nominal"], pol["randomized"]
     assert probe["by_level"]["mean"][0] < nom["by_level"]["mean"][0]
+    # Inside the randomisation range: the mean over its worlds, the largest level mean and the worst
+    # world, read from the per-world errors.
+    inside = [j for j, lv in enumerate(data["real_level"]) if data["level_inside_range"][lv]]
+    assert len(inside) == 1 + 8 * edge
+    for p in pol.values():
+        rng, errs = p["inside_range"], [p["real_errors"][j] for j in inside]
+        assert rng["worlds"] == len(inside)
+        assert math.isclose(rng["mean"], sum(errs) / len(errs), rel_tol=1e-5)
+        assert rng["worst"] == max(errs)
+        assert rng["level_mean_max"] == max(p["by_level"]["mean"][: edge + 1])
+        assert rng["mean"] <= rng["level_mean_max"] <= rng["worst"]
+        worst = data["real_params"][inside[errs.index(max(errs))]]
+        assert math.isclose(rng["worst_world"]["mass"], worst["mass"], rel_tol=1e-5)
+        assert math.isclose(rng["worst_world"]["friction"], worst["friction"], rel_tol=1e-5)
 
 
 def test_finer_steps_slide_further():
