@@ -274,10 +274,13 @@ class SiteModel:
         """A paragraph a writer might add to the page at ``source``."""
         known = self.titles()
         anything = known + NOTE_TITLES + CONCEPT_TITLES + PAGE_TITLES
-        kind = rng.choice(PARAGRAPHS + ["demo", "demo", "demo"] * self.demos)
+        kind = rng.choice(PARAGRAPHS + ["demo", "demo", "demo", "number", "number"] * self.demos)
         if kind == "demo":
             values = rng.sample(DEMO_VALUES, rng.choice([1, 1, 2]))
-            return f"!demo[{rng.choice(['Small', 'Big'])}](ok/main?scale={'|'.join(values)})"
+            caption = rng.choice(["Small", "Big", f"Answer `{{run}} ok?scale={values[0]} answer`"])  # a number in a caption
+            return f"!demo[{caption}](ok/main?scale={'|'.join(values)})"
+        if kind == "number":  # a number taken from a run: in the text, a note's excerpt and preview
+            return f"The answer is `{{run}} ok?scale={rng.choice(DEMO_VALUES)} answer {rng.choice(['', ':.1f', ':.0f'])}`."
         if kind == "text":
             return rng.choice(["A plain sentence.", "Another thought, **bold**.", "Loss goes down."])
         if kind == "wikilink":
