@@ -7,8 +7,11 @@ gradient descent started from zero converges to on an under-determined least-squ
   ``‖β‖ = r``. The test risk ``‖β̂ − β‖²`` is measured over many draws and overlaid with the exact
   finite-``n`` expectation (inverse-Wishart moments) and the proportional-limit curve of Hastie,
   Montanari, Rosset and Tibshirani (2019, Thm 1, with ``γ = p/n``). The figure should make obvious
-  that the risk blows up as ``p → n`` from either side and comes back down for ``p > n``, to a
-  minimum near ``γ = 2`` here, then slowly up towards ``r²``. Near the peak the risk is heavy-tailed:
+  that the risk blows up as ``p → n`` from either side and comes back down for ``p > n``. Past ``n``
+  the exact risk ``r²(1 − n/p) + σ² n/(p − n − 1)`` has an interior minimum only when ``σ < r``: at
+  ``p/(p − n − 1) = r/σ`` (``p = 2n + 2``, ``γ ≈ 2`` at the default ``σ = 0.5``), after which it rises
+  slowly towards ``r²``; for ``σ ≥ r`` it falls all the way towards ``r²`` from above, and the figure's
+  title says which (``linear.theory_past_n`` in the data). Near the peak the risk is heavy-tailed:
   its variance is infinite for ``|p − n| ≤ 3`` (the second moment of an inverse Wishart matrix needs
   ``|n − p| − 3 > 0``), so a mean of draws there is noise. The figure plots medians with quartiles at
   every ``p`` and means only where the variance is finite.
@@ -21,11 +24,13 @@ gradient descent started from zero converges to on an under-determined least-squ
 * ``rff``: random Fourier features on 300 scikit-learn digits (the experiment of Belkin, Hsu, Ma and
   Mandal 2019 at toy scale): test squared loss and classification error against the number of
   features ``N`` peak at ``N = n`` and, far past it, end below the best model with ``N < n``.
-* ``ridge``: the linear problem again with a ridge penalty. A little regularisation flattens the
-  peak, and the well-tuned penalty (``λ* = σ² p / (n r²)``) removes it: the risk then rises
-  monotonically with ``p`` (each ``p`` is a harder problem, with more coefficients to estimate at
-  the same signal norm), it only loses the peak (Advani and Saxe 2017; Nakkiran, Venkat, Kakade and
-  Ma 2020).
+* ``ridge``: the linear problem again with a ridge penalty. A little regularisation lowers the
+  peak; a larger one leaves no interior maximum at all (the largest mean is then at the largest
+  ``p``: ``ridge.max_is_interior`` per λ in the data), and the well-tuned penalty
+  (``λ* = σ² p / (n r²)``) removes the peak: its risk rises with ``p`` (each ``p`` is a harder
+  problem, with more coefficients to estimate at the same signal norm), up to dips between
+  neighbouring ``p`` of the size of the Monte Carlo noise (``ridge.tuned_largest_dip``) (Advani and
+  Saxe 2017; Nakkiran, Venkat, Kakade and Ma 2020).
 
 References: arXiv 1903.08560 (Hastie et al.), 1812.11118 (Belkin et al.), 1710.03667 (Advani and
 Saxe), 2003.01897 (Nakkiran et al.), 1912.02292 (Nakkiran et al., deep double descent).
@@ -69,6 +74,7 @@ FIGURES = {
 }
 
 FINITE_VARIANCE_GAP = 4  # the risk's variance is finite only for |p − n| ≥ 4
+TUNED_DIP_SE = 3.0  # a fall of the tuned-ridge mean between neighbouring p within this many standard errors is noise
 
 
 # ----------------------------------------------------------------------------------------------
@@ -111,6 +117,67 @@ def asymptotic_risk(gamma: np.ndarray, sigma: float, r: float) -> np.ndarray:
     gamma = np.asarray(gamma, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(gamma < 1, sigma**2 * gamma / (1 - gamma), r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1))
+
+
+def past_n_summary(p_fine: np.ndarray, exact_fine: np.ndarray, ps: list[int], theory: np.ndarray, n: int) -> dict:
+    """Where the exact risk goes past the interpolation threshold (p > n), for the figure's title and the prose.
+
+    ``p_first``/``risk_first`` and ``p_last``/``risk_last``: the first and the largest p of the sweep
+    past n and the exact risk there; ``p_first_away``/``risk_first_away``: the first p of the sweep
+    past n + n/4, out of the peak (the distance from n from which the mean is compared with the
+    exact risk). The minimum is searched on every integer p from n + 2 to the
+    largest p: ``interior_min`` says whether it lies before the largest p (σ < r), and ``min_p``,
+    ``min_gamma``, ``min_risk`` give it (null when the risk only falls, as for σ ≥ r).
+    """
+    over = p_fine > n
+    p_over, r_over = p_fine[over], exact_fine[over]
+    i = int(np.argmin(r_over))
+    interior = i < len(p_over) - 1
+    grid = [(p, t) for p, t in zip(ps, theory) if p > n]
+    away = [(p, t) for p, t in grid if p - n >= 0.25 * n] or [grid[-1]]
+    return {
+        "p_first": grid[0][0], "risk_first": float(grid[0][1]),
+        "p_first_away": away[0][0], "risk_first_away": float(away[0][1]),
+        "p_last": grid[-1][0], "risk_last": float(grid[-1][1]),
+        "interior_min": bool(interior),
+        "min_p": int(p_over[i]) if interior else None,
+        "min_gamma": float(p_over[i] / n) if interior else None,
+        "min_risk": float(r_over[i]) if interior else None,
+        "falls_throughout": bool(np.all(np.diff(r_over) < 0)),
+    }
+
+
+def ridge_shape(ridge_mean: np.ndarray, tuned_sem: np.ndarray, ps: list[int], finite: np.ndarray) -> dict:
+    """Per λ, where its mean risk is largest over the p compared (where the min-norm mean exists); for
+    the tuned λ*, how far its mean ever falls from one p to the next.
+
+    A maximum at the largest p is no peak: the curve just rises. ``max_is_interior`` says which;
+    ``peak_interior`` is the height of the peak where there is one (null where not).
+    ``tuned_largest_dip``: the largest relative fall (t[i-1] − t[i]) / t[i-1] of the tuned curve
+    between neighbouring p of the sweep (0 where it never falls), at ``tuned_largest_dip_p`` (the p
+    after the fall); Monte Carlo noise of the means makes small ones. ``tuned_largest_dip_se``: the
+    largest fall in units of its standard error, sqrt(se[i-1]² + se[i]²) (every p has its own draws),
+    so a value below about 3 is a fall the noise alone explains.
+    """
+    p_cmp = np.array(ps)[finite]
+    sub = ridge_mean[finite, :-1]  # (P', L)
+    arg = np.nanargmax(sub, axis=0)  # (L,)
+    interior = (arg > 0) & (arg < len(p_cmp) - 1)
+    tuned = ridge_mean[:, -1]
+    falls = np.maximum(0.0, (tuned[:-1] - tuned[1:]) / tuned[:-1])  # (P - 1,)
+    j = int(np.argmax(falls))
+    in_se = np.maximum(0.0, tuned[:-1] - tuned[1:]) / np.sqrt(tuned_sem[:-1] ** 2 + tuned_sem[1:] ** 2)
+    return {
+        "max_p": p_cmp[arg],
+        "max_is_interior": interior,
+        "peak_interior": [float(sub[a, k]) if ok else None for k, (a, ok) in enumerate(zip(arg, interior))],
+        "tuned_max_p": ps[int(np.argmax(tuned))],
+        "tuned_max_at_last_p": bool(np.argmax(tuned) == len(tuned) - 1),
+        "tuned_largest_dip": float(falls[j]),
+        "tuned_largest_dip_p": ps[j + 1] if falls[j] > 0 else None,
+        "tuned_largest_dip_se": float(in_se.max()),
+        "tuned_sem": tuned_sem,
+    }
 
 
 def p_grid(n: int, gamma_max: float, num_p: int) -> list[int]:
@@ -246,6 +313,17 @@ def _empirical(ax, t, gamma: np.ndarray, s: dict, trials: int, color_mean, color
             label=f"mean (only where its variance is finite, |p − n| ≥ {FINITE_VARIANCE_GAP})")
 
 
+def linear_title(lin: dict) -> str:
+    """The linear figure's title, from the exact risk past n: a minimum only where it has one."""
+    past, n = lin["theory_past_n"], lin["n"]
+    if past["interior_min"]:
+        rest = f"to a minimum near γ = {past['min_gamma']:.1f} (p = {past['min_p']}), then rises slowly towards r²"
+    else:
+        rest = (f"and keeps falling to the largest p (exact risk {past['risk_last']:.2f} at γ = {past['p_last'] / n:g}),"
+                " towards r² from above")
+    return f"Min-norm least squares (σ = {lin['sigma']:g}): the risk explodes at p = n, descends again\nfor p > n {rest}"
+
+
 def draw_linear(t, lin: dict, curves: dict):
     import matplotlib.pyplot as plt
 
@@ -267,8 +345,7 @@ def draw_linear(t, lin: dict, curves: dict):
     ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=8.5)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel("test risk  ‖β̂ − β‖²  (excess squared error)")
-    ax.set_title("Min-norm least squares: the risk explodes at p = n, descends again for p > n\n"
-                 f"to a minimum near γ = {curves['gamma_min_over']:.1f}, then rises slowly towards r²")
+    ax.set_title(linear_title(lin))
     ax.legend(fontsize=8, loc="lower right")
     return fig
 
@@ -349,8 +426,18 @@ def draw_ridge(t, ridge: dict, n: int, trials: int):
     ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=8.5)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel(f"mean test risk  ‖β̂ − β‖²  ({trials} draws)")
-    ax.set_title("Ridge: a larger penalty flattens the peak; with the tuned one the risk\n"
-                 "has no peak left and rises monotonically with p")
+    lams = ridge["lambdas"]
+    peaked = [lam for lam, ok in zip(lams, ridge["max_is_interior"]) if ok]
+    flat = [lam for lam, ok in zip(lams, ridge["max_is_interior"]) if not ok]
+    prefix = peaked == sorted(lams)[: len(peaked)]
+    which = f"λ ≤ {max(peaked):g}" if peaked and prefix else f"λ = {', '.join(f'{lam:g}' for lam in peaked)}"
+    first = f"a peak for {which}, lower as λ grows" if peaked else "no λ has a peak"
+    if flat:
+        first += f"; for λ = {', '.join(f'{lam:g}' for lam in flat)} the largest mean is at the largest p"
+    dip, dip_se = ridge["tuned_largest_dip"], ridge["tuned_largest_dip_se"]
+    tuned = ("with the tuned λ* no peak: the risk rises with p"
+             + (f" (largest dip between neighbouring p: {dip:.1%}, {dip_se:.1f} standard errors)" if dip > 0 else ", at every step"))
+    ax.set_title(f"Ridge: {first};\n{tuned}", fontsize=10)
     ax.legend(fontsize=8.5, loc="upper left")
     return fig
 
@@ -377,7 +464,8 @@ def phenomenon(data: dict) -> list[Claim]:
     N = np.array(rff["N"], dtype=float)
     mse, err = np.array(rff["test_mse"]), np.array(rff["test_error"])
     below = N < rff["n"]
-    peaks = ridge["peak"]
+    peaks = [v for v in ridge["peak_interior"] if v is not None]
+    peaked_lams = [lam for lam, v in zip(ridge["lambdas"], ridge["peak_interior"]) if v is not None]
     tuned = np.array(ridge["risk_tuned"])
     return [
         Claim("linear: mean within 25% of the exact risk wherever |p − n| ≥ n/4",
@@ -396,10 +484,15 @@ def phenomenon(data: dict) -> list[Claim]:
               f"{mse[-1]:.3f} vs {mse[below].min():.3f}; {err[-1]:.3f} vs {err[below].min():.3f}",
               bool(mse[-1] < mse[below].min() and err[-1] < err[below].min())),
         Claim("rff: the peak is > 5× the best loss with N < n", f"{mse.max() / mse[below].min():.1f}×", bool(mse.max() > 5 * mse[below].min())),
-        Claim("ridge: the peak falls as λ grows", " > ".join(f"{v:.2f}" for v in peaks), all(a > b for a, b in zip(peaks, peaks[1:]))),
-        Claim("ridge: with the tuned λ no peak: the risk rises with p (no drop > 10%, largest at the largest p)",
-              f"{tuned[0]:.3f} … {tuned[-1]:.3f}",
-              bool(np.all(np.diff(tuned) > -0.1 * tuned[1:]) and np.argmax(tuned) == len(tuned) - 1)),
+        Claim("ridge: the peak (interior maximum) falls as λ grows, for the λ that have one (λ: height)",
+              ", ".join(f"{lam:g}: {v:.2f}" for lam, v in zip(peaked_lams, peaks)),
+              len(peaks) >= 2 and all(a > b for a, b in zip(peaks, peaks[1:]))),
+        Claim("ridge: the largest λ has no peak (its largest mean is at the largest p)",
+              f"λ = {ridge['lambdas'][-1]:g}: max at p = {ridge['max_p'][-1]}", not ridge["max_is_interior"][-1]),
+        Claim(f"ridge: with the tuned λ no peak: largest at the largest p, and no fall between neighbouring p "
+              f"beyond {TUNED_DIP_SE:g} standard errors (largest fall: relative, in standard errors)",
+              f"max at p = {ridge['tuned_max_p']}; {ridge['tuned_largest_dip']:.2%}, {ridge['tuned_largest_dip_se']:.1f} se",
+              bool(ridge["tuned_max_at_last_p"] and ridge["tuned_largest_dip_se"] < TUNED_DIP_SE)),
     ]
 
 
@@ -414,6 +507,7 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     all_risks, mis = linear_risks(cfg, ps, solved, gen)  # (P, L+1, T), last column: tuned λ*; (P, T)
     ridgeless = all_risks[:, solved.index(0.0)]  # (P, T)
     ridge_mean = all_risks[:, [solved.index(lam) for lam in lambdas] + [len(solved)]].mean(2)  # (P, L+1)
+    tuned_sem = all_risks[:, -1].std(1, ddof=1) / math.sqrt(cfg.trials)  # (P,) standard error of the tuned mean
     finite = np.abs(np.array(ps) - n) >= FINITE_VARIANCE_GAP
     for j, lam in enumerate(lambdas):
         if lam == 0:
@@ -430,7 +524,6 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "p_fine": p_fine, "exact_fine": exact_fine, "gamma_fine": gamma_fine,
         "asym_fine": asymptotic_risk(gamma_fine, cfg.sigma, cfg.r),
         "mis_fine": misspecified_risk(p_fine, n, cfg.sigma, cfg.r, cfg.mis_d),
-        "gamma_min_over": p_fine[p_fine > n][np.argmin(exact_fine[p_fine > n])] / n,
     }
     mis_summary = summary(mis, ps, n)
     mis_mean = mis_summary["risk_mean"]
@@ -445,6 +538,7 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
             **summary(ridgeless, ps, n),
             "theory": exact_risk(p_arr, n, cfg.sigma, cfg.r),
             "theory_asymptotic": asymptotic_risk(p_arr / n, cfg.sigma, cfg.r),
+            "theory_past_n": past_n_summary(p_fine, exact_fine, ps, exact_risk(p_arr, n, cfg.sigma, cfg.r), n),
         },
         "misspecified": {
             "n": n, "d": cfg.mis_d, "sigma": cfg.sigma, "r": cfg.r, "trials": cfg.trials, "p": ps,
@@ -466,8 +560,10 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
             "lambdas": lambdas, "p": ps,
             "risk": ridge_mean[:, :-1].T,  # one list per λ (min-norm: null where the variance is infinite)
             "risk_tuned": ridge_mean[:, -1],
-            # The height of the peak, compared over the same p for every λ (where the min-norm mean exists).
+            # The largest mean of each λ, over the same p for every λ (where the min-norm mean exists):
+            # a peak only where max_is_interior says so (for a large λ it is the mean at the largest p).
             "peak": np.nanmax(ridge_mean[finite, :-1], axis=0),
+            **ridge_shape(ridge_mean, tuned_sem, ps, finite),
         },
     }
     save_figure(lambda t: draw_linear(t, data["linear"], curves), out_dir, "linear")

@@ -55,6 +55,42 @@ def test_double_descent_small(tmp_path):
     assert np.all(np.abs(ratio - 1) < 0.25), ratio
 
 
+def test_double_descent_title_and_ridge_shape_follow_the_data(tmp_path):
+    # σ = 1 ≥ r: the exact risk past n only falls, so there is no interior minimum, and the figure's
+    # title must not claim one; at σ = 0.5 the minimum is at p = 2n + 2.
+    from dataclasses import replace
+
+    from demos import double_descent as dd
+
+    cfg = replace(SMALL, sigma=1.0, trials=20, rff_num_N=4, rff_n=60)
+    run(cfg, tmp_path, "cpu")
+    data = json.loads((tmp_path / "data.json").read_text())
+    past = data["linear"]["theory_past_n"]
+    assert past["interior_min"] is False and past["min_p"] is None and past["min_gamma"] is None
+    assert past["falls_throughout"] and past["risk_first"] > past["risk_last"] > cfg.r**2
+    title = dd.linear_title(data["linear"])
+    assert "minimum" not in title and "keeps falling" in title, title
+    n = cfg.n
+    at_half = dd.linear_title({**data["linear"], "sigma": 0.5, "theory_past_n": {
+        **past, "interior_min": True, "min_p": 2 * n + 2, "min_gamma": (2 * n + 2) / n, "min_risk": 0.7}})
+    assert "minimum near γ = 2.0" in at_half, at_half
+
+    ps = np.array([120, 150, 202, 300, 500])
+    fine = np.arange(102, 501)
+    past = dd.past_n_summary(fine, dd.exact_risk(fine, 100, 0.5, 1.0), list(ps), dd.exact_risk(ps, 100, 0.5, 1.0), 100)
+    assert past["interior_min"] and past["min_p"] == 202 and past["p_first"] == 120 and past["p_last"] == 500
+
+    # Ridge: a maximum at the largest p is no peak; the tuned curve's dips are recorded.
+    ridge = data["ridge"]
+    compared = [p for p in ridge["p"] if abs(p - n) >= dd.FINITE_VARIANCE_GAP]
+    for p_max, interior in zip(ridge["max_p"], ridge["max_is_interior"]):
+        assert interior == (compared[0] < p_max < compared[-1])
+    assert [v is not None for v in ridge["peak_interior"]] == ridge["max_is_interior"]
+    tuned = np.array(ridge["risk_tuned"])
+    falls = np.maximum(0, (tuned[:-1] - tuned[1:]) / tuned[:-1])
+    assert np.isclose(ridge["tuned_largest_dip"], falls.max())
+
+
 def test_misspecified_risk_reduces_to_the_well_specified_one():
     p = np.array([5.0, 20.0, 60.0, 120.0])
     well = misspecified_risk(p, 40, 0.5, 1.0, d=None)
