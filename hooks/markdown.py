@@ -370,6 +370,30 @@ def close_quoted_fences(text: str, result: Scan | None = None) -> str:
     return "\n".join(lines)
 
 
+# An info string Python-Markdown's fences (pymdownx.superfences) read: a language, or {attributes},
+# then key=value options; CommonMark takes any text ("```bash]" is code whose language is "bash]").
+_READABLE_INFO_RE = re.compile(r"""^[ \t]*(?:\{.*\}|[\w#.+-]*(?:[ \t]+[\w-]+=(?:"[^"]*"|'[^']*'|\S+))*)[ \t]*$""")
+_LANGUAGE_RE = re.compile(r"[\w#.+-]*")
+
+
+def readable_fences(text: str, result: Scan | None = None) -> str:
+    """``text`` with each opening fence whose info string Python-Markdown's fences cannot read (which
+    then leave the block as a paragraph, where CommonMark and Obsidian show code) reduced to the
+    language it starts with: "```bash]" becomes "```bash". A closing fence has no info string."""
+    result = result or scan(text)
+    lines = None
+    for index, kind in enumerate(result.kinds):
+        if kind != "fence":
+            continue
+        m = FENCE_RE.match(result.lines[index])
+        if m is None or not m.group("info").strip() or _READABLE_INFO_RE.match(m.group("info")):
+            continue
+        lines = lines or text.split("\n")
+        language = _LANGUAGE_RE.match(m.group("info").strip()).group(0)
+        lines[index] = m.group("prefix") + m.group("fence") + language
+    return text if lines is None else "\n".join(lines)
+
+
 def _quote_depth(line: str) -> int:
     """How many block quotes a line is in ('> > x': 2)."""
     return QUOTE_MARKERS_RE.match(line).group(0).count(">")

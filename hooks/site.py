@@ -33,6 +33,7 @@ from hooks.figures.numbers import NumberRef, PageNumbers, Shown, collect_numbers
 from hooks.figures.plan import Settings, plan_jobs
 from hooks.kb import assets, explorer, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
+from hooks.kb.commonmark_blocks import explicit_quotes
 from hooks.kb.archive import Archive
 from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
@@ -41,7 +42,7 @@ from hooks.kb.notes import first_h1
 from hooks.kb.sources import Source, SourceFile, SourceStore, check_file, split_front_matter
 from hooks.kb.vault import Vault, read_vault
 from hooks.kb.wikilinks import Slugify
-from hooks.markdown import close_quoted_fences
+from hooks.markdown import close_quoted_fences, readable_fences, scan
 from hooks.problems import Problem
 from hooks.urls import page_url, site_href
 
@@ -524,7 +525,9 @@ def source_text(kb: KnowledgeBase, src_uri: str) -> str | None:
     if parsed is None:
         return None
     front = parsed.source.front if parsed.source.ok else EMPTY_FRONT_MATTER
-    return front + close_quoted_fences(kb.body_of(src_uri) if src_uri in kb.pages else parsed.source.body)
+    body = kb.body_of(src_uri) if src_uri in kb.pages else parsed.source.body
+    body = close_quoted_fences(readable_fences(body, scan(body)), scan(body))  # the fences as CommonMark reads them
+    return front + explicit_quotes(body)  # and the lazy lines of its quotes
 
 
 def site_files(plan: SitePlan, *, taken: Callable[[str], bool] = lambda path: False) -> dict[str, str | Path]:

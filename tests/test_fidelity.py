@@ -136,6 +136,8 @@ def site_html(text: str, *, line_breaks: bool = True) -> str:
     "- a bullet list\n\n1. and a numbered one are two lists\n",
     "Text[^1]\n\n[^1]: a footnote\n    - with a list\n    - under its first line\n",
     "Text\n-\n- an empty item does not interrupt a paragraph\n",
+    "- a\n    \n    - nested after a blank line\n- b, back at the margin\n    \n    - nested\n",
+    "- a\n\n    a second paragraph of a\n- b\n",
 ])
 def test_the_site_reads_these_blocks_as_commonmark(text: str) -> None:
     assert fidelity.compare(site_html(text), text) is None
@@ -236,3 +238,30 @@ def test_a_fence_left_open_in_a_callout_ends_with_the_callout(tmp_path: Path, mo
     html = (build_site(tmp_path / "mkdocs.yml") / "Open fence" / "index.html").read_text(encoding="utf-8")
     assert "my_id" in html.split("<code>", 1)[1].split("</code>", 1)[0]  # in a code block
     assert 'href="../Cours%20d%27analyse/S%C3%A9ance%201/"' in html  # the wikilink after it resolved
+
+
+def test_what_a_real_vault_writes_around_quotes_and_fences_is_read_as_commonmark(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Habits of a real vault that nobody wrote for the site: a callout type with a space (Obsidian takes
+    any text up to the bracket), a line of text right under a callout without '>' (CommonMark's lazy
+    continuation: the callouts plugin left it outside the callout), a quote right under a list item (it
+    ends the list) followed by a list (it ends the quote; Python-Markdown took the list into the quote),
+    a fence whose info string Python-Markdown cannot read ("```bash]": a paragraph instead of code), and
+    a quote ending on an empty '> ' line (a <br> at the end of a paragraph, which shows nothing)."""
+    from hooks.cli.main import main
+
+    text = ("Intro.\n\n> [!FUN FACT]\n> The head flies on air.\n\n"
+            "> [!INFO]\n> Each region is a PTE.\n> There are many regions:\nA lazy line of the callout.\n\n"
+            "* Each address has two parts:\n>* the page number\n>* the offset\n* VPN 0 selects PTE 0.\n\n"
+            "An example:\n\n```bash]\n> python3 tmp.py\n```\n\n"
+            "> THE CRUX: A QUESTION\n> How can we build it?\n> \n\nAfter.\n")
+    vault_site(tmp_path)
+    (tmp_path / "docs" / "Habits.md").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--fidelity"])
+    assert not [line for line in capsys.readouterr().out.splitlines() if "Habits.md" in line]
+    html = (build_site(tmp_path / "mkdocs.yml") / "Habits" / "index.html").read_text(encoding="utf-8")
+    info = html.split('class="admonition info"', 1)[1].split("</div>", 1)[0]
+    assert "A lazy line of the callout." in info  # inside the callout
+    assert "tmp.py" in html.split("An example:", 1)[1].split("<pre>", 1)[1].split("</code>", 1)[0]  # code, not a paragraph
+    quote = html.split("<blockquote>", 1)[1].split("</blockquote>", 1)[0]
+    assert "the offset" in quote and "VPN 0" not in quote

@@ -112,12 +112,15 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
     gap_in_item = False  # a blank line since the last item started: its next text is a block of its own
     in_fence = fence_closed = False  # inside fenced code; the line written last closed a fence
     quote_above = False  # the block written last (blank lines aside) is a block quote
+    quote_line_above = False  # ... and its last line is the line written last
+    run_start = 0  # where in ``out`` the lines written since the last blank line begin
     i = 0
     while i < len(lines):
         line, kind = lines[i], kinds[i]
         if kind == "blank":
             out.append(line)
-            text_above = item_above = False
+            run_start = len(out)
+            text_above = item_above = quote_line_above = False
             previous_blank = True
             gap_in_item = bool(stack)
             i += 1
@@ -143,9 +146,13 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
             out += [("> " + b) if b else ">" for b in _settle([QUOTE_RE.sub("", q, count=1) for q in lines[i:j]])]
             i, text_above, item_above, previous_blank = j, False, False, False
             in_fence = fence_closed = False
-            quote_above = True
+            quote_above = quote_line_above = True
             continue
-        quote_above = False
+        if quote_line_above and (kind == "fence" or (kind == "text" and (_item(line) is not None or _starts_block(line)
+                                                                          or table_starts(lines, i)))):
+            out.append("")  # a block right under a quote ends the quote in CommonMark (only text is its lazy
+            # continuation); Python-Markdown would take every line up to a blank one into the quote
+        quote_above = quote_line_above = False
         if not stack and kind == "text" and indent == 0 and CONTAINER_RE.match(line):  # an admonition's body, ...
             out.append(line)
             j = i + 1
@@ -180,6 +187,9 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
                 out.append("")
             elif not opens and text_above and not item_above and gap_in_item:
                 out.append("")  # the next item under a paragraph of the item before (Python-Markdown would read it as text)
+            elif not opens and not previous_blank and run_start < len(out) and _indent(out[run_start]) > 4 * len(stack):
+                out.append("")  # back out of a nested list that began after a blank line: Python-Markdown would
+                # keep the whole run of lines, this item too, at the nested list's depth
             depth = len(stack)
             gap_in_item = False
             gap = m.group("gap") if m.group("content") else " "
@@ -203,6 +213,30 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
         previous_blank = False
         i += 1
     return out
+
+
+QUOTE_MARKS_RE = re.compile(r"^(?:[ ]{0,3}>[ ]?)+")
+
+
+def explicit_quotes(text: str) -> str:
+    """``text`` with each lazy line of a block quote (a line of text right under a quote's paragraph,
+    without ``>``, which CommonMark reads as more of that paragraph) given the quote marks of the line
+    above, so that a plugin reading callouts line by line, and Python-Markdown, keep it in the quote."""
+    if ">" not in text:
+        return text
+    result = scan(text)
+    lines, kinds = list(result.lines), result.kinds
+    changed = False
+    for i in range(1, len(lines)):
+        above = QUOTE_MARKS_RE.match(lines[i - 1])
+        if above is None or kinds[i] != "text" or kinds[i - 1] != "text" or not lines[i - 1][above.end():].strip():
+            continue
+        line = lines[i]
+        if QUOTE_RE.match(line) or _item(line) is not None or _starts_block(line) or table_starts(lines, i) or _indent(line) > 3:
+            continue
+        lines[i] = above.group(0).rstrip() + " " + line.lstrip(" ")
+        changed = True
+    return "\n".join(lines) if changed else text
 
 
 class CommonMarkBlocks(Preprocessor):

@@ -42,7 +42,7 @@ LEAF_TAGS = {"pre"}  # their content is not compared
 TEXT_HOLDERS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td", "dt"}  # blocks whose text counts <br>
 TEXT_RUN_PARENTS = {"li", "blockquote", "root", "dd", "footnotes"}  # where a run of text is an implicit paragraph
 VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "source", "wbr", "col", "area", "base", "embed", "track"}
-CALLOUT_RE = re.compile(r"^(?P<quote>(?:[ ]{0,3}>[ ]?)+)\[!(?P<type>[^\]\s]+)\][+-]?(?P<title>.*)$")
+CALLOUT_RE = re.compile(r"^(?P<quote>(?:[ ]{0,3}>[ ]?)+)\[!(?P<type>[^\]]+)\][+-]?(?P<title>.*)$")
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Block:
     children: list[Block] = field(default_factory=list)
     breaks: int = 0
     line: int = 0
+    pending: int = 0  # <br> read with no text after them yet: one ending its block shows nothing, and is not counted
 
     def label(self) -> str:
         return f"{self.kind}[br={self.breaks}]" if self.kind in TEXT_HOLDERS or self.kind == "text" else self.kind
@@ -123,8 +124,10 @@ class _TreeBuilder(HTMLParser):
                 self.stack.append((tag, None))
             return
         if tag == "br":
-            self._text_run().breaks += 1
+            self._text_run().pending += 1
             return
+        if tag == "img":
+            self._shown()
         kind = self._map(tag, attrs)
         if kind == "hr" and self._current().kind == "footnotes":
             kind = "-"
@@ -161,8 +164,20 @@ class _TreeBuilder(HTMLParser):
             self.skip = None
 
     def handle_data(self, data: str) -> None:
-        if self.skip is None and data.strip() and self._current().kind in TEXT_RUN_PARENTS:
-            self._text_run()
+        if self.skip is None and data.strip():
+            self._shown()
+
+    def _shown(self) -> None:
+        """Something shows after the breaks read so far: they count (a break at the end of its block
+        shows no line, in a browser as in Obsidian)."""
+        if self.skip is not None:
+            return
+        if self._current().kind in TEXT_RUN_PARENTS:
+            run = self._text_run()
+        else:
+            run = self._current()
+        run.breaks += run.pending
+        run.pending = 0
 
 
 def block_tree(html: str) -> Block:
