@@ -234,6 +234,11 @@ def test_pages_get_their_sections_as_html(kb):
     soup = rendered(kb, "concepts/b.md", "# Beta\n")
     assert [h.get_text() for h in soup.find_all("h2")] == ["Linked from", "Related concepts", "Local graph"]
     assert [a["href"] for a in soup.select(".kb-backlinks a")] == ["../../notes/2024-03-01-three/", "../../notes/2024-01-01-one/", "../a/"]
+    notes = soup.select_one("h1 + nav.kb-concept-notes")  # the notes about it, under its title (no tags: no meta line)
+    assert notes.p.get_text() == "In 2 notes:"
+    assert [(li.time["datetime"], li.a["href"]) for li in notes.select("li")] == [
+        ("2024-03-01", "../../notes/2024-03-01-three/"), ("2024-01-01", "../../notes/2024-01-01-one/")]
+    assert notes.select("p a")[-1]["href"] == "#linked-from" and soup.find(id="linked-from")  # every page linking it
     middle = rendered(kb, "notes/2024-02-01-two.md", "# Two\n\nx")
     assert [a["href"] for a in middle.select(".kb-pager a")] == ["../2024-01-01-one/", "../2024-03-01-three/"]
     assert middle.select_one(".kb-page-meta time")["datetime"] == "2024-02-01"

@@ -504,15 +504,20 @@ def _read_header(ctx: Context, src_uri: str, argument: str) -> tuple | None:
     page = kb.pages.get(src_uri)
     if page is None or not kb.is_node(src_uri) or (page.kind == "page" and not page.tags):
         return None
+    notes: tuple = ()
+    if page.kind == "concept":  # the notes about it, newest first, under its title (all of them under "Linked from")
+        about = [u for u in kb.backlinks.get(src_uri, ()) if kb.pages[u].kind == "note"]
+        notes = (tuple(_dated(ctx, u) for u in sorted(about, key=lambda u: (kb.pages[u].date, u), reverse=True)[:CONCEPT_NOTES]),
+                 len(about), len(kb.backlinks.get(src_uri, ())))
     return (_date(page), reading_minutes(page.body) if page.kind == "note" else None, tuple(dict.fromkeys(page.tags)),
-            kb.tags_page)
+            kb.tags_page, notes)
 
 
 def _header_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
     """The line under a page's title: a note's date and reading time, and tags (linked to the tags page)."""
     if data is None:
         return ""
-    date, minutes, tags, tags_page = data
+    date, minutes, tags, tags_page, notes = data
     bits = [_time(date)] if date else []
     if minutes is not None:
         bits.append(f"{minutes} min read")
@@ -521,7 +526,26 @@ def _header_html(data: tuple | None, ctx: Context, src_uri: str) -> str:
         chips = [f'<a class="kb-tag" href="{esc(base)}#{esc(tag_anchor(tag))}">{esc(tag)}</a>' if base
                  else f'<span class="kb-tag">{esc(tag)}</span>' for tag in tags]
         bits.append('<span class="kb-tags">' + " ".join(chips) + "</span>")
-    return '<p class="kb-page-meta">' + ' <span aria-hidden="true">·</span> '.join(bits) + "</p>"
+    meta = '<p class="kb-page-meta">' + ' <span aria-hidden="true">·</span> '.join(bits) + "</p>" if bits else ""
+    return meta + _concept_notes_html(notes, ctx, src_uri)
+
+
+CONCEPT_NOTES = 5  # notes listed under a concept's title (the newest); every page linking it is under "Linked from"
+
+
+def _concept_notes_html(notes: tuple, ctx: Context, src_uri: str) -> str:
+    """A concept's notes under its title: date and title of the newest, one line each, and how many more."""
+    if not notes:
+        return ""
+    rows, count, linking = notes
+    if not rows:
+        return '<p class="kb-concept-notes">No note is about this concept yet.</p>'
+    items = "\n".join(f"<li>{' '.join(p for p in (_time(date), ctx.link(link, src_uri)) if p)}</li>" for date, link in rows)
+    more = count - len(rows)
+    tail = (f'<a href="#linked-from">{"and " + _plural(more, "more note") if more else "every page linking here"}</a>'
+            if more or linking > count else "")
+    return (f'<nav class="kb-concept-notes" aria-label="Notes about this concept">\n<p>In {_plural(count, "note")}:</p>\n'
+            f"<ul>\n{items}\n</ul>" + (f"\n<p>{tail}</p>" if tail else "") + "\n</nav>")
 
 
 SECTION_TITLES = ("Figures in linked notes", "Linked from", "Related concepts", "Local graph")
