@@ -421,6 +421,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
         raise PluginError(f"{len(stopping)} problem(s) in the notes:\n" + "\n".join(str(p) for p in stopping))
     for problem in plan.problems:
         (log.warning if problem.severity == "warning" or _session.serving else log.error)(str(problem))
+    plan.for_author = _session.serving  # under serve a missing figure says how to make it; a published page does not
     _session.start_build(config, plan)
     serve_speedups.freeze_garbage()  # and now what the site's reading kept
 

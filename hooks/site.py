@@ -159,6 +159,7 @@ class SitePlan:
     runs: dict[tuple[str, str], Result] = field(default_factory=dict)  # the same by (demo, params_id)
     reads: Reads | None = None  # under serve, the session's reads kept from build to build (hooks.kb.recorded)
     numbers: list[NumberRef] = field(default_factory=list)  # the numbers the pages take from runs (hooks.figures.numbers)
+    for_author: bool = False  # pages say what an author can do about a missing figure (under serve); readers get a neutral note
     _context: fragments.Context | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -231,7 +232,7 @@ class SitePlan:
         numbers by their values (``plain_numbers``: as text, for ``notes export``)."""
         href = site_href(src_uri, self.project.use_directory_urls)
         numbers = self.numbers_on(src_uri, markdown=plain_numbers) if src_uri in self._numbers_by_page else None
-        return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href, numbers)
+        return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href, numbers, for_author=self.for_author)
 
     def figure_data(self, src_uri: str) -> tuple:
         """What the page's figures and numbers show (each directive's figure as HTML, each number as
@@ -242,7 +243,8 @@ class SitePlan:
             return ()
         href = site_href(src_uri, self.project.use_directory_urls)
         numbers = self.numbers_on(src_uri)
-        return (tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href, numbers)) for raw, ref in sorted(refs.items())),
+        return (tuple((raw, figures_markdown(raw, {raw: ref}, self.runs, href, numbers, for_author=self.for_author))
+                      for raw, ref in sorted(refs.items())),
                 tuple((raw, shown.text, shown.title) for raw, shown in sorted(numbers.shown.items())))
 
     # --- what the fragments of the pages read (hooks.kb.fragments) ---

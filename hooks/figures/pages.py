@@ -94,7 +94,12 @@ def provenance(result: Result, href: Href) -> str:
     return " · ".join(b for b in bits if b)
 
 
-def _placeholder(ref: FigureRef, why: str) -> str:
+def _placeholder(ref: FigureRef, why: str, for_author: bool = True) -> str:
+    """What stands where a figure cannot be shown: for the author (under serve), why and what to do;
+    for a reader, a neutral note (the build's log and the Demo runs page tell the author)."""
+    if not for_author:
+        return ('<div class="kb-demo-missing kb-demo-unpublished" role="note">\n'
+                f"<p><strong>Figure not published yet.</strong> {esc(ref.caption or ref.figure)}</p>\n</div>")
     return (
         '<div class="kb-demo-missing" role="note">\n'
         f"<p><strong>Figure unavailable.</strong> Demo <code>{esc(ref.demo)}</code> ({esc(ref.figure)}): {esc(why)}</p>\n"
@@ -174,9 +179,11 @@ def _frame(ref: FigureRef, result: Result, params_id: str, href: Href, alt: str,
     return f'<div class="kb-figure-frame"{extra}>\n{links}\n</div>'
 
 
-def _stale(result: Result) -> str:
+def _stale(result: Result, for_author: bool = True) -> str:
     if result.status not in ("failed", "needs-gpu", "running") or result.shown is None:
         return ""
+    if not for_author and result.status != "running":  # the why is the author's (the log, the Demo runs page)
+        return f'<span class="kb-stale">This figure is from the run of {_date(result.shown.manifest)}; a newer run is not published yet.</span>'
     if result.status == "running":
         return (f'<span class="kb-stale kb-running">Running: a new run of this demo is in progress; this figure is from '
                 f'the run of {_date(result.shown.manifest)} until it ends.</span>')
@@ -191,14 +198,15 @@ def _caption(ref: FigureRef, numbers: PageNumbers | None) -> tuple[str, str]:
     return esc(numbers.plain(text)), numbers.html(text)
 
 
-def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: str = "", numbers: PageNumbers | None = None) -> str:
+def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: str = "", numbers: PageNumbers | None = None,
+                  for_author: bool = True) -> str:
     """The HTML block that replaces one directive line."""
     alt, caption = _caption(ref, numbers)
     why = _unavailable(ref, result)
     if why is not None:
-        return _placeholder(ref, why)
+        return _placeholder(ref, why, for_author)
     assert result is not None
-    stale = _stale(result)
+    stale = _stale(result, for_author)
     ident = f' id="{esc(figure_id)}"' if figure_id else ""
     return (
         f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, result, ref.params_id, href, alt)}\n'
@@ -207,7 +215,8 @@ def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: 
     )
 
 
-def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figure_id: str, numbers: PageNumbers | None = None) -> str:
+def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figure_id: str, numbers: PageNumbers | None = None,
+                 for_author: bool = True) -> str:
     """An explorable figure: one frame per value of the swept parameter, a slider that picks one.
 
     Without JavaScript the first value's figure shows (the other frames and the slider are hidden);
@@ -224,13 +233,14 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
         data = f' data-kb-index="{i}" data-kb-value="{label}"{hidden}'
         why = _unavailable(ref, result)
         if why is not None:
+            said = esc(why) if for_author else "Not published yet."
             frames.append(f'<div class="kb-figure-frame kb-demo-missing" role="note"{data}><p><strong>Figure unavailable for '
-                          f'{name} = {label}.</strong> {esc(why)}</p></div>')
+                          f'{name} = {label}.</strong> {said}</p></div>')
             notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{name} = {label}: no run</span>')
             continue
         assert result is not None
         frames.append(_frame(ref, result, variant.params_id, href, f"{alt} ({name} = {label})", data))
-        stale = _stale(result)
+        stale = _stale(result, for_author)
         any_stale = any_stale or bool(stale)
         notes.append(f'<span class="kb-provenance" data-kb-index="{i}"{hidden}>{provenance(result, href)}'
                      f'{"<br>" + stale if stale else ""}</span>')
@@ -253,7 +263,8 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
 Runs = Mapping[tuple[str, str], Result]  # (demo, params_id) -> the result of this build's run
 
 
-def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, href: Href, numbers: PageNumbers | None = None) -> str:
+def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, href: Href, numbers: PageNumbers | None = None,
+                     *, for_author: bool = True) -> str:
     """A page's Markdown with every figure directive line replaced by its figure's HTML, a block of
     its own (the same line twice on a page gets a second id), and every bound number by its value
     (``numbers``, hooks.figures.numbers). ``refs``: the page's directives by their line (stripped); a
@@ -274,9 +285,9 @@ def figures_markdown(markdown: str, refs: Mapping[str, FigureRef], runs: Runs, h
             used[ident] = used.get(ident, 0) + 1
             ident += f"-{used[ident]}" if used[ident] > 1 else ""  # the same line twice on a page
             if ref.variants:
-                html = render_sweep(ref, [runs.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident, numbers)
+                html = render_sweep(ref, [runs.get((ref.demo, pid)) for _, _, pid in ref.runs], href, ident, numbers, for_author)
             else:
-                html = render_figure(ref, runs.get((ref.demo, ref.params_id)), href, ident, numbers)
+                html = render_figure(ref, runs.get((ref.demo, ref.params_id)), href, ident, numbers, for_author)
         lines[index] = "\n" + html + "\n"
     return "\n".join(lines)
 

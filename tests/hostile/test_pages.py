@@ -293,7 +293,8 @@ def test_a_stale_figure_links_to_the_source_that_made_it(built: Project) -> None
     page = soup(built, "figures/index.html")
     [stale] = [f for f in page.select("figure.kb-demo") if "Stale one" in f.get_text()]
     assert "kb-demo-stale" in stale["class"]
-    assert "broken now" in stale.select_one(".kb-stale").get_text()
+    assert "a newer run is not published yet" in stale.select_one(".kb-stale").get_text()  # why: the author's, in the log
+    assert "broken now" not in stale.get_text()
     source = stale.select_one(".kb-provenance a")["href"]
     text = (built.site / "figures" / source).resolve().read_text(encoding="utf-8")
     assert "VERSION-ONE" in text and "VERSION-TWO" not in text
@@ -301,8 +302,8 @@ def test_a_stale_figure_links_to_the_source_that_made_it(built: Project) -> None
 
 def test_a_figure_added_while_its_demo_fails_is_a_placeholder(built: Project) -> None:
     page = soup(built, "figures/index.html")
-    missing = [m for m in page.select(".kb-demo-missing") if "extra" in m.get_text()]
-    assert len(missing) == 1 and "broken now" in missing[0].get_text()
+    missing = [m for m in page.select(".kb-demo-missing") if "Added while failing" in m.get_text()]
+    assert len(missing) == 1 and "Figure not published yet" in missing[0].get_text() and "broken now" not in missing[0].get_text()
     assert not [f for f in page.select("figure.kb-demo") if "Added while failing" in f.get_text()]
 
 
@@ -323,8 +324,9 @@ def test_the_runs_table_keeps_its_columns(built: Project) -> None:
 
 def test_a_demo_that_needs_a_gpu_is_a_placeholder_on_a_machine_without_one(built: Project) -> None:
     page = soup(built, "figures/index.html")
-    [gpu] = [m for m in page.select(".kb-demo-missing") if "gpu" in m.get_text()]
-    assert "needs a GPU run: notes demos gpu --device cuda" in gpu.get_text()
+    [gpu] = [m for m in page.select(".kb-demo-missing") if "not published" in m.get_text() and "GPU" in m.get_text()]
+    assert "notes demos" not in page.get_text()  # what to do is the author's: the Demo runs page says it
+    assert "needs a GPU run: notes demos gpu --device cuda" in soup(built, "demo-runs/index.html").get_text()
     entries = built.root / ".demos-cache" / "entries" / "cpu_only"
     [manifest] = [json.loads((p / "manifest.json").read_text()) for p in entries.iterdir()]
     assert manifest["device"] == "cpu"
