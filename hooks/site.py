@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping
 from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.config import Section
-from hooks.figures.directive import FigureRef, SpecCache, collect_refs
+from hooks.figures.directive import FigureRef, SpecCache, collect_refs, text_above
 from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
                                  render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
@@ -170,6 +170,7 @@ class SitePlan:
         for number in self.numbers:
             self._numbers_by_page.setdefault(number.src_uri, {})[number.raw] = number
         self._shown: dict[str, dict[str, Shown]] = {}
+        self._demo_concepts: dict[str, set[str]] | None = None  # demo -> concepts whose page shows one of its figures
         self._index_problems()
 
     def _index_problems(self) -> None:
@@ -189,8 +190,27 @@ class SitePlan:
             paths = figure_paths(ref.demo, ref.params_id, ref.figure)
             if paths["light"] in self.published and paths["dark"] in self.published:
                 caption = self.numbers_on(src_uri).plain(ref.caption) if ref.caption else f"{ref.demo}: {ref.figure}"
-                shown.append(PageFigure(caption, paths["light"], paths["dark"], figure_id(ref.raw)))
+                if ref.variants:  # shown elsewhere without its slider: say which value it is
+                    caption += f" (shown at {ref.sweep} = {ref.variants[0].label}; the slider is on the page)"
+                shown.append(PageFigure(caption, paths["light"], paths["dark"], figure_id(ref.raw), self._about(ref)))
         return tuple(shown)
+
+    def _about(self, ref: FigureRef) -> frozenset[str]:
+        """The concepts a figure is about: those its caption and the text it stands under link (back to
+        the figure or heading before it), and those whose own page shows a figure of the same demo."""
+        kb = self.kb
+        if self._demo_concepts is None:
+            self._demo_concepts = {}
+            for other in self.refs:
+                if other.src_uri in kb.pages and kb.pages[other.src_uri].kind == "concept":
+                    self._demo_concepts.setdefault(other.demo, set()).add(other.src_uri)
+        about = set(self._demo_concepts.get(ref.demo, ()))
+        page = kb.pages.get(ref.src_uri)
+        if page is not None and ref.src_uri in kb.parsed:
+            lines = text_above(kb.parsed[ref.src_uri].scan, ref.line - page.body_line)
+            about.update(r.target for r in kb.resolutions.get(ref.src_uri, ()) if r.link.line in lines and r.target in kb.pages
+                         and kb.pages[r.target].kind == "concept")
+        return frozenset(about)
 
     def problems_of(self, src_uri: str) -> list[Problem]:
         return self._problems_by_page.get(src_uri, [])
@@ -218,20 +238,19 @@ class SitePlan:
             self._context.use("figures", self._figures())
         return sorted(set(found))
 
-    def numbers_on(self, src_uri: str, *, markdown: bool = False) -> PageNumbers:
-        """The bound numbers of one page as this build's runs give them, written as HTML links to their
-        runs (or, ``markdown``, as plain numbers)."""
+    def numbers_on(self, src_uri: str) -> PageNumbers:
+        """The bound numbers of one page as this build's runs give them, written as HTML links to their runs."""
         shown = self._shown.get(src_uri)
         if shown is None:
             shown = self._shown[src_uri] = {raw: show(ref, self.runs) for raw, ref in self._numbers_by_page.get(src_uri, {}).items()}
         href = site_href(src_uri, self.project.use_directory_urls)
-        return PageNumbers(shown, href, RUNS_PAGE, markdown=markdown)
+        return PageNumbers(shown, href, RUNS_PAGE)
 
-    def figures_markdown(self, src_uri: str, markdown: str, *, plain_numbers: bool = False) -> str:
+    def figures_markdown(self, src_uri: str, markdown: str) -> str:
         """The page's Markdown with its figure directives replaced by their figures' HTML and its bound
-        numbers by their values (``plain_numbers``: as text, for ``notes export``)."""
+        numbers by their values (links to their runs)."""
         href = site_href(src_uri, self.project.use_directory_urls)
-        numbers = self.numbers_on(src_uri, markdown=plain_numbers) if src_uri in self._numbers_by_page else None
+        numbers = self.numbers_on(src_uri) if src_uri in self._numbers_by_page else None
         return figures_markdown(markdown, self.refs_on(src_uri), self.runs, href, numbers, for_author=self.for_author)
 
     def figure_data(self, src_uri: str) -> tuple:
@@ -603,7 +622,7 @@ def exported_page(plan: SitePlan, src_uri: str, markdown: str, layout: Callable[
     generator passes through)."""
     ctx, out = plan.context(layout), fragments.MarkdownOutput()
     markdown = page_markdown(plan, src_uri, markdown)  # the site hook's on_page_markdown
-    markdown = plan.figures_markdown(src_uri, markdown, plain_numbers=True)  # the demo hook's on_page_markdown, numbers as text
+    markdown = plan.figures_markdown(src_uri, markdown)  # the demo hook's on_page_markdown
     markdown, _ = page_content(plan, src_uri, markdown, out)  # on_page_content, after the conversion
     return fragments.finish(ctx, src_uri, markdown, out)  # on_post_page, after the theme
 

@@ -212,7 +212,9 @@ def test_the_export_writes_the_number(site: Path) -> None:
     plan = site_module.plan_site(project, files)
     tree = export_tree(plan, read_config(site / "mkdocs.yml"))
     text = tree.files["docs/index.md"]
-    assert "The answer is 42; scaled, 84.0; over three seeds 42." in text and "{run}" not in text.split("<figure")[0]
+    prose = BeautifulSoup(text.split("<figure")[0], "html.parser").get_text()
+    assert "The answer is 42; scaled, 84.0; over three seeds 42." in prose and "{run}" not in text  # the number, linked as on the site
+    assert '<a class="kb-number" href="demo-runs/#run-ok-default"' in text
     previews = {path: json.loads(text)["text"] for path, text in tree.files.items() if path.endswith("preview.json")}
     assert previews == {"docs/preview.json": "The answer is 42; scaled, 84.0; over three seeds 42.",
                         "docs/notes/2024-01-02-answer/preview.json": "The demo answers 42 every time."}  # excerpts too

@@ -114,6 +114,12 @@ Squares, explored: see [[Squares]] and [[Older note]].
 !demo[The square against its scale](ok/main?scale=0.5|1|2&label=swept)
 
 !demo[A second figure](ok/main?steps=5)
+
+## Aside
+
+Nothing about that concept here.
+
+!demo[An unrelated figure](standalone/main)
 """
 
 CONCEPT = """---
@@ -182,7 +188,10 @@ def test_a_concepts_gallery_shows_the_figures_of_its_notes_newest_first(built: P
     assert headings[:2] == ["Figures in linked notes", "Linked from"]
     items = page.select(".kb-gallery-item")
     captions = [i.select_one(".kb-gallery-caption").get_text() for i in items]
-    assert captions == ["The square against its scale", "A second figure", "The older square"]  # newest note first, page order
+    assert captions == ["The square against its scale (shown at scale = 0.5; the slider is on the page)",  # no slider here
+                        "A second figure", "The older square"]  # newest note first, page order
+    # "An unrelated figure" of the newer note: a demo the concept's page does not show, under a section that does
+    # not link the concept (the others: under text that links it, or of a demo the concept's page shows)
     first = items[0]
     assert [img["src"] for img in first.find_all("img")] == [
         "../../demos/ok/label-swept_scale-0.5/main-light.svg#only-light", "../../demos/ok/label-swept_scale-0.5/main-dark.svg#only-dark"]
@@ -283,7 +292,8 @@ def test_local_graph_and_gallery_enter_what_a_page_shows(kb) -> None:
         return fragments.Context(kb).read(uri, "local-graph")
 
     before = shows(kb, "concepts/c.md")
-    figure = reading.PageFigure("A figure", "demos/x/f-light.svg", "demos/x/f-dark.svg", "kb-fig-1")
+    figure = reading.PageFigure("A figure", "demos/x/f-light.svg", "demos/x/f-dark.svg", "kb-fig-1",
+                                frozenset({"concepts/b.md", "concepts/c.md"}))  # about Beta and Gamma
     with_figure = shows(kb, "concepts/c.md", lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ())
     assert with_figure != before  # the gallery shows the note's figure
     assert shows(kb, "concepts/b.md", lambda uri: (figure,) if uri == "notes/2024-02-01-two.md" else ()) == \

@@ -465,7 +465,7 @@ def test_incremental_rebuilds_equal_full_builds_for_galleries_previews_and_slide
         assert not (expect.get("not", set()) & rendered), f"{step}: rebuilt without need: {sorted(expect['not'] & rendered)}"
         assert_same_site(root / "site", _full_demo_build(root, tmp_path, number), step)
     page = BeautifulSoup((root / "site/concepts/squares/index.html").read_text(encoding="utf-8"), "html.parser")
-    assert [c.get_text() for c in page.select(".kb-gallery-caption")] == ["Scaled"]
+    assert [c.get_text() for c in page.select(".kb-gallery-caption")] == ["Scaled (shown at scale = 4; the slider is on the page)"]
     preview = json.loads((root / "site/notes/2024-02-03-newer-note/preview.json").read_text(encoding="utf-8"))
     assert preview["title"] == "The newest note" and "scale-4.0" in preview["figure"]["light"]
 

@@ -96,6 +96,24 @@ def directive_lines(markdown: str, result: Scan | None = None) -> Iterator[tuple
             yield index, line
 
 
+def text_above(result: Scan, index: int) -> set[int]:
+    """The lines of text a figure directive at line ``index`` stands under, with its own line (its caption):
+    back over blank lines and the figures right above it, then every line up to the figure before it,
+    the section's heading (included) or the start. What those lines link is what the figure is about."""
+    directive = lambda i: result.kinds[i] == "text" and DIRECTIVE_RE.match(result.lines[i]) is not None  # noqa: E731
+    found = {index}
+    i = index - 1
+    while i >= 0 and (result.kinds[i] == "blank" or directive(i)):
+        i -= 1
+    headings = result.heading_lines()
+    while i >= 0 and not directive(i):
+        found.add(i)
+        if i in headings:
+            break
+        i -= 1
+    return found
+
+
 def parse_target(target: str) -> tuple[str, str, dict[str, str]]:
     """``demo/figure?k=v`` -> (demo, figure, {k: v}); raise DemoError when malformed."""
     path, _, query = target.strip().partition("?")

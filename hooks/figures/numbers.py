@@ -418,12 +418,9 @@ class PageNumbers:
     shown: Mapping[str, Shown] = field(default_factory=dict)
     href: Callable[[str], str] | None = None
     runs_page: str | None = None
-    markdown: bool = False  # written as plain text (notes export), not HTML
 
     def render(self, text: str) -> str:
         found = self.shown.get(text)
-        if self.markdown:
-            return found.text if found is not None and not found.error else f"`{text}`"
         return _missing(text) if found is None else number_html(found, self.href, self.runs_page)
 
     def replace(self, markdown: str, result: Scan | None = None) -> str:

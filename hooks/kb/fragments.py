@@ -278,8 +278,12 @@ def _linked_from_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     return '<div class="kb-backlinks">\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
 
+RELATED_MIN_NOTES = 2  # concepts in fewer notes together are not listed as related: one shared note says little
+
+
 def _read_related(ctx: Context, src_uri: str, argument: str) -> tuple:
-    return tuple((read_link(ctx.kb, u), count) for u, count in ctx.kb.related.get(src_uri, ()))
+    """The concepts most often in the same notes as this one, in at least RELATED_MIN_NOTES of them."""
+    return tuple((read_link(ctx.kb, u), count) for u, count in ctx.kb.related.get(src_uri, ()) if count >= RELATED_MIN_NOTES)
 
 
 def _related_html(rows: tuple, ctx: Context, src_uri: str) -> str:
@@ -562,7 +566,9 @@ def read_sections(ctx: Context, src_uri: str, argument: str = "") -> tuple:
     if page.kind == "concept":
         if ctx.read(src_uri, "gallery")[0]:
             sections.insert(0, ("Figures in linked notes", "gallery"))
-        sections += [("Related concepts", "related"), ("Local graph", "local-graph")]
+        if ctx.read(src_uri, "related"):  # hidden when no concept shares enough notes with it to mean something
+            sections.append(("Related concepts", "related"))
+        sections.append(("Local graph", "local-graph"))
     elif page.kind == "note":
         sections += [("Local graph", "local-graph"), (None, "pager")]
     else:

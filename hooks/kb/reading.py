@@ -40,6 +40,7 @@ class PageFigure:
     light: str  # site path of the light-palette variant ("demos/x/fig-light.svg")
     dark: str
     anchor: str  # the figure's id on its page
+    concepts: frozenset[str] = frozenset()  # the concepts it is about (hooks.site.SitePlan.figures_on): their galleries show it
 
 
 Figures = Callable[[str], Sequence[PageFigure]]  # src_uri -> the figures it shows that were published
@@ -82,14 +83,14 @@ RELATIONS = ("links to this page", "linked from this page", "links both ways")  
 # --- a concept's gallery -----------------------------------------------------------------------------
 
 def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tuple[str, PageFigure]]:
-    """``(note, figure)`` for every figure on the notes linking to this concept, newest note first."""
+    """``(note, figure)`` for every figure about this concept on the notes linking to it, newest note first."""
     page = kb.pages.get(src_uri)
     if page is None or page.kind != "concept":
         return []
     items = []
     for uri in kb.backlinks.get(src_uri, ()):
         if kb.pages[uri].kind == "note":
-            items += [(uri, f) for f in figures(uri)]
+            items += [(uri, f) for f in figures(uri) if src_uri in f.concepts]
     return items
 
 
