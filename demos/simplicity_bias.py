@@ -30,7 +30,7 @@ Two views:
   spectrum was computed on; such an image is a training image with probability p/m, where the fit is
   exact up to the tiny ridge, so the theory's prediction for held-out images is
   ``Eg_theory · m/(m − p)`` (``Eg_theory_heldout``), which is what the measurement is compared with
-  (``ratio_empirical_to_theory``). The level is close for 8/9 (within 10% up to p of about 70) but
+  (``ratio_empirical_to_theory``). The level is close for 8/9 (within 10% up to p = 26 to 72 on seeds 0-3) but
   not for 0/1, where the measurement is 1.3 to 1.9 times the prediction from p = 15 on
   (``ratio_summary`` in the data): the theory assumes samples from an infinite distribution, the demo
   draws distinct images from a pool of about 360.
