@@ -498,6 +498,7 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "batch": cfg.batch,
         "span": {name: counts[name][1] for name in ARCHS},
         "work": {name: counts[name][0] for name in ARCHS},
+        "parallelism": {name: [float(w) / float(d) for w, d in zip(*counts[name])] for name in ARCHS},  # W/D per n
         "sequential_ops": {"rnn": n_arr, "attention": [4] * len(ns), "linear_scan": 2 * np.ceil(np.log2(n_arr)) + 1},
         "max_path_length": max_path_length(n_arr),
         "implied_time": implied,

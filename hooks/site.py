@@ -18,6 +18,7 @@ import json
 import os
 import posixpath
 import unicodedata
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -230,13 +231,23 @@ class SitePlan:
             shown = self.numbers_on(number.src_uri).shown[number.raw]
             if shown.error:
                 found.append(Problem(number.display_path, number.line, f"`{number.raw}`: {shown.error}", shown.severity))  # type: ignore[arg-type]
-        found += drift_problems(self.numbers, self.runs, self.project.demos.drift_tolerance) if self.project.demos else []
+        found += drift_problems(self.numbers, self.runs, self.project.demos.drift_tolerance, self._saved_at) if self.project.demos else []
         self.problems = sorted(set(self.problems) | set(found))
         self._index_problems()
         if self._context is not None:  # what the fragments read changed with the figures and numbers
             self._context.use("numbers", self._number_values())
             self._context.use("figures", self._figures())
         return sorted(set(found))
+
+    def _saved_at(self, display_path: str) -> str | None:
+        """When a page was last written (UTC, as a run's ``finished_at``), or None."""
+        for file in self.files:
+            if file.display_path == display_path:
+                try:
+                    return datetime.fromtimestamp(os.stat(file.abs_path).st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                except OSError:
+                    return None
+        return None
 
     def numbers_on(self, src_uri: str) -> PageNumbers:
         """The bound numbers of one page as this build's runs give them, written as HTML links to their runs."""

@@ -544,8 +544,12 @@ def drift(result: Result) -> Drift | None:
     return Drift(result, what, compare(before, run_data(entry)))
 
 
-def drift_problems(numbers: Iterable[NumberRef], runs: Runs, default: Tolerance) -> list[Problem]:
-    """A warning for each bound number that moved by more than its tolerance since the run it replaced."""
+def drift_problems(numbers: Iterable[NumberRef], runs: Runs, default: Tolerance,
+                   edited: Callable[[str], str | None] = lambda path: None) -> list[Problem]:
+    """A warning for each bound number that moved by more than its tolerance since the run it replaced,
+    until its page is saved after that run: ``edited(display_path)``, when the page was last written
+    (UTC, ISO 8601, as a manifest's ``finished_at``). Saving the page is how its writer says the text
+    around the number was read again."""
     problems = []
     for ref in numbers:
         tolerance = ref.tolerance or default
@@ -555,6 +559,9 @@ def drift_problems(numbers: Iterable[NumberRef], runs: Runs, default: Tolerance)
             found = replaced_data(entry) if entry is not None else None
             if found is None:
                 continue
+            saved = edited(ref.display_path)
+            if saved is not None and saved > str(entry.manifest.get("finished_at", "")):
+                continue  # the page was written after this run: its writer has seen the new number
             what, before = found
             try:
                 was = value_of(ref, before, {})
@@ -565,7 +572,7 @@ def drift_problems(numbers: Iterable[NumberRef], runs: Runs, default: Tolerance)
                 change = f"{(now - was) / abs(was) * 100:+.1f} %" if was else f"{now - was:+g}"
                 problems.append(Problem(ref.display_path, ref.line,
                     f"`{ref.raw}` moved from {format_value(was, ref.fmt)} to {format_value(now, ref.fmt)} ({change}) since the run "
-                    f"of {str(what.get('finished_at', ''))[:10] or 'an earlier day'} it replaced; check the text around it, or allow "
-                    f"more with ~N% in the span (tolerance {tolerance})", "warning"))
+                    f"of {str(what.get('finished_at', ''))[:10] or 'an earlier day'} it replaced; read the text around it again "
+                    f"and save the page (or allow more with ~N% in the span; tolerance {tolerance})", "warning"))
                 break
     return problems
