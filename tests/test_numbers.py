@@ -98,13 +98,14 @@ DATA = {"a": {"b.c": [1, 2.5, None, 4]}, "n": 1234.5678, "x": 0.012345, "k": {"P
     ("a.b.c", "max", None, "4"),  # a key holding a dot is found
     ("a.b.c", "mean", ".3f", "2.500"),  # None is not a number: left out
     ("a.b.c", "count", None, "4"),
-    ("a.b.c[1]", None, None, "2.50"),
+    ("a.b.c[1]", None, None, "2.5"),  # no trailing zeros
     ("a.b.c[-1]", None, "d", "4"),
     ("n", None, None, "1,235"),  # three significant digits, thousands separated
     ("x", None, None, "0.0123"),
     ("x", None, ".1%", "1.2%"),
     ("k.P=10", None, None, "623"),
-    ("neg", None, None, "−0.500"),  # a minus sign, not a hyphen
+    ("neg", None, None, "−0.5"),  # a minus sign, not a hyphen
+    ("neg", None, ".2f", "−0.50"),  # a format keeps what it asks for
 ])
 def test_the_value_is_read_reduced_and_formatted(key: str, reducer: str | None, fmt: str | None, shown: str) -> None:
     ref = parse_number(f"{{run}} ok {key}" + (f" {reducer}" if reducer else "") + (f" :{fmt}" if fmt else ""), "a.md", "docs/a.md", 1, SPECS)

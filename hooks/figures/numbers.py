@@ -225,8 +225,8 @@ def collect_numbers(pages: Iterable[tuple[str, str, str, int] | tuple[str, str, 
             try:
                 refs.append(parse_number(text, src_uri, display_path, number, specs))
             except DemoError as exc:
-                problems.append(exc.problem(display_path, number) if not exc.path else
-                                Problem(display_path, number, f"`{text}`: {exc.message} ({exc.path})"))
+                where = f" ({exc.path})" if exc.path else ""
+                problems.append(Problem(display_path, number, f"`{text}`: {exc.message}{where}"))
     return refs, problems
 
 
@@ -321,8 +321,8 @@ def value_of(ref: NumberRef, data: Any, manifest: Mapping[str, Any]) -> float:
 
 
 def format_value(value: float, fmt: str | None) -> str:
-    """As the page shows it: ``fmt`` (a Python format spec), else three significant digits and
-    thousands separators, whole numbers as such."""
+    """As the page shows it: ``fmt`` (a Python format spec), else three significant digits without
+    trailing zeros and with thousands separators (0.5, 1.86, 0.0123, 1,235), whole numbers as such."""
     if fmt is not None:
         if fmt[-1:] in ("d", "n", "b", "o", "x", "X", "c"):
             if float(value) != int(value):
@@ -332,7 +332,7 @@ def format_value(value: float, fmt: str | None) -> str:
     if float(value) == int(value) and abs(value) < 1e15:
         return f"{int(value):,}".replace("-", "−")
     digits = 2 - math.floor(math.log10(abs(value)))
-    text = f"{value:,.{digits}f}" if digits > 0 else f"{round(value):,}"
+    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits > 0 else f"{round(value):,}"
     return text.replace("-", "−")
 
 

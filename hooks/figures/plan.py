@@ -276,10 +276,10 @@ def cache_key(material: dict[str, Any]) -> str:
 def why_rerun(before: dict[str, Any] | None, now: dict[str, Any]) -> list[str]:
     """What differs between the key material of the run a new run replaces and its own, one phrase
     each ("demos/_common.py changed", "parameter lr: 0.1 → 0.2", "torch 2.12.0 → 2.13.0", ...), in
-    the order sources, parameters, device, versions; ``before`` None: a run of these parameters that
-    recorded no key material (or none at all)."""
+    the order sources, parameters, device, versions; nothing where the run replaced recorded no key
+    material (made before runs recorded it): what changed cannot be told."""
     if not isinstance(before, dict):
-        return ["no earlier run of these parameters recorded what its key was made of"]
+        return []
     out = []
     old_sources, new_sources = before.get("sources") or {}, now.get("sources") or {}
     for path in sorted(old_sources.keys() | new_sources.keys()):
