@@ -27,7 +27,7 @@ from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.config import Section
 from hooks.figures.directive import FigureRef, SpecCache, collect_refs, text_above
-from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figures_markdown, published_files,
+from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figure_size, figures_markdown, published_files,
                                  render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
 from hooks.figures.numbers import NumberRef, PageNumbers, Shown, collect_numbers, drift_problems, show
@@ -193,7 +193,9 @@ class SitePlan:
                 caption = self.numbers_on(src_uri).plain(ref.caption) if ref.caption else f"{ref.demo}: {ref.figure}"
                 if ref.variants:  # shown elsewhere without its slider: say which value it is
                     caption += f" (shown at {ref.sweep} = {ref.variants[0].label}; the slider is on the page)"
-                shown.append(PageFigure(caption, paths["light"], paths["dark"], figure_id(ref.raw), self._about(ref)))
+                result = self.runs.get((ref.demo, ref.params_id))
+                size = figure_size(result, f"{ref.figure}-light.svg") if result is not None else None
+                shown.append(PageFigure(caption, paths["light"], paths["dark"], figure_id(ref.raw), self._about(ref), size))
         return tuple(shown)
 
     def _about(self, ref: FigureRef) -> frozenset[str]:

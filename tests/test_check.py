@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.generator import COMMAND, Abort
 
-from hooks.cli.new import new_note, slugify_title
+from hooks.cli.new import PLACEHOLDER, new_note, slugify_title
 from tests.conftest import FIXTURES, TINY_DOCS, build_site, check_site, write_site
 
 BAD = FIXTURES / "bad"
@@ -157,6 +157,11 @@ def test_new_note_writes_a_note_that_passes_the_check(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "title: 'Sharp minima: a second look'" in text and "date: 2024-06-01" in text and "tags: [theory]" in text
     assert "\n# Sharp minima: a second look\n" in text and "Concepts: [[Trainability]], [[DDD]]" in text
+    [placeholder] = check_site(tmp_path)  # the template's own sentence, until the writer replaces it
+    assert str(placeholder) == ("docs/notes/2024-06-01-sharp-minima-a-second-look.md:11: the note still holds the placeholder "
+                                "sentence of `notes new` ('Write what you learned here, ...'); replace it with the note's text")
+    assert placeholder.severity == "warning"  # an error under --strict
+    path.write_text(text.replace(PLACEHOLDER, "Flat minima generalise better, or so it is said."), encoding="utf-8")
     assert check_site(tmp_path) == []
 
 

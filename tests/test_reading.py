@@ -109,7 +109,7 @@ date: 2024-02-03
 
 # Newer note
 
-Squares, explored: see [[Squares]] and [[Older note]].
+Squares, explored: see [[Squares]], [[Squares#Details|its details]] and [[Older note]].
 
 !demo[The square against its scale](ok/main?scale=0.5|1|2&label=swept)
 
@@ -131,6 +131,10 @@ title: Squares
 A square is a [[Newer note|thing]] with four equal sides.
 
 !demo[The concept's own square](ok/main)
+
+## Details
+
+The area is $s^2$ for a side $s$.
 """
 
 
@@ -185,7 +189,7 @@ def test_a_swept_figure_has_one_frame_per_value_the_first_shown_and_a_hidden_lab
 def test_a_concepts_gallery_shows_the_figures_of_its_notes_newest_first(built: Path) -> None:
     page = soup(built, "concepts/squares/index.html")
     headings = [h.get_text(strip=True).rstrip("¶") for h in page.select("article h2")]
-    assert headings[:2] == ["Figures in linked notes", "Linked from"]
+    assert headings[:3] == ["Details", "Figures in linked notes", "Linked from"]  # its own sections, then the generated ones
     items = page.select(".kb-gallery-item")
     captions = [i.select_one(".kb-gallery-caption").get_text() for i in items]
     assert captions == ["The square against its scale (shown at scale = 0.5; the slider is on the page)",  # no slider here
@@ -209,7 +213,10 @@ def test_previews_are_small_json_beside_each_page_and_article_links_point_to_the
     assert concept_preview["title"] == "Squares" and concept_preview["kind"] == "concept" and concept_preview["date"] is None
     assert concept_preview["text"].startswith("A square is a thing with four equal sides")
     assert concept_preview["figure"] == {"alt": "The concept's own square", "light": "../../demos/ok/main-light.svg",
-                                         "dark": "../../demos/ok/main-dark.svg"}
+                                         "dark": "../../demos/ok/main-dark.svg", "width": 40, "height": 20}  # its final size
+    # [[Squares#Details]] in a note: the card shows that section, its formulas as TeX pieces for KaTeX
+    assert concept_preview["sections"] == {"details": {"title": "Details", "text": "The area is $s^2$ for a side $s$.", "parts": [
+        ["text", "The area is "], ["math", "$s^2$"], ["text", " for a side "], ["math", "$s$"], ["text", "."]]}}
     note_preview = json.loads((built / "notes/2024-02-03-newer-note/preview.json").read_text())
     assert (note_preview["kind"], note_preview["date"]) == ("note", "2024-02-03")
     assert note_preview["figure"]["light"] == "../../demos/ok/label-swept_scale-0.5/main-light.svg"

@@ -41,24 +41,47 @@
     return card;
   }
 
-  function fill(box, data, base) {
+  // The preview's text, its formulas as TeX in .arithmatex spans that the site's math script draws;
+  // never read as HTML.
+  function textOf(parts, text) {
+    var p = el("p", "kb-preview-text");
+    (parts || [["text", text]]).forEach(function (part) {
+      if (part[0] === "math") p.appendChild(el("span", "arithmatex", part[1]));
+      else p.appendChild(document.createTextNode(part[1]));
+    });
+    return p;
+  }
+
+  function fill(box, data, base, hash) {
     box.replaceChildren();
+    var section = hash && data.sections ? data.sections[hash] : null; // [[page#Heading]]: that section
     var head = el("p", "kb-preview-head");
-    head.appendChild(el("strong", "kb-preview-title", data.title));
+    head.appendChild(el("strong", "kb-preview-title", section ? data.title + " › " + section.title : data.title));
     var meta = data.kind === "note" && data.date ? data.date : data.kind;
     if (meta) head.appendChild(el("span", "kb-preview-meta", meta));
     box.appendChild(head);
-    if (data.figure) {
+    if (data.figure && !section) {
       var frame = el("div", "kb-preview-figure");
       ["light", "dark"].forEach(function (theme) {
         var img = el("img");
         img.src = new URL(data.figure[theme], base).href + "#only-" + theme;
         img.alt = data.figure.alt || "";
+        if (data.figure.width && data.figure.height) { // the card has its final size before the figure loads
+          img.width = data.figure.width;
+          img.height = data.figure.height;
+        }
         frame.appendChild(img);
       });
       box.appendChild(frame);
     }
-    if (data.text) box.appendChild(el("p", "kb-preview-text", data.text));
+    var shown = section || data;
+    if (shown.text) box.appendChild(textOf(shown.parts, shown.text));
+    if (window.kbMath && box.querySelector(".arithmatex")) window.kbMath();
+  }
+
+  function hashOf(link) {
+    var hash = new URL(link.getAttribute("href"), location.href).hash;
+    try { return decodeURIComponent(hash.slice(1)); } catch (e) { return hash.slice(1); }
   }
 
   function place(box, link) {
@@ -78,7 +101,7 @@
     load(url).then(function (data) {
       if (current !== link || !data || !link.isConnected) return;
       var box = getCard();
-      fill(box, data, url);
+      fill(box, data, url, hashOf(link));
       box.hidden = false;
       place(box, link);
       link.setAttribute("aria-describedby", box.id);

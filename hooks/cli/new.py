@@ -10,9 +10,7 @@ from typing import Iterable
 
 import yaml
 
-from hooks.kb.notes import NOTES_DIR
-
-PLACEHOLDER = "Write what you learned here, and link each concept you mention with `[[Concept name]]`."
+from hooks.kb.notes import NOTES_DIR, PLACEHOLDER
 
 
 def slugify_title(title: str) -> str:

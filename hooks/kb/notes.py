@@ -121,6 +121,9 @@ def _index_title(src_uri: str, h1: tuple[str, int] | None) -> str:
     return folder.rsplit("/", 1)[-1] or "Home"
 
 
+PLACEHOLDER = "Write what you learned here, and link each concept you mention with `[[Concept name]]`."  # notes new's
+
+
 def check_page(source: Source, listed_as_draft: bool = False, result: Scan | None = None,
                vault: Vault | None = None) -> tuple[PageInfo | None, list[Problem]]:
     """Check one source's front matter against the schema of its kind.
@@ -230,6 +233,10 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
         problems += _check_note_date(info, meta, report_missing="date" not in misspelled)
         if not source.body.strip():
             error(source.body_line, "empty note: it has front matter but no text; write something or delete the file")
+        elif PLACEHOLDER in source.body:  # it would be the note's excerpt on the home page, the archive and the feed
+            line = source.body_line + source.body[:source.body.index(PLACEHOLDER)].count("\n")
+            problems.append(Problem(path, line, "the note still holds the placeholder sentence of `notes new` "
+                                    "('Write what you learned here, ...'); replace it with the note's text", "warning"))
     elif kind == "page" and name != "index.md":
         date, date_problems = _page_date(info, meta, vault or Vault())
         problems += date_problems

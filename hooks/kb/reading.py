@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote
 from hooks.kb.graph import KnowledgeBase
 from hooks.kb.notes import excerpt
 from hooks.markdown import escape_html as esc
-from hooks.markdown import scan, with_numbers
+from hooks.markdown import math_spans, scan, with_numbers
 from hooks.urls import file_target, is_relative, relative_url, split_link, url_target
 
 MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
@@ -41,6 +41,7 @@ class PageFigure:
     dark: str
     anchor: str  # the figure's id on its page
     concepts: frozenset[str] = frozenset()  # the concepts it is about (hooks.site.SitePlan.figures_on): their galleries show it
+    size: tuple[int, int] | None = None  # CSS pixels of the light variant: a preview keeps its place before it loads
 
 
 Figures = Callable[[str], Sequence[PageFigure]]  # src_uri -> the figures it shows that were published
@@ -122,9 +123,56 @@ def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures,
     if shown:
         fig = shown[0]
         figure = {"alt": fig.caption, "light": relative_url(quote(fig.light), url), "dark": relative_url(quote(fig.dark), url)}
+        if fig.size:
+            figure["width"], figure["height"] = fig.size
     data = {"title": page.title, "kind": page.kind, "date": page.date.isoformat() if page.date else None,
-            "text": text, "figure": figure}
+            "text": text, "figure": figure, **_math_parts(text)}
+    sections = _linked_sections(kb, src_uri, numbers(src_uri))
+    if sections:
+        data["sections"] = sections
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def _math_parts(text: str) -> dict[str, list[list[str]]]:
+    """``{"parts": ...}`` (:func:`text_parts`) where the text holds a formula; nothing where it does not."""
+    parts = text_parts(text)
+    return {"parts": parts} if any(kind == "math" for kind, _ in parts) else {}
+
+
+def text_parts(text: str) -> list[list[str]]:
+    """A preview's plain text cut into ``["text", ...]`` and ``["math", TeX]`` pieces, so the card can
+    draw each formula (docs/assets/kb.js) without ever reading the text as HTML."""
+    parts: list[list[str]] = []
+    last = 0
+    for start, end in math_spans(text):
+        if start > last:
+            parts.append(["text", text[last:start]])
+        parts.append(["math", text[start:end]])
+        last = end
+    if last < len(text):
+        parts.append(["text", text[last:]])
+    return parts
+
+
+def _linked_sections(kb: KnowledgeBase, src_uri: str, numbers: Mapping[str, str]) -> dict[str, dict]:
+    """For each heading of the page that a wikilink elsewhere leads to (``[[page#Heading]]``), what its
+    preview shows instead of the page's start: the heading and the first paragraph under it."""
+    page = kb.pages[src_uri]
+    anchors = {r.anchor for source in kb.backlinks.get(src_uri, ()) for r in kb.resolutions.get(source, ())
+               if r.target == src_uri and r.anchor and not r.anchor.startswith("^")}
+    if not anchors:
+        return {}
+    lines = kb.linker.headings(src_uri).lines
+    body = page.body.split("\n")
+    out = {}
+    for anchor in sorted(anchors):
+        if anchor not in lines:
+            continue
+        line, level, title = lines[anchor]
+        end = next((l for l, lv, _ in sorted(lines.values()) if l > line and lv <= level), len(body))
+        text = with_numbers(excerpt("\n".join(body[line + 1:end]), PREVIEW_TEXT), numbers)
+        out[anchor] = {"title": title, "text": text, **_math_parts(text)}
+    return out
 
 
 _LINK_RE = re.compile(r"<a\s([^>]*)>")

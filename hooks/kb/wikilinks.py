@@ -116,20 +116,22 @@ class Headings:
 
     anchors: dict[str, str] = field(default_factory=dict)  # first heading with each key wins, as in Obsidian
     titles: dict[str, str] = field(default_factory=dict)  # key -> heading text, for messages
+    lines: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # anchor -> (line, level, text) of its heading
 
 
 def extract_headings(body: str, slugify: Slugify = toc_slugify, separator: str = "-", result: Scan | None = None) -> Headings:
     """The ATX and setext headings of ``body`` outside code, with the ids toc gives them (``_1``, ``_2`` for repeats).
     ``result``: the scan of ``body`` already made."""
-    found = [(plain_text(h.text), h.explicit_id) for h in (result or scan(body)).headings if h.text]
-    used = {explicit for _, explicit in found if explicit}
+    found = [(plain_text(h.text), h.explicit_id, h) for h in (result or scan(body)).headings if h.text]
+    used = {explicit for _, explicit, _ in found if explicit}
     counters: dict[str, int] = {}
     result = Headings()
-    for text, explicit in found:
+    for text, explicit, heading in found:
         anchor = explicit or unique(slugify(text, separator), used, counters)
         key = heading_key(text)
         result.anchors.setdefault(key, anchor)
         result.titles.setdefault(key, text)
+        result.lines.setdefault(anchor, (heading.line, heading.level, text))
     return result
 
 

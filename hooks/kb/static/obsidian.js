@@ -60,6 +60,8 @@
     window.mermaid = standIn;
   }
 
+  window.kbMath = renderMath; // for what is drawn later: a link's preview card (docs/assets/kb.js)
+
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(renderMath);
   } else if (document.readyState === "loading") {
