@@ -170,3 +170,66 @@ def test_a_figures_size_is_read_from_its_svg_or_left_out(tmp_path: Path, root: s
     path = tmp_path / "figure.svg"
     path.write_text('<?xml version="1.0"?>\n' + root + "<rect/></svg>\n", encoding="utf-8")
     assert _svg_size(str(path), root) == size
+
+
+NARROW_DEMO = '''"""Draws its figure twice: wide, and narrow for a phone (optional variants of the same figure)."""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Config:
+    seed: int = 0  # random seed
+    themes: str = "light,dark"  # the themes whose narrow variant it writes
+
+
+FIGURES = {"main": "a wide chart"}
+
+
+def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
+    for theme in ("light", "dark"):
+        (out_dir / f"main-{theme}.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="600pt" height="150pt"/>\\n')
+    for theme in cfg.themes.split(","):
+        (out_dir / f"main-narrow-{theme}.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="240pt" height="300pt"/>\\n')
+    (out_dir / "data.json").write_text(json.dumps({"ok": True}) + "\\n")
+    return {}
+'''
+
+
+def test_a_figure_drawn_narrow_too_shows_its_narrow_layout_on_a_phone(site: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A run that also wrote NAME-narrow-THEME.svg: the page picks that layout below Material's one-column
+    width (a phone), with its own size, and publishes it; a run that wrote one theme of it fails."""
+    (site / "demos" / "narrow.py").write_text(NARROW_DEMO)
+    (site / "docs" / "wide.md").write_text("# Wide\n\n!demo[A wide chart](narrow/main)\n\n!demo[Half drawn](narrow/main?themes=light)\n")
+    do_build(site)
+    html = soup(site, "wide/index.html")
+    [figure] = html.select("figure.kb-demo")
+    assert "kb-demo-fits" in figure["class"]  # no "swipe sideways" hint on a phone (demos.css)
+    sources = [(s["media"], s["srcset"], s["width"], s["height"]) for s in figure.select("picture source")]
+    assert sources == [("(max-width: 44.9375em)", "../demos/narrow/main-narrow-light.svg#only-light", "320", "400"),
+                       ("(max-width: 44.9375em)", "../demos/narrow/main-narrow-dark.svg#only-dark", "320", "400")]
+    assert [img["src"] for img in figure.select("picture img")] == ["../demos/narrow/main-light.svg#only-light",
+                                                                  "../demos/narrow/main-dark.svg#only-dark"]  # wider screens
+    assert (site / "site" / "demos" / "narrow" / "main-narrow-dark.svg").is_file()
+    assert "wrote main-narrow-light.svg without the other theme's narrow variant (write both or neither)" in caplog.text
+    assert html.select_one(".kb-demo-missing") is not None  # the half-drawn run failed: no figure
+
+
+@pytest.mark.parametrize("files, problem", [
+    (["main-light.svg", "main-dark.svg", "data.json"], None),
+    (["main-light.svg", "main-dark.svg", "main-narrow-light.svg", "main-narrow-dark.svg", "data.json"], None),
+    (["main-light.svg", "main-dark.svg", "main-narrow-dark.svg", "data.json"],
+     "it holds main-narrow-dark.svg without the other theme's narrow variant"),
+    (["main-light.svg", "main-dark.svg", "other-narrow-light.svg", "other-narrow-dark.svg", "data.json"],
+     "it holds other-narrow-dark.svg, other-narrow-light.svg, which the demo does not promise"),
+])
+def test_an_entry_may_hold_a_narrow_variant_of_each_figure_in_both_themes(files: list[str], problem: str | None) -> None:
+    """What a cache entry (local or pulled from a shared cache) may hold, checked before it is used."""
+    from hooks.figures.validate import manifest_problem
+
+    manifest = {"demo": "narrow", "key": "0123456789abcdef0123", "status": "ok", "params": {}, "overrides": {},
+                "params_id": "default", "figures": ["main"], "seconds": 0.1, "finished_at": "2026-12-07T00:00:00Z",
+                "device": "cpu", "versions": {}, "files": {name: "0" * 64 for name in files}}
+    found = manifest_problem(manifest, name="narrow", key="0123456789abcdef0123")
+    assert found == problem

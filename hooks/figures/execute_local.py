@@ -42,7 +42,7 @@ from hooks.figures.cache import DemoCache, os_error_text
 from hooks.figures.model import Job, Result
 from hooks.figures.plan import Settings
 from hooks.figures.remote import RemoteCache
-from hooks.figures.validate import LOG_KEEP_BYTES, MAX_FILE_BYTES as MAX_OUTPUT_BYTES, REPLACED, figure_files, svg_problem
+from hooks.figures.validate import LOG_KEEP_BYTES, MAX_FILE_BYTES as MAX_OUTPUT_BYTES, REPLACED, figure_files, narrow_files, svg_problem
 
 LOG_TAIL_LINES = 6
 # What a demo sees of the build's environment: what Python, torch, numpy/OpenBLAS, matplotlib, CUDA and
@@ -184,9 +184,16 @@ def _disk_full(folder: Path) -> bool:
 
 
 def _harvest(job: Job, out: Path, dest: Path) -> str | None:
-    """Copy the promised files from the run's output folder into ``dest``; the reason when one is missing or odd."""
+    """Copy the promised files from the run's output folder into ``dest``, and the narrow variants of its
+    figures where the demo drew them (both themes or neither); the reason when one is missing or odd."""
     missing = []
-    for name in expected_files(job):
+    optional = []
+    for figure in job.spec.figures:
+        drawn = [name for name in narrow_files(figure) if os.path.lexists(out / name)]
+        if len(drawn) == 1:
+            return f"wrote {drawn[0]} without the other theme's narrow variant (write both or neither)"
+        optional += drawn
+    for name in expected_files(job) + optional:
         path = out / name
         try:
             st = os.lstat(path)

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Mapping
 
 from hooks.figures.directive import PREFIX, FigureRef, directive_lines
 from hooks.figures.model import THEMES, Result
+from hooks.figures.validate import NARROW
 from hooks.figures.numbers import NumberRef, PageNumbers, drift, run_anchor
 from hooks.hashing import digest_of
 from hooks.markdown import escape_html as esc
@@ -52,8 +53,9 @@ def published_files(results: list[Result]) -> dict[str, Path]:
         folder = site_folder(r.job.name, r.job.params_id)
         for fig in r.job.spec.figures:
             for theme in THEMES:
-                if entry.has(f"{fig}-{theme}.svg"):
-                    out[f"{folder}/{fig}-{theme}.svg"] = entry.file(f"{fig}-{theme}.svg")
+                for name in (f"{fig}-{theme}.svg", f"{fig}-{NARROW}-{theme}.svg"):
+                    if entry.has(name):
+                        out[f"{folder}/{name}"] = entry.file(name)
         out[f"{folder}/data.json"] = entry.file("data.json")
         out[source_path(r.job.name, r.job.params_id)] = entry.file("source.py") if entry.has("source.py") else r.job.spec.path
     return out
@@ -164,15 +166,26 @@ def figure_size(result: Result, name: str) -> tuple[int, int] | None:
     return _svg_size(str(entry.file(name)), digest) if entry is not None and digest else None
 
 
+NARROW_MEDIA = "(max-width: 44.9375em)"  # Material's breakpoint below which the content is one column (a phone)
+
+
 def _frame(ref: FigureRef, result: Result, params_id: str, href: Href, alt: str, extra: str = "") -> str:
-    """Both palettes' variants of one figure, each a link to the full-size SVG."""
+    """Both palettes' variants of one figure, each a link to the full-size SVG; where the run drew a
+    narrow layout of it, a phone's screen shows that one (panels stacked, text at 11 CSS px or more)."""
     links = []
     for theme, path in figure_paths(ref.demo, params_id, ref.figure).items():
         size = figure_size(result, f"{ref.figure}-{theme}.svg")
         box = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        img = f'<img src="{esc(href(path))}#only-{theme}" alt="{alt}"{box} loading="lazy">'
+        narrow_name = f"{ref.figure}-{NARROW}-{theme}.svg"
+        if result.shown is not None and result.shown.has(narrow_name):
+            narrow = path.rsplit("/", 1)[0] + "/" + narrow_name
+            narrow_size = figure_size(result, narrow_name)
+            narrow_box = f' width="{narrow_size[0]}" height="{narrow_size[1]}"' if narrow_size else ""
+            img = (f'<picture><source media="{NARROW_MEDIA}" srcset="{esc(href(narrow))}#only-{theme}"{narrow_box}>'
+                   f"{img}</picture>")
         links.append(
-            f'<a class="kb-figure-open kb-only-{theme}" href="{esc(href(path))}">'
-            f'<img src="{esc(href(path))}#only-{theme}" alt="{alt}"{box} loading="lazy">'
+            f'<a class="kb-figure-open kb-only-{theme}" href="{esc(href(path))}">{img}'
             '<span class="kb-sr-only"> (open full size)</span></a>'
         )
     links = "\n".join(links)
@@ -209,7 +222,7 @@ def render_figure(ref: FigureRef, result: Result | None, href: Href, figure_id: 
     stale = _stale(result, for_author)
     ident = f' id="{esc(figure_id)}"' if figure_id else ""
     return (
-        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}"{ident}>\n{_frame(ref, result, ref.params_id, href, alt)}\n'
+        f'<figure class="kb-demo{" kb-demo-stale" if stale else ""}{_fits(ref, [result])}"{ident}>\n{_frame(ref, result, ref.params_id, href, alt)}\n'
         f'<figcaption>{caption}<br><span class="kb-provenance">{provenance(result, href)}</span>{"<br>" + stale if stale else ""}</figcaption>\n'
         "</figure>"
     )
@@ -254,10 +267,16 @@ def render_sweep(ref: FigureRef, results: list[Result | None], href: Href, figur
         f'<span class="kb-sweep-end" aria-hidden="true">{last}</span></span>\n</div>'
     )
     return (
-        f'<figure class="kb-demo kb-sweep{" kb-demo-stale" if any_stale else ""}" id="{esc(figure_id)}">\n'
+        f'<figure class="kb-demo kb-sweep{" kb-demo-stale" if any_stale else ""}{_fits(ref, results)}" id="{esc(figure_id)}">\n'
         + "\n".join(frames) + "\n" + control + "\n"
         f'<figcaption>{caption}<br>' + "".join(notes) + "</figcaption>\n</figure>"
     )
+
+
+def _fits(ref: FigureRef, results: list[Result | None]) -> str:
+    """" kb-demo-fits" where every frame has a narrow variant: a phone shows it whole (no "swipe" hint)."""
+    fits = all(r is not None and r.shown is not None and r.shown.has(f"{ref.figure}-{NARROW}-light.svg") for r in results)
+    return " kb-demo-fits" if fits else ""
 
 
 Runs = Mapping[tuple[str, str], Result]  # (demo, params_id) -> the result of this build's run

@@ -26,7 +26,7 @@ MAX_ENTRY_BYTES = 256 * 1024 * 1024  # every file of an entry together
 MAX_TEXT = 1000  # a text field of a manifest (device name, host, ...)
 
 FIGURE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")  # as spec.NAME_RE: a FIGURES key
-FILE_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9_]*-(?:light|dark)\.svg|data\.json|log\.txt|source\.py|replaced\.json)$")
+FILE_NAME_RE = re.compile(r"^(?:[a-z][a-z0-9_]*(?:-narrow)?-(?:light|dark)\.svg|data\.json|log\.txt|source\.py|replaced\.json)$")
 FINISHED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEY_RE = re.compile(r"^[0-9a-f]{8,64}$")
 DIGEST_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -38,6 +38,14 @@ OPTIONAL_FILES = ("log.txt", "source.py", REPLACED)
 def figure_files(figures: Iterable[str]) -> list[str]:
     """Every figure in both themes: ``NAME-light.svg``, ``NAME-dark.svg``."""
     return [f"{fig}-{theme}.svg" for fig in figures for theme in THEMES]
+
+
+NARROW = "narrow"  # a figure's optional layout for a phone's width: NAME-narrow-light.svg, NAME-narrow-dark.svg
+
+
+def narrow_files(figure: str) -> list[str]:
+    """The narrow variant of one figure in both themes (optional: both or neither)."""
+    return [f"{figure}-{NARROW}-{theme}.svg" for theme in THEMES]
 
 
 def size_cap(file_name: str) -> int:
@@ -116,9 +124,14 @@ def manifest_problem(manifest: Any, name: str | None = None, key: str | None = N
     missing = [f for f in required if f not in files]
     if missing:
         return f"it lacks {', '.join(missing)}"
-    extra = sorted(set(files) - set(required) - set(OPTIONAL_FILES))
+    narrow = {name for fig in figures for name in narrow_files(fig)}
+    extra = sorted(set(files) - set(required) - set(OPTIONAL_FILES) - narrow)
     if extra:
         return f"it holds {', '.join(extra)}, which the demo does not promise"
+    for fig in figures:
+        present = [name for name in narrow_files(fig) if name in files]
+        if len(present) == 1:
+            return f"it holds {present[0]} without the other theme's narrow variant"
     return None
 
 

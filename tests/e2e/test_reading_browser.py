@@ -212,6 +212,36 @@ def test_hovering_a_link_shows_its_preview_and_leaving_hides_it(browser, deploye
         context.close()
 
 
+def test_the_first_preview_near_the_bottom_is_placed_with_its_final_size(browser, deployed_url, note_url) -> None:
+    """The card is placed once, when it is shown: before its figure has loaded (held back here), it must
+    already have the size it keeps, or a card placed above a link near the window's bottom grows over it."""
+    context, page = open_page(browser, deployed_url, note_url)
+    try:
+        held: list = []
+        page.route("**/*-light.svg", lambda route: held.append(route))  # the card's figure: answered later
+        link = _concept_link(page)
+        link.evaluate("a => window.scrollBy(0, a.getBoundingClientRect().bottom - window.innerHeight + 40)")
+        link.hover()
+        card = page.locator(".kb-preview")
+        expect(card).to_be_visible()
+        page.wait_for_function("() => document.querySelector('.kb-preview img').getAttribute('height')")
+        before = card.bounding_box()
+        page.wait_for_timeout(300)
+        assert held, "the card asked for its figure"
+        for route in held:
+            route.continue_()
+        thumb = card.locator('img[src$="#only-light"]')
+        thumb.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))")
+        after = card.bounding_box()
+        assert abs(after["height"] - before["height"]) <= 1, (before, after)  # no growth once the figure is in
+        box = link.bounding_box()
+        overlap = not (after["y"] >= box["y"] + box["height"] or after["y"] + after["height"] <= box["y"])
+        assert not overlap, (after, box)  # the card does not cover its own link
+        assert not page.errors, page.errors
+    finally:
+        context.close()
+
+
 def test_focusing_a_link_with_the_keyboard_shows_its_preview_and_escape_dismisses_it(browser, deployed_url, note_url) -> None:
     context, page = open_page(browser, deployed_url, note_url)
     try:

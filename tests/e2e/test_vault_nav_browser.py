@@ -183,6 +183,10 @@ def vault_with_previews_url(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     assets.mkdir(parents=True, exist_ok=True)
     for name in ("kb.js", "kb.css"):
         shutil.copy(REPO / "docs" / "assets" / name, assets / name)
+    (root / "docs" / "Machine learning" / "Limits.md").write_text(
+        "Intro to the page.\n\n## One-sided limits\n\nThe limit of $f(x)$ as $x$ tends to $a$ from the right.\n", encoding="utf-8")
+    (root / "docs" / "Machine learning" / "Reading list.md").write_text(
+        "Read [[Limits#One-sided limits]] first.\n", encoding="utf-8")
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data.update(extra_javascript=["assets/kb.js"], extra_css=["assets/kb.css"])
     config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -206,6 +210,25 @@ def test_hovering_a_link_between_two_undated_notes_shows_its_preview(browser, va
         shoot(page, f"vault-preview-{viewport['width']}.png")
         page.mouse.move(2, 2)
         expect(card).to_be_hidden()
+        assert not page.errors and not page.refused, (page.errors, page.refused)
+    finally:
+        context.close()
+
+
+def test_a_link_to_a_heading_previews_that_section_with_its_math_drawn(browser, vault_with_previews_url) -> None:
+    """[[Limits#One-sided limits]]: the card shows that section (its heading, its first paragraph), not the
+    page's start, and its formulas drawn by KaTeX from the site's own copy."""
+    context, page = open_page(browser, vault_with_previews_url + "Machine%20learning/Reading%20list/", DESKTOP)
+    try:
+        link = page.locator("article a[data-kb-preview]", has_text="Limits").first
+        link.hover()
+        card = page.locator(".kb-preview")
+        expect(card).to_be_visible()
+        expect(card.locator(".kb-preview-title")).to_have_text("Limits › One-sided limits")
+        expect(card.locator(".kb-preview-text")).to_contain_text("from the right")
+        expect(card.locator(".kb-preview-text .katex").first).to_be_visible()  # drawn, not $f(x)$
+        assert "Intro to the page" not in card.inner_text()
+        assert "$" not in card.locator(".kb-preview-text").inner_text()
         assert not page.errors and not page.refused, (page.errors, page.refused)
     finally:
         context.close()
