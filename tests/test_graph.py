@@ -226,6 +226,8 @@ def test_notes_index_groups_by_year_and_month(kb):
 def test_concepts_index_counts_notes(kb):
     items = [(li.a["href"], li.select_one(".kb-count").get_text()) for li in html_of(render.concepts_index(kb)).find_all("li")]
     assert items == [("a/", "3 notes"), ("b/", "2 notes"), ("c/", "2 notes")]
+    about = [li.select_one(".kb-concept-about") for li in html_of(render.concepts_index(kb)).find_all("li")]
+    assert [a.get_text() for a in about] == ["See Beta.", "Text.", "Text."]  # each concept's first sentence
 
 
 def test_pages_get_their_sections_as_html(kb):

@@ -31,7 +31,7 @@ from urllib.parse import quote
 from hooks.kb.graph import KnowledgeBase, MapGraph, ConceptMap, concept_radius, map_graph
 from hooks.kb.notes import PageInfo
 from hooks.kb.recorded import Reads, tables_of, tracked_table
-from hooks.kb.reading import MAX_GALLERY, PREVIEW_NAME, Figures, _local_rows, _short, gallery_items, no_figures, preview_path, text_parts
+from hooks.kb.reading import MAX_GALLERY, PREVIEW_NAME, Figures, _local_rows, _short, excerpt_html, gallery_items, no_figures, preview_path
 from hooks.markdown import ATX_RE, SETEXT_RE, scan, with_numbers
 from hooks.markdown import escape_html as esc
 from hooks.problems import Problem
@@ -219,12 +219,6 @@ def read_note_item(ctx: Context, uri: str) -> tuple:
     return ctx.shared(("note-item", uri), lambda: (
         _date(kb.pages[uri]), read_link(kb, uri), with_numbers(kb.excerpts.get(uri, ""), ctx.numbers(uri)),
         tuple(read_link(kb, c) for c in kb.concepts_of(uri))))
-
-
-def excerpt_html(text: str) -> str:
-    """An excerpt (plain text) as HTML: its formulas as TeX in arithmatex's spans, which the site's math
-    script draws as it draws the pages' own."""
-    return "".join(f'<span class="arithmatex">{esc(piece)}</span>' if kind == "math" else esc(piece) for kind, piece in text_parts(text))
 
 
 def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:

@@ -139,6 +139,12 @@ def _math_parts(text: str) -> dict[str, list[list[str]]]:
     return {"parts": parts} if any(kind == "math" for kind, _ in parts) else {}
 
 
+def excerpt_html(text: str) -> str:
+    """An excerpt (plain text) as HTML: its formulas as TeX in arithmatex's spans, which the site's math
+    script draws as it draws the pages' own."""
+    return "".join(f'<span class="arithmatex">{esc(piece)}</span>' if kind == "math" else esc(piece) for kind, piece in text_parts(text))
+
+
 def text_parts(text: str) -> list[list[str]]:
     """A preview's plain text cut into ``["text", ...]`` and ``["math", TeX]`` pieces, so the card can
     draw each formula (docs/assets/kb.js) without ever reading the text as HTML."""

@@ -21,7 +21,8 @@ from xml.sax.saxutils import escape as xml_escape
 from hooks.kb.fragments import MAP_MARKER, Settings, _plural, marker, tag_anchor
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, KnowledgeBase
 from hooks.kb.obsidian import page_edits
-from hooks.kb.reading import preview_path, previewed
+from hooks.kb.notes import excerpt
+from hooks.kb.reading import excerpt_html, preview_path, previewed
 from hooks.kb.wikilinks import Resolution, WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.markdown import apply_edits, with_numbers
 from hooks.markdown import escape_html as esc
@@ -159,7 +160,8 @@ def notes_index(kb: KnowledgeBase) -> str:
 
 
 def concepts_index(kb: KnowledgeBase) -> str:
-    """Every concept with the number of notes that link to it (plain Markdown: one short line each)."""
+    """Every concept with the number of notes that link to it and what it is about (its ``description``,
+    else its first sentence): one short entry each."""
     out = ["# Concepts", ""]
     if not kb.concepts:
         return "\n".join(out + ["No concepts yet.", ""])
@@ -167,8 +169,21 @@ def concepts_index(kb: KnowledgeBase) -> str:
     for concept in kb.concepts:
         count = kb.note_count(concept.src_uri)
         href = kb.href(concept.src_uri, CONCEPTS_INDEX)
-        out.append(f'- <a href="{esc(href)}">{esc(concept.title)}</a> <span class="kb-count">{_plural(count, "note")}</span>')
+        about = concept.description or first_sentence(excerpt(concept.body, ABOUT_LENGTH))
+        line = f'- <a href="{esc(href)}">{esc(concept.title)}</a> <span class="kb-count">{_plural(count, "note")}</span>'
+        if about:
+            line += f'<br><span class="kb-concept-about">{excerpt_html(about)}</span>'
+        out.append(line)
     return "\n".join(out + ["", "</div>", ""])
+
+
+ABOUT_LENGTH = 220  # characters of a concept's first paragraph read for its line in the index
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph (up to a '.', '?' or '!' followed by a space), or the text."""
+    m = re.search(r"[.?!](?=\s)", text)
+    return text[: m.end()] if m else text
 
 
 def concept_map_page() -> str:
