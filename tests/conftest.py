@@ -148,3 +148,14 @@ def offline(browser, request):
     tab.refused, tab.fetched = refused, fetched
     yield tab
     context.close()
+
+
+def loaded(img) -> None:
+    """Wait until a Playwright locator's <img> has loaded, within 15 s: scrolled into view first (a lazy
+    image below the window never loads), and an image that fails or never loads fails the test, naming it."""
+    img.scroll_into_view_if_needed()
+    img.evaluate("""img => img.complete && img.naturalWidth > 0 || new Promise((resolve, reject) => {
+        img.addEventListener('load', resolve, {once: true});
+        img.addEventListener('error', () => reject(new Error('could not load ' + img.currentSrc)), {once: true});
+        setTimeout(() => reject(new Error('not loaded within 15 s: ' + img.currentSrc)), 15000);
+    })""")

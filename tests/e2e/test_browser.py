@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
+from tests.conftest import loaded
 from tests.e2e.conftest import REPO, html_pages, mkdocs_config, site_url_config, source_pages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -174,7 +175,7 @@ def _figures_show(page, scheme: str) -> None:
         expect(invisible).to_have_count(1)
         expect(visible).to_be_visible()
         expect(invisible).to_be_hidden()
-        visible.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))")
+        loaded(visible)
         assert visible.evaluate("img => img.naturalWidth") > 0, visible.get_attribute("src")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import loaded
 from tests.e2e.conftest import REPO, site_prefix, source_pages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -127,7 +128,7 @@ def test_a_slider_swaps_the_figure_and_its_provenance_by_keyboard_in_both_palett
             visible = _shown_frame(figure).locator(f'img[src$="#only-{shown}"]')
             expect(visible).to_be_visible()
             expect(_shown_frame(figure).locator(f'img[src$="#only-{other}"]')).to_be_hidden()
-            visible.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))")
+            loaded(visible)
             assert visible.evaluate("img => img.naturalWidth") > 0
             provenance = figure.locator(".kb-provenance:not([hidden])")
             expect(provenance).to_have_count(1)
@@ -196,7 +197,7 @@ def test_hovering_a_link_shows_its_preview_and_leaving_hides_it(browser, deploye
         thumb = card.locator(f'img[src$="#only-{shown}"]')
         expect(thumb).to_be_visible()
         expect(card.locator(f'img[src$="#only-{"light" if shown == "dark" else "dark"}"]')).to_be_hidden()
-        thumb.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))")
+        loaded(thumb)
         assert thumb.evaluate("img => img.naturalWidth") > 0
         assert link.get_attribute("aria-describedby") == "kb-preview"
         colours = card.evaluate("c => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color]")
@@ -231,7 +232,7 @@ def test_the_first_preview_near_the_bottom_is_placed_with_its_final_size(browser
         for route in held:
             route.continue_()
         thumb = card.locator('img[src$="#only-light"]')
-        thumb.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r, {once: true}))")
+        loaded(thumb)
         after = card.bounding_box()
         assert abs(after["height"] - before["height"]) <= 1, (before, after)  # no growth once the figure is in
         box = link.bounding_box()
