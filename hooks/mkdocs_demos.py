@@ -120,6 +120,10 @@ def on_post_build(config) -> None:
         message += f", {c['pulled']} pulled from the remote cache"
     if c["needs-gpu"]:
         message += f", {c['needs-gpu']} need a GPU (notes demos NAME --device cuda on a GPU machine)"
+    build = getattr(config, "kb_build", None)
+    if build is not None and build.serving and not (c["ran"] or c["failed"] or c["running"] or c["pulled"]):
+        log.debug(message)  # a save that ran nothing says nothing about demos (the first build said what there is)
+        return
     log.info(message)
     if runs is not None and runs.summary:
         log.warning("demo runs failed; pages show the last good figures:\n" + "\n".join(runs.summary))

@@ -437,12 +437,15 @@ def _full_demo_build(root: Path, tmp: Path, step: int) -> dict[str, object]:
     return site_files(copy / "site")
 
 
-def test_incremental_rebuilds_equal_full_builds_for_galleries_previews_and_sliders(tmp_path: Path, serve_mode) -> None:
+def test_incremental_rebuilds_equal_full_builds_for_galleries_previews_and_sliders(tmp_path: Path, serve_mode, caplog) -> None:
     root = tmp_path / "site-src"
     _demo_site(root)
     serve = ServeSession(root / "mkdocs.yml", root / "site")
     serve.build()
+    caplog.set_level(logging.INFO)
+    caplog.clear()
     serve.build()  # runs made by the first build are reused from now on ("ran" becomes "cached" on their pages)
+    assert "reused from the cache" not in caplog.text  # a save that ran no demo says nothing about demos
     older, newer, squares = "notes/2024-01-02-older-note.md", "notes/2024-02-03-newer-note.md", "concepts/squares.md"
     steps = [
         ("add a figure to a note that links the concept", lambda: edit(root, f"docs/{older}", append="\n!demo[Big](ok/main?scale=3)\n"),
