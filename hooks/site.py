@@ -209,8 +209,10 @@ class SitePlan:
                     self._demo_concepts.setdefault(other.demo, set()).add(other.src_uri)
         about = set(self._demo_concepts.get(ref.demo, ()))
         page = kb.pages.get(ref.src_uri)
-        if page is not None and ref.src_uri in kb.parsed:
-            lines = text_above(kb.parsed[ref.src_uri].scan, ref.line - page.body_line)
+        found = kb.parsed[ref.src_uri].scan if page is not None and ref.src_uri in kb.parsed else None
+        index = ref.line - page.body_line if page is not None else -1
+        if found is not None and 0 <= index < len(found.lines) and found.lines[index].strip() == ref.raw:  # not an embedded one
+            lines = text_above(found, index)
             about.update(r.target for r in kb.resolutions.get(ref.src_uri, ()) if r.link.line in lines and r.target in kb.pages
                          and kb.pages[r.target].kind == "concept")
         return frozenset(about)

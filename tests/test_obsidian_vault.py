@@ -158,6 +158,8 @@ def test_inline_tags_join_front_matter_tags_on_the_tags_page(vault):
     assert listed["tag-ml/optimisation"] == ["Gradients in Obsidian", "Optimisation basics"]  # #ML/Optimisation too
     assert listed["tag-ml/optimisation/momentum"] == ["Optimisation basics"]  # nested, kept whole
     assert "tag-123" not in listed and "tag-nottag" not in listed
+    jumps = [a["href"] for a in tags.select(".kb-tag-jumps a")]  # a jump list before the long list, one link a tag
+    assert jumps == [f"#{anchor}" for anchor in listed]
 
 
 # --- block references, headings, code, callouts ----------------------------------------------------
@@ -256,10 +258,10 @@ def test_mermaid_renders_from_the_site_copy(offline, vault_url):
 
 
 def test_math_and_diagrams_after_instant_navigation_and_nothing_loaded_without_them(offline, vault_url):
-    offline.goto(vault_url)
+    offline.goto(vault_url + "tags/")
     offline.wait_for_load_state("networkidle")
-    assert not [url for url in offline.fetched if "/assets/vendor/" in url]  # the home page has no math or diagram
-    offline.click("article a[href*='gradients']")
+    assert not [url for url in offline.fetched if "/assets/vendor/" in url]  # the tags page has no math or diagram
+    offline.click("article .kb-tags-index a[href*='notes/'][href*='gradients']")
     offline.wait_for_function(ALL_MATH_RENDERED, timeout=15000)
     offline.wait_for_selector("article div.mermaid svg", state="attached", timeout=20000)
     assert offline.evaluate("performance.getEntriesByType('navigation').length") == 1  # no full reload

@@ -431,6 +431,10 @@ def _tags_html(rows: tuple, ctx: Context, src_uri: str) -> str:
     if not rows:
         return "<p>No tags yet.</p>"
     out = ['<div class="kb-tags-index">']
+    if len(rows) > 1:  # a jump list: every tag, with its count, before the long list
+        jumps = [f'<li><a class="kb-tag" href="#{esc(tag_anchor(tag))}">{esc(tag)}</a> <span class="kb-count">{len(pages)}</span></li>'
+                 for tag, pages in rows]
+        out.append('<nav class="kb-tag-jumps" aria-label="Tags">\n<ul>\n' + "\n".join(jumps) + "\n</ul>\n</nav>")
     for tag, pages in rows:
         out.append(f'<h2 id="{esc(tag_anchor(tag))}"><span class="kb-tag">{esc(tag)}</span> <span class="kb-count">{_plural(len(pages), "page")}</span></h2>')
         items = ["<li>" + " ".join(p for p in (_time(date), ctx.link(link, src_uri)) if p) + "</li>" for date, link in pages]
