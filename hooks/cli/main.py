@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_new.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     p_new.add_argument("--concept", action="append", default=[], help="a concept to link (repeatable)")
 
-    p_check = sub.add_parser("check", help="validate every page as the build does; one line per problem")
+    p_check = sub.add_parser("check", help="validate every page as the build does; one line per problem",
+                             description="Validate every page as the build does and print one line per problem "
+                                         "(path:line: message); exit 1 when there is any.")
+    p_check.add_argument("paths", nargs="*", metavar="PATH",
+                         help="only print the problems of these files or folders (the whole site is read all the same)")
+    p_check.add_argument("--json", action="store_true", help="print the problems as a JSON list of {path, line, message, severity}")
     p_check.add_argument("--fidelity", action="store_true",
                          help="instead, compare every page's blocks with Obsidian's reading view (CommonMark, by markdown-it-py); "
                               "one line per page that differs, at its first differing block")
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from hooks.cli.check import cmd_check
 
-            return cmd_check(root, fidelity=args.fidelity)
+            return cmd_check(root, fidelity=args.fidelity, paths=args.paths, as_json=args.json)
         if args.command == "export":
             from hooks.cli.export import cmd_export
 
