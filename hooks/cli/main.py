@@ -1,4 +1,5 @@
-"""The ``notes`` command: scaffold and check notes, run demos, export the site. Same core as the build (hooks.site)."""
+"""The ``notes`` command: scaffold notes and concept pages, check pages, run demos, export the site.
+Same core as the build (hooks.site)."""
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,38 @@ def _jobs(text: str) -> int:
     return value
 
 
-DESCRIPTION = ("Write and publish the knowledge base: start a dated note, check every page as the build "
-               "does, run the demos, or export the site as plain Markdown for another generator.")
+DESCRIPTION = ("Write and publish the knowledge base: start a dated note, today's note or a concept page, "
+               "check every page as the build does, run the demos, or export the site "
+               "as plain Markdown for another generator.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="notes", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_new = sub.add_parser("new", help="write docs/notes/DATE-slug.md from a template")
+    concept_help = ("a concept to link (repeatable); a name no concept page has (by title, alias or file name) "
+                    "is linked all the same, with a warning")
+    p_new = sub.add_parser("new", help="write docs/notes/DATE-slug.md from a template; prints its path",
+                           description="Write docs/notes/DATE-slug.md from a template and print its path; never overwrites a file.")
     p_new.add_argument("title")
     p_new.add_argument("--date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     p_new.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
-    p_new.add_argument("--concept", action="append", default=[], help="a concept to link (repeatable)")
+    p_new.add_argument("--concept", action="append", default=[], help=concept_help)
+
+    p_today = sub.add_parser("today", help="print the path of today's note, writing it first when there is none",
+                             description="Print the path of today's note (docs/notes/TODAY-*.md); when there is none, "
+                                         "write one titled 'Notes of TODAY' first.")
+    p_today.add_argument("--title", default=None, help="the title of a new note (default: 'Notes of YYYY-MM-DD')")
+    p_today.add_argument("--tag", action="append", default=[], help="a tag of a new note (repeatable)")
+    p_today.add_argument("--concept", action="append", default=[], help=concept_help)
+
+    p_concept = sub.add_parser("concept", help="write docs/concepts/SLUG.md from a template; prints its path",
+                               description="Write docs/concepts/SLUG.md from a template and print its path; refuses a "
+                                           "name, file name or alias that a concept (or another page's title or alias) "
+                                           "already has, and never overwrites a file.")
+    p_concept.add_argument("name", metavar="NAME", help="the concept's title")
+    p_concept.add_argument("--alias", action="append", default=[], help="another name wikilinks may use (repeatable)")
+    p_concept.add_argument("--tag", action="append", default=[], help="a tag besides 'concept' (repeatable)")
 
     p_check = sub.add_parser("check", help="validate every page as the build does; one line per problem",
                              description="Validate every page as the build does and print one line per problem "
@@ -88,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
             from hooks.cli.new import cmd_new
 
             return cmd_new(root, args.title, args.date, args.tag, args.concept)
+        if args.command == "today":
+            from hooks.cli.new import cmd_today
+
+            return cmd_today(root, args.title, args.tag, args.concept)
+        if args.command == "concept":
+            from hooks.cli.new import cmd_concept
+
+            return cmd_concept(root, args.name, args.alias, args.tag)
         if args.command == "check":
             from hooks.cli.check import cmd_check
 

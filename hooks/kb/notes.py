@@ -122,6 +122,8 @@ def _index_title(src_uri: str, h1: tuple[str, int] | None) -> str:
 
 
 PLACEHOLDER = "Write what you learned here, and link each concept you mention with `[[Concept name]]`."  # notes new's
+CONCEPT_PLACEHOLDER = ("Say here what this concept is, in a sentence or two, and link the concepts it builds on "
+                       "with `[[Concept name]]`.")  # notes concept's
 
 
 def check_page(source: Source, listed_as_draft: bool = False, result: Scan | None = None,
@@ -237,6 +239,10 @@ def check_page(source: Source, listed_as_draft: bool = False, result: Scan | Non
             line = source.body_line + source.body[:source.body.index(PLACEHOLDER)].count("\n")
             problems.append(Problem(path, line, "the note still holds the placeholder sentence of `notes new` "
                                     "('Write what you learned here, ...'); replace it with the note's text", "warning"))
+    elif kind == "concept" and CONCEPT_PLACEHOLDER in source.body:  # it would describe the concept in the concept index
+        line = source.body_line + source.body[:source.body.index(CONCEPT_PLACEHOLDER)].count("\n")
+        problems.append(Problem(path, line, "the concept still holds the placeholder sentence of `notes concept` "
+                                "('Say here what this concept is, ...'); replace it with what the concept is", "warning"))
     elif kind == "page" and name != "index.md":
         date, date_problems = _page_date(info, meta, vault or Vault())
         problems += date_problems
