@@ -190,14 +190,14 @@ def test_the_notes_help_speaks_to_its_user() -> None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             texts += [sub.format_help() for sub in action.choices.values()]
-    assert len(texts) == 7
+    assert len(texts) == 8
     for text in texts:
         assert "``" not in text and "hooks." not in text, text
-    for command in ("new", "today", "concept", "check", "demos", "export"):
+    for command in ("new", "today", "concept", "orphans", "check", "demos", "export"):
         assert command in texts[0]
 
 
-@pytest.mark.parametrize("command", ["new", "today", "concept", "check"])
+@pytest.mark.parametrize("command", ["new", "today", "concept", "orphans", "check"])
 def test_each_writing_command_has_its_own_help(command, capsys) -> None:
     """`notes COMMAND --help` prints its usage as plain text and exits 0, without touching a site."""
     from hooks.cli.main import main

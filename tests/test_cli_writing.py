@@ -245,3 +245,43 @@ def test_new_refuses_to_overwrite_in_one_line(site):
     assert ran.rc == 1 and ran.out == ""
     assert ran.err_lines == ["notes new: docs/notes/2024-06-01-twice.md already exists; pick another title or date"]
 
+
+
+# --- notes orphans -------------------------------------------------------------------------------------
+
+def orphan_site(root: Path) -> None:
+    page(root, "docs/notes/2024-05-01-loose.md", "---\ntitle: Loose thoughts\ndate: 2024-05-01\n---\n\n# Loose thoughts\n\n"
+         "After the [[Second note]], nothing; `[[Trainability]]` in code is no link.\n")
+    page(root, "docs/notes/2024-05-02-by-alias.md", "---\ntitle: By alias\ndate: 2024-05-02\n---\n\n# By alias\n\nOnly [[ddd]].\n")
+    page(root, "docs/concepts/lonely.md", "---\ntitle: Lonely\n---\n\n# Lonely\n\nIt links [[Zeta function]], nobody links it.\n")
+    page(root, "docs/concepts/zeta.md", "---\ntitle: Zeta function\n---\n\n# Zeta function\n\nA concept links it, no note does.\n")
+    page(root, "docs/concepts/drafty.md", "---\ntitle: Drafty\ndraft: true\n---\n\n# Drafty\n\nNot published.\n")
+
+
+def test_orphans_lists_notes_without_concepts_and_concepts_without_notes(site):
+    orphan_site(site.root)
+    ran = site("orphans")
+    assert (ran.rc, ran.err) == (0, "")
+    assert ran.out.splitlines() == [
+        "Notes that link no concept (1):",
+        "docs/notes/2024-05-01-loose.md",
+        "Concepts no note links (2):",
+        "docs/concepts/lonely.md",
+        "docs/concepts/zeta.md",
+    ]
+
+
+def test_orphans_as_json(site):
+    orphan_site(site.root)
+    ran = site("orphans", "--json")
+    assert ran.rc == 0 and json.loads(ran.out) == {
+        "notes_linking_no_concept": [{"path": "docs/notes/2024-05-01-loose.md", "title": "Loose thoughts"}],
+        "concepts_no_note_links": [{"path": "docs/concepts/lonely.md", "title": "Lonely"},
+                                   {"path": "docs/concepts/zeta.md", "title": "Zeta function"}],
+    }
+
+
+def test_orphans_of_a_site_where_everything_is_linked(site):
+    ran = site("orphans")
+    assert ran.rc == 0 and ran.out.splitlines() == ["Notes that link no concept (0):", "Concepts no note links (0):"]
+

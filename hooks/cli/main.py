@@ -1,4 +1,4 @@
-"""The ``notes`` command: scaffold notes and concept pages, check pages, run demos, export the site.
+"""The ``notes`` command: scaffold notes and concept pages, list orphans, check pages, run demos, export the site.
 Same core as the build (hooks.site)."""
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _jobs(text: str) -> int:
 
 
 DESCRIPTION = ("Write and publish the knowledge base: start a dated note, today's note or a concept page, "
-               "check every page as the build does, run the demos, or export the site "
+               "list what links nothing, check every page as the build does, run the demos, or export the site "
                "as plain Markdown for another generator.")
 
 
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_concept.add_argument("name", metavar="NAME", help="the concept's title")
     p_concept.add_argument("--alias", action="append", default=[], help="another name wikilinks may use (repeatable)")
     p_concept.add_argument("--tag", action="append", default=[], help="a tag besides 'concept' (repeatable)")
+
+    p_orphans = sub.add_parser("orphans", help="list the notes that link no concept and the concepts no note links",
+                               description="List the published notes that link no concept page and the concept pages "
+                                           "no note links to: a heading with the count, then one file a line, for each.")
+    p_orphans.add_argument("--json", action="store_true", help="print the same as JSON")
 
     p_check = sub.add_parser("check", help="validate every page as the build does; one line per problem",
                              description="Validate every page as the build does and print one line per problem "
@@ -116,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             from hooks.cli.new import cmd_concept
 
             return cmd_concept(root, args.name, args.alias, args.tag)
+        if args.command == "orphans":
+            from hooks.cli.orphans import cmd_orphans
+
+            return cmd_orphans(root, as_json=args.json)
         if args.command == "check":
             from hooks.cli.check import cmd_check
 
