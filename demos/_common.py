@@ -6,8 +6,8 @@ A demo module defines
   one-line comment; it always has ``seed: int``;
 * ``FIGURES``: a dict literal ``{figure_name: one-line description}``;
 * ``run(cfg, out_dir, device) -> dict``: trains and measures, writes every figure of ``FIGURES`` in
-  both themes with :func:`save_figure` and the numbers behind them with :func:`write_data`, and
-  returns those numbers;
+  both themes with :func:`save_figure` (with ``narrow=True``: also laid out for a phone's width) and
+  the numbers behind them with :func:`write_data`, and returns those numbers;
 * ``phenomenon(data) -> list[Claim]``: the demo's headline numbers, read from what ``run`` returned
   (or from its ``data.json``), each with whether the phenomenon it stands for holds. The demo's test
   and ``make science`` (``bench/science.py``, every demo at several seeds) both ask this one function;
@@ -21,10 +21,12 @@ with everything cached never imports torch); keep both as plain literals.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -100,11 +102,155 @@ def _rc(t: Theme) -> dict[str, Any]:
     }
 
 
-def save_figure(draw: Callable[[Theme], Any], out_dir: str | os.PathLike[str], name: str) -> list[Path]:
+# The narrow variant of a figure, shown on a phone: the page's content frame is 358 CSS px wide there,
+# and a browser shows 1 pt of an SVG as 4/3 px, so the written SVG is at most 268 pt wide; every text
+# at that size is at least 11 px, 8.25 pt. A narrow figure is NARROW_WIDTH_IN wide before
+# bbox_inches="tight" adds its 0.1 in margins, its panels are stacked, its smallest font is 9 pt (rc
+# font.size; ticks, legends and labels follow it) and its titles are 10 pt, wrapped with wrap().
+NARROW_MAX_WIDTH_PT = 268.0
+NARROW_MIN_FONT_PT = 8.25
+NARROW_WIDTH_IN = 3.5
+NARROW_FONT = 9.0
+NARROW_TITLE = 10.0
+NARROW_TEXT_IN = 2.9  # the width a title or note of a narrow figure is wrapped to (it is centred on the axes)
+
+
+def _rc_narrow(t: Theme) -> dict[str, Any]:
+    return {**_rc(t), "font.size": NARROW_FONT, "axes.titlesize": NARROW_TITLE, "figure.titlesize": NARROW_TITLE,
+            "legend.fontsize": NARROW_FONT, "legend.title_fontsize": NARROW_FONT}
+
+
+_GLUE = {"=", "≈", "≤", "≥", "<", ">", "+", "−", "-", "×", "÷", "·", "/", "→"}
+
+
+def wrap(text: str, fontsize: float = NARROW_TITLE, width_in: float = NARROW_TEXT_IN, lines: int = 0) -> str:
+    """``text`` with its own line breaks dropped, broken into lines at most ``width_in`` wide at ``fontsize``.
+
+    Widths are measured with the font matplotlib draws with (not counted in characters); a word wider
+    than the line stands alone, and an operator standing between spaces (``p = n``, ``a + b``) stays
+    on the line of the words on either side. For the titles, notes and legend entries of a narrow figure.
+    ``lines``: at least this many, empty ones first: a swept figure whose title is shorter for some
+    values keeps its height, so that the slider under it stays where it is.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=fontsize)
+    limit = width_in * 72
+
+    def width(s: str) -> float:
+        return text_to_path.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+    space = width("a a") - width("aa")
+
+    units: list[str] = []  # words, with operators glued to their neighbours
+    glue_next = False
+    for word in text.replace("\n", " ").split():
+        if units and (glue_next or word in _GLUE):
+            units[-1] = f"{units[-1]} {word}"
+        else:
+            units.append(word)
+        glue_next = word in _GLUE
+    out: list[str] = []
+    used = 0.0  # the width of the last line: its units' widths and the spaces between them
+    for unit in units:
+        w = width(unit)
+        if out and used + space + w <= limit:
+            out[-1] = f"{out[-1]} {unit}"
+            used += space + w
+        else:
+            out.append(unit)
+            used = w
+    return "\n".join([""] * (lines - len(out)) + out)
+
+
+def narrow_subplots(heights: tuple[float, ...] = (2.4,), **kwargs):
+    """A narrow figure of ``len(heights)`` panels stacked in one column, NARROW_WIDTH_IN wide, in
+    constrained layout; returns ``(fig, [axes...])``. Call :func:`fit_height` once it is drawn."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(heights), 1, figsize=(NARROW_WIDTH_IN, sum(heights) + 2.5 * len(heights)), squeeze=False,
+                             layout="constrained", gridspec_kw={"height_ratios": list(heights)}, **kwargs)
+    return fig, list(axes[:, 0])
+
+
+def fit_height(fig, axes, heights: tuple[float, ...]):
+    """Set the height of a figure in constrained layout so that ``axes`` are ``heights`` (in) tall,
+    whatever room their titles, labels and legends take; returns the figure."""
+    import warnings
+
+    for _ in range(6):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.draw_without_rendering()
+        if any("collapsed" in str(w.message) for w in caught):  # too short to lay out at all
+            fig.set_figheight(2 * fig.get_figheight())
+            continue
+        actual = sum(ax.get_position().height for ax in axes) * fig.get_figheight()
+        if abs(actual - sum(heights)) < 0.05:
+            break
+        fig.set_figheight(fig.get_figheight() + sum(heights) - actual)
+    # The layout is final: saving the figure (which draws it twice) need not compute it again.
+    fig.set_layout_engine("none")
+    return fig
+
+
+def legend_below(ax, handles=None, labels=None, *, below_pt: float | None = None, ncol: int = 1, **kwargs):
+    """A narrow figure's legend under the axes, in ``ncol`` columns, each entry wrapped to its
+    column's width; ``below_pt`` under the axes' bottom edge (by default: under the tick labels and
+    the lines of the x label)."""
+    from matplotlib.transforms import offset_copy
+
+    if below_pt is None:
+        xlabel = ax.get_xlabel()
+        below_pt = 23 + 1.25 * NARROW_FONT * (xlabel.count("\n") + 1) if xlabel else 22
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    labels = [wrap(label, NARROW_FONT, NARROW_TEXT_IN / ncol - 0.45) for label in labels]
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-below_pt, units="points")
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=anchor, ncol=ncol, **kwargs)
+
+
+_FONT_RECORDS: list[dict[str, float]] = []
+
+
+def smallest_font_pt(fig) -> float:
+    """The smallest size in pt of a visible, non-empty text of a drawn figure (tick labels are set by
+    drawing it). A mathtext sub- or superscript counts at matplotlib's 0.7 of its text's size."""
+    from matplotlib.text import Text
+
+    sizes = []
+    for text in fig.findobj(Text):
+        s = text.get_text()
+        if not text.get_visible() or not s.strip():
+            continue
+        size = text.get_fontsize()
+        if text.get_parse_math() and s.count("$") >= 2 and re.search(r"[_^]", s):
+            size *= 0.7
+        sizes.append(size)
+    return min(sizes, default=math.inf)
+
+
+@contextlib.contextmanager
+def recording_fonts():
+    """Within this block, :func:`save_figure` records for every file it writes the smallest font of
+    its figure (:func:`smallest_font_pt`), as ``{file name: pt}`` in the dict it yields (for tests)."""
+    record: dict[str, float] = {}
+    _FONT_RECORDS.append(record)
+    try:
+        yield record
+    finally:
+        _FONT_RECORDS.remove(record)
+
+
+def save_figure(draw: Callable[..., Any], out_dir: str | os.PathLike[str], name: str, narrow: bool = False) -> list[Path]:
     """Draw a figure once per theme and write ``NAME-light.svg`` and ``NAME-dark.svg``.
 
     ``draw(theme)`` must create and return a matplotlib Figure using the rc settings in force
-    (colours from ``theme`` where it picks its own).
+    (colours from ``theme`` where it picks its own). With ``narrow=True`` it is also called as
+    ``draw(theme, narrow=True)``, under the narrow rc settings (9 pt text, 10 pt titles), and must then
+    return the figure laid out for a phone (see NARROW_WIDTH_IN above), written as
+    ``NAME-narrow-light.svg`` and ``NAME-narrow-dark.svg``.
     """
     import matplotlib
 
@@ -114,15 +260,47 @@ def save_figure(draw: Callable[[Theme], Any], out_dir: str | os.PathLike[str], n
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name_ in THEMES:
-        t = theme(name_)
-        with plt.rc_context(_rc(t)):
-            fig = draw(t)
-            path = out / f"{name}-{name_}.svg"
-            fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-            plt.close(fig)
-        written.append(path)
+    for variant in ("", "-narrow") if narrow else ("",):
+        for name_ in THEMES:
+            t = theme(name_)
+            with plt.rc_context(_rc_narrow(t) if variant else _rc(t)):
+                fig = draw(t, narrow=True) if variant else draw(t)
+                path = out / f"{name}{variant}-{name_}.svg"
+                fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+                for record in _FONT_RECORDS:
+                    record[path.name] = smallest_font_pt(fig)
+                plt.close(fig)
+            written.append(path)
     return written
+
+
+def svg_width_pt(path: str | os.PathLike[str]) -> float:
+    """The width of a written SVG in pt (matplotlib writes ``width="...pt"`` on the root element)."""
+    head = Path(path).read_text(encoding="utf-8")[:2000]
+    m = re.search(r'<svg\b[^>]*?\swidth="([0-9.]+)pt"', head)
+    if not m:
+        raise ValueError(f"{path}: no width in pt on the root svg element")
+    return float(m.group(1))
+
+
+def narrow_problems(out_dir: str | os.PathLike[str], figures, fonts: dict[str, float]) -> list[str]:
+    """What breaks the narrow-variant contract for ``figures`` (names) written under ``out_dir``: a
+    missing file, an SVG wider than NARROW_MAX_WIDTH_PT, a text smaller than NARROW_MIN_FONT_PT
+    (``fonts`` from :func:`recording_fonts`). Empty when all is well; a test asserts that."""
+    problems = []
+    for fig in figures:
+        for th in THEMES:
+            path = Path(out_dir) / f"{fig}-narrow-{th}.svg"
+            if not path.is_file():
+                problems.append(f"{path.name}: not written")
+                continue
+            if (w := svg_width_pt(path)) > NARROW_MAX_WIDTH_PT:
+                problems.append(f"{path.name}: {w:g} pt wide (at most {NARROW_MAX_WIDTH_PT:g})")
+            if path.name not in fonts:
+                problems.append(f"{path.name}: its fonts were not recorded")
+            elif fonts[path.name] < NARROW_MIN_FONT_PT:
+                problems.append(f"{path.name}: a text of {fonts[path.name]:g} pt (at least {NARROW_MIN_FONT_PT:g})")
+    return problems
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +368,22 @@ def plain_log_axis(axis) -> None:
     from matplotlib.ticker import FormatStrFormatter, NullLocator
 
     axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_locator(NullLocator())
+
+
+def short_log_axis(axis) -> None:
+    """Label a log axis 0.001, 0.1, 1, 10000, 1e5, 1e-4 (no superscripts, which a narrow figure's
+    smallest font forbids: a mathtext exponent is drawn at 0.7 of its label's size) and drop its minor
+    ticks."""
+    from matplotlib.ticker import FuncFormatter, NullLocator
+
+    def label(v: float, _pos) -> str:
+        if not v or 1e-3 <= abs(v) < 1e5:
+            return f"{v:g}"
+        mantissa, exponent = f"{v:.6e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+    axis.set_major_formatter(FuncFormatter(label))
     axis.set_minor_locator(NullLocator())
 
 
