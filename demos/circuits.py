@@ -61,7 +61,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from demos._common import AdamW, Claim, demo_main, save_figure, write_data
+from demos._common import (NARROW_FONT, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots, plain_log_axis,
+                           save_figure, wrap, write_data)
 
 
 @dataclass
@@ -246,8 +247,8 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "top_freq": top_k.tolist(),
         "examples": examples,
     }
-    save_figure(lambda t: draw_grokking(t, data), out_dir, "grokking")
-    save_figure(lambda t: draw_periodicity(t, data), out_dir, "periodicity")
+    save_figure(lambda t, narrow=False: draw_grokking(t, data, narrow=narrow), out_dir, "grokking", narrow=True)
+    save_figure(lambda t, narrow=False: draw_periodicity(t, data, narrow=narrow), out_dir, "periodicity", narrow=True)
     write_data(out_dir, data)
     return data
 
@@ -257,10 +258,13 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def draw_grokking(theme, d: dict):
+def draw_grokking(theme, d: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.4,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.2, 4.2))
     x = np.array(d["steps"]) + 1  # log axis: plot step s at s + 1 so that step 0 is shown
     ax.plot(x, d["train_acc"], color=theme.color(0), lw=2, label="train accuracy")
     ax.plot(x, d["test_acc"], color=theme.color(1), lw=2, label="test accuracy (unseen pairs)")
@@ -269,6 +273,13 @@ def draw_grokking(theme, d: dict):
     marks = (("fit_step", "train 99%", "--", "center"), ("grok_step_50", "test 50% ", ":", "right"),
              ("grok_step_95", " test 95%", "-.", "left"))
     for key, label, ls, ha in marks:
+        if narrow:  # too little room for labels over the lines: the legend names them, reached or not (a
+            # figure swept over weight decay keeps its height)
+            if d.get(key) is not None:
+                ax.vlines(d[key] + 1, -0.02, 1.02, color=theme.muted, lw=1, ls=ls, label=f"{label.strip()} at step {d[key]}")
+            else:
+                ax.plot([], [], color=theme.muted, lw=1, ls=ls, label=f"{label.strip()}: not reached")
+            continue
         if d.get(key) is not None:
             ax.vlines(d[key] + 1, -0.02, 1.02, color=theme.muted, lw=1, ls=ls)
             # Labels in a band above the curves (which never exceed 1), so that no label crosses one.
@@ -276,38 +287,55 @@ def draw_grokking(theme, d: dict):
             ax.text(d[key] + 1, 1.04, f"{label}\n{pad}step {d[key]}{pad}", color=theme.fg, fontsize=8.5, va="bottom", ha=ha,
                     multialignment=ha)
     ax.set_xscale("log")
+    if narrow:
+        plain_log_axis(ax.xaxis)  # 10, 100, 1000: no superscripts smaller than the smallest font
     ax.set_xlabel("full-batch AdamW step + 1 (log scale)")
     ax.set_ylabel("accuracy / share")
-    ax.set_ylim(-0.02, 1.26)
+    ax.set_ylim(-0.02, 1.04 if narrow else 1.26)
     ax.set_yticks(np.linspace(0, 1, 6))
     if d["grok_step_50"] is not None and d["fit_step"]:
-        ax.set_title(f"(a + b) mod {d['p']}: the training pairs are fitted at step {d['fit_step']}, the unseen\n"
-                     f"ones are half right only at step {d['grok_step_50']} ({d['grok_step_50'] / d['fit_step']:.0f}× later)"
-                     ", while the weights turn periodic")
+        title = (f"(a + b) mod {d['p']}: the training pairs are fitted at step {d['fit_step']}, the unseen\n"
+                 f"ones are half right only at step {d['grok_step_50']} ({d['grok_step_50'] / d['fit_step']:.0f}× later)"
+                 ", while the weights turn periodic")
     else:
-        ax.set_title(f"(a + b) mod {d['p']}: the training pairs are fitted, but within\n"
-                     f"{d['steps'][-1]} steps the unseen ones never reach 50%")
+        title = (f"(a + b) mod {d['p']}: the training pairs are fitted, but within\n"
+                 f"{d['steps'][-1]} steps the unseen ones never reach 50%")
+    if narrow:
+        ax.set_title(wrap(title, lines=4))  # as many lines whether or not it groks: a swept figure keeps its height
+        legend_below(ax)
+        return fit_height(fig, [ax], (2.4,))
+    ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8.5, ncol=2)
     return fig
 
 
-def draw_periodicity(theme, d: dict):
+def draw_periodicity(theme, d: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     p = d["p"]
-    fig, axes = plt.subplots(3, 1, figsize=(7.2, 13.0), gridspec_kw={"height_ratios": [1, 1.4, 1]})  # stacked: legible at page width
+    heights = (2.4, 3.6, 2.4)  # narrow: the middle panel has three neurons' weights
+    if narrow:
+        fig, axes = narrow_subplots(heights)
+    else:
+        fig, axes = plt.subplots(3, 1, figsize=(7.2, 13.0), gridspec_kw={"height_ratios": [1, 1.4, 1]})  # stacked: legible at page width
+    # A narrow figure's long axis labels and titles are wrapped to its width.
+    fit = (lambda s: wrap(s, NARROW_FONT, 2.9)) if narrow else (lambda s: s)
+    title = wrap if narrow else (lambda s: s)
     ax = axes[0]
     bins = np.linspace(0, 1, 41)
     for key, label, c in (("share_init", "at initialisation", theme.muted), ("share_final", "after training", theme.color(0))):
         vals = np.array(d[key])
         ax.hist(vals, bins=bins, color=c, alpha=0.85, label=f"{label} (median {np.median(vals):.2f})")
     ax.axvline(1 / ((p - 1) // 2), color=theme.fg, lw=1, ls=":", label="power spread evenly")
-    ax.set_xlabel("share of a neuron's weight power in its top frequency")
+    ax.set_xlabel(fit("share of a neuron's weight power in its top frequency"))
     ax.set_ylabel(f"neurons (of {len(d['share_final'])})")
     periodic = np.median(d["share_final"]) > 0.7
-    ax.set_title("Top: every neuron becomes (mostly) one frequency" if periodic
-                 else "Top: the neurons' weight power stays spread over many frequencies")
-    ax.legend(loc="upper center", fontsize=8.5)
+    ax.set_title(title("Top: every neuron becomes (mostly) one frequency" if periodic
+                       else "Top: the neurons' weight power stays spread over many frequencies"))
+    if narrow:
+        legend_below(ax)
+    else:
+        ax.legend(loc="upper center", fontsize=8.5)
 
     # The weights as they are (no fitted curve drawn over them), each neuron shifted down by 3 levels;
     # dotted: its top Fourier component, which the flat stretches leave behind.
@@ -330,18 +358,22 @@ def draw_periodicity(theme, d: dict):
         for y in (level, -level) if periodic else ():
             ax.axhline(y + off, color=theme.muted, lw=0.7, ls="--")
     ax.set_yticks([-i * step + y for i in range(len(d["examples"])) for y in (level, 0, -level)],
-                  [f"{y:+.2f}" if y else "0" for _ in d["examples"] for y in (level, 0, -level)], fontsize=8)
+                  [f"{y:+.2f}" if y else "0" for _ in d["examples"] for y in (level, 0, -level)],
+                  fontsize=NARROW_FONT if narrow else 8)
     ax.grid(False, axis="y")
     ax.set_xlabel("residue r of operand a")
-    ax.set_ylabel("weight from a = r (each neuron shifted down)")
+    ax.set_ylabel(fit("weight from a = r (each neuron shifted down)"))
     if periodic and d["weight_decay"]:
         bound = 1 / d["weight_decay"]
         where = ("near AdamW's bound" if level >= 0.8 * bound else "below AdamW's bound")
-        ax.set_title(f"Middle: example neurons' weights vs residue: sinusoids clipped flat near ±{level:.2f}\n"
-                     f"(dashed), {where} |w| ≤ 1/λ = {bound:g}; dotted: top Fourier component")
+        ax.set_title(title(f"Middle: example neurons' weights vs residue: sinusoids clipped flat near ±{level:.2f}\n"
+                           f"(dashed), {where} |w| ≤ 1/λ = {bound:g}; dotted: top Fourier component"))
     else:
-        ax.set_title("Middle: example neurons' weights vs residue (dotted: top Fourier component)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, ncol=2)
+        ax.set_title(title("Middle: example neurons' weights vs residue (dotted: top Fourier component)"))
+    if narrow:
+        legend_below(ax)
+    else:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, ncol=2)
 
     ax = axes[2]
     ks = np.arange(1, (p - 1) // 2 + 1)
@@ -349,11 +381,14 @@ def draw_periodicity(theme, d: dict):
         for key, ls, alpha, lab in (("w_init", ":", 0.8, "init"), ("w_final", "-", 1.0, "trained")):
             pw = np.abs(np.fft.rfft(np.array(ex[key]))[1:]) ** 2
             ax.plot(ks, pw / pw.sum(), ls, color=theme.color(i), alpha=alpha, lw=1.4, label=f"neuron {ex['neuron']}, {lab}")
-    ax.set_xlabel("frequency k (cycles over the p residues)")
-    ax.set_ylabel("share of weight power (operand a)")
-    ax.set_title("Bottom: their spectra: flat at init; after training one spike at k,\n"
-                 "with small odd harmonics 3k, 5k from the clipping" if periodic
-                 else "Bottom: their spectra, at init and after training: no single spike")
+    ax.set_xlabel(fit("frequency k (cycles over the p residues)"))
+    ax.set_ylabel(fit("share of weight power (operand a)"))
+    ax.set_title(title("Bottom: their spectra: flat at init; after training one spike at k,\n"
+                       "with small odd harmonics 3k, 5k from the clipping" if periodic
+                       else "Bottom: their spectra, at init and after training: no single spike"))
+    if narrow:
+        legend_below(ax)
+        return fit_height(fig, axes, heights)
     ax.legend(loc="upper right", fontsize=7.5, ncol=1)
     fig.tight_layout()
     return fig

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from demos._common import failed_claims
+from demos._common import failed_claims, narrow_problems, recording_fonts
 from demos.circuits import FIGURES, Config, phenomenon, run
 
 torch.set_num_threads(1)
@@ -16,11 +16,14 @@ def test_circuits_groks_and_turns_periodic(tmp_path):
     # The default settings, cut short once the unseen pairs are 95% right (on seed 0: fit at step
     # ~37, 50% test accuracy at step ~610, 95% at ~1160).
     cfg = Config(steps=1400)
-    run(cfg, tmp_path, "cpu")
+    with recording_fonts() as fonts:
+        run(cfg, tmp_path, "cpu")
     data = json.loads((tmp_path / "data.json").read_text())
     for name in FIGURES:
         assert (tmp_path / f"{name}-light.svg").exists()
         assert (tmp_path / f"{name}-dark.svg").exists()
+    # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
+    assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
     # Memorise first, generalise much later: at the fit step the unseen pairs are at chance, half of
     # them are right only ≥ 10× later, and 95% is reached within the run; the neurons turn periodic.
     assert not failed_claims(phenomenon(data)), failed_claims(phenomenon(data))
