@@ -44,7 +44,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demos._common import Claim, demo_main, plain_log_axis, save_figure, write_data
+from demos._common import (NARROW_FONT, NARROW_TEXT_IN, Claim, demo_main, fit_height, legend_below, narrow_subplots,
+                           plain_log_axis, save_figure, wrap, write_data)
 
 
 @dataclass
@@ -324,11 +325,14 @@ def linear_title(lin: dict) -> str:
     return f"Min-norm least squares (σ = {lin['sigma']:g}): the risk explodes at p = n, descends again\nfor p > n {rest}"
 
 
-def draw_linear(t, lin: dict, curves: dict):
+def draw_linear(t, lin: dict, curves: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     n, gamma = lin["n"], np.array(lin["p"]) / lin["n"]
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.6,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.2, 4.6))
     for side in (curves["p_fine"] < n, curves["p_fine"] > n):
         ax.plot(curves["p_fine"][side] / n, curves["exact_fine"][side], color=t.color(0), lw=1.6,
                 label="exact finite-n mean risk" if side[0] else None)
@@ -342,20 +346,28 @@ def draw_linear(t, lin: dict, curves: dict):
     ax.set_yscale("log")
     plain_log_axes(ax)
     ax.set_ylim(max(1e-3, 0.3 * np.min(lin["risk_q25"])), 4e2)
-    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel("test risk  ‖β̂ − β‖²  (excess squared error)")
+    if narrow:
+        ax.set_title(wrap(linear_title(lin), lines=5))  # as many lines for every σ: a swept figure keeps its height
+        ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.6))
+        legend_below(ax)
+        return fit_height(fig, [ax], (2.6,))
     ax.set_title(linear_title(lin))
     ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
-def draw_misspecified(t, mis: dict, curves: dict):
+def draw_misspecified(t, mis: dict, curves: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     n, d = mis["n"], mis["d"]
     gamma = np.array(mis["p"]) / n
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.6,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.2, 4.6))
     for side in (curves["p_fine"] < n, curves["p_fine"] > n):
         ax.plot(curves["p_fine"][side] / n, curves["mis_fine"][side], color=t.color(0), lw=1.6,
                 label="exact finite-n mean risk" if side[0] else None)
@@ -364,25 +376,34 @@ def draw_misspecified(t, mis: dict, curves: dict):
     ax.axhline(mis["r"] ** 2, color=t.fg, lw=0.8, ls=":", label=f"null predictor (risk r² = {mis['r'] ** 2:g})")
     ax.axvline(1.0, color=t.muted, lw=0.8)
     ax.axvline(d / n, color=t.muted, lw=0.8, ls="-.")
-    ax.text(d / n * 1.03, 2.2e2, "p = d", color=t.muted, fontsize=8.5)
-    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.text(d / n * 1.03, 2.2e2, "p = d", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_axes(ax)
     ax.set_ylim(0.05, 4e2)  # room below the curves for the legend
     ax.set_xlabel(f"features seen per sample  γ = p / n   (n = {n}, d = {d} features matter)")
     ax.set_ylabel("test risk  E(xᵀβ − x_pᵀβ̂)²")
-    ax.set_title(f"Misspecified (Hastie et al. §5): the learner sees p of d = {d} equally important features;\n"
-                 f"the best fit ({mis['best_over']:.2f} at p = {mis['best_over_p']}) has p > n and beats every fit with p < n")
+    title = (f"Misspecified (Hastie et al. §5): the learner sees p of d = {d} equally important features;\n"
+             f"the best fit ({mis['best_over']:.2f} at p = {mis['best_over_p']}) has p > n and beats every fit with p < n")
+    if narrow:
+        ax.set_title(wrap(title))
+        ax.set_xlabel(wrap(ax.get_xlabel(), NARROW_FONT, 2.9))
+        legend_below(ax)
+        return fit_height(fig, [ax], (2.6,))
+    ax.set_title(title)
     ax.legend(fontsize=8, loc="lower left", ncol=2)
     return fig
 
 
-def draw_rff(t, rff: dict, draws: int):
+def draw_rff(t, rff: dict, draws: int, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     Ns, n = np.array(rff["N"]), rff["n"]
-    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.9))
+    if narrow:
+        fig, axes = narrow_subplots((2.4, 2.4))  # stacked
+    else:
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.9))
     under = Ns < n
     for ax, vals, allv, label, scale in (
         (axes[0], np.array(rff["test_mse"]), np.array(rff["mse_per_draw"]), "test squared loss (sum over 10 outputs)", "log"),
@@ -393,7 +414,8 @@ def draw_rff(t, rff: dict, draws: int):
         ax.plot(Ns, vals, "o-", color=t.color(0), ms=4, lw=1.6, label=f"median of {draws} draws")
         ax.axhline(vals[under].min(), color=t.color(1), lw=1, ls="--", label="best with N < n")
         ax.axvline(n, color=t.muted, lw=0.8)
-        ax.text(n * 0.93, 0.97, "N = n", color=t.muted, fontsize=8.5, ha="right", va="top", transform=ax.get_xaxis_transform())
+        ax.text(n * 0.93, 0.97, "N = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5, ha="right", va="top",
+                transform=ax.get_xaxis_transform())
         ax.set_xscale("log")
         ax.set_yscale(scale)
         plain_log_axis(ax.xaxis)
@@ -402,17 +424,28 @@ def draw_rff(t, rff: dict, draws: int):
         ax.set_xlabel(f"random Fourier features N   (n = {n} training digits)")
         ax.set_ylabel(label)
     axes[1].set_ylim(0, min(100, 1.15 * 100 * max(rff["test_error"])))
+    title = "Random features on digits: a peak at N = n, and far more features beat the best small model"
+    if narrow:
+        for ax in axes:
+            ax.set_xlabel(wrap(ax.get_xlabel(), NARROW_FONT, 2.9))
+            ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.4))
+        legend_below(axes[1])
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, axes, (2.4, 2.4))
     axes[0].legend(fontsize=8.5, loc="center right")
-    fig.suptitle("Random features on digits: a peak at N = n, and far more features beat the best small model", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def draw_ridge(t, ridge: dict, n: int, trials: int):
+def draw_ridge(t, ridge: dict, n: int, trials: int, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     gamma = np.array(ridge["p"]) / n
-    fig, ax = plt.subplots(figsize=(7.2, 4.3))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.6,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.2, 4.3))
     for j, lam in enumerate(ridge["lambdas"]):
         risk = np.array(ridge["risk"][j], dtype=float)  # NaN (a gap in the line) where no mean is shown
         label = f"λ = {lam:g}" + ("  (min-norm; no mean at |p − n| ≤ 3)" if lam == 0 else "")
@@ -423,7 +456,7 @@ def draw_ridge(t, ridge: dict, n: int, trials: int):
     ax.set_yscale("log")
     plain_log_axes(ax)
     ax.set_ylim(max(1e-3, 0.5 * np.min(ridge["risk_tuned"])), 2e2)
-    ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=8.5)
+    ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel(f"mean test risk  ‖β̂ − β‖²  ({trials} draws)")
     lams = ridge["lambdas"]
@@ -437,6 +470,11 @@ def draw_ridge(t, ridge: dict, n: int, trials: int):
     dip, dip_se = ridge["tuned_largest_dip"], ridge["tuned_largest_dip_se"]
     tuned = ("with the tuned λ* no peak: the risk rises with p"
              + (f" (largest dip between neighbouring p: {dip:.1%}, {dip_se:.1f} standard errors)" if dip > 0 else ", at every step"))
+    if narrow:
+        ax.set_title(wrap(f"Ridge: {first}; {tuned}"))
+        ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.6))
+        legend_below(ax)
+        return fit_height(fig, [ax], (2.6,))
     ax.set_title(f"Ridge: {first};\n{tuned}", fontsize=10)
     ax.legend(fontsize=8.5, loc="upper left")
     return fig
@@ -566,10 +604,10 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
             **ridge_shape(ridge_mean, tuned_sem, ps, finite),
         },
     }
-    save_figure(lambda t: draw_linear(t, data["linear"], curves), out_dir, "linear")
-    save_figure(lambda t: draw_misspecified(t, data["misspecified"], curves), out_dir, "misspecified")
-    save_figure(lambda t: draw_rff(t, data["rff"], cfg.rff_draws), out_dir, "rff")
-    save_figure(lambda t: draw_ridge(t, data["ridge"], n, cfg.trials), out_dir, "ridge")
+    save_figure(lambda t, narrow=False: draw_linear(t, data["linear"], curves, narrow=narrow), out_dir, "linear", narrow=True)
+    save_figure(lambda t, narrow=False: draw_misspecified(t, data["misspecified"], curves, narrow=narrow), out_dir, "misspecified", narrow=True)
+    save_figure(lambda t, narrow=False: draw_rff(t, data["rff"], cfg.rff_draws, narrow=narrow), out_dir, "rff", narrow=True)
+    save_figure(lambda t, narrow=False: draw_ridge(t, data["ridge"], n, cfg.trials, narrow=narrow), out_dir, "ridge", narrow=True)
     write_data(out_dir, data)
     return data
 
