@@ -55,7 +55,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
-from demos._common import AdamW, Claim, demo_main, plain_log_axis, save_figure, write_data
+from demos._common import (NARROW_FONT, NARROW_TEXT_IN, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots,
+                           plain_log_axis, save_figure, wrap, write_data)
 
 
 @dataclass
@@ -513,10 +514,13 @@ def run_charlm(cfg: Config) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def draw_addition(theme, add: dict):
+def draw_addition(theme, add: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.4,))
+    else:
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
     ax.plot(add["steps"], add["train_acc"], color=theme.color(0), lw=2,
             label=f"training pairs ({add['n_train']:,})")
     ax.plot(add["steps"], add["heldout_acc"], color=theme.color(1), lw=2, ls="--",
@@ -525,28 +529,40 @@ def draw_addition(theme, add: dict):
     ax.set_xlabel("optimiser step")
     ax.set_ylabel("exact-match accuracy (all 3 digits)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title("2-digit addition by next-token prediction:\nunseen pairs are solved as well as trained ones")
+    title = "2-digit addition by next-token prediction:\nunseen pairs are solved as well as trained ones"
+    if narrow:
+        ax.set_title(wrap(title))
+        legend_below(ax)
+        return fit_height(fig, [ax], (2.4,))
+    ax.set_title(title)
     ax.legend(loc="upper left", fontsize=9)
     return fig
 
 
-def draw_addition_sweep(theme, sw: dict):
+def draw_addition_sweep(theme, sw: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 7.4), gridspec_kw={"height_ratios": [1, 1]})
+    if narrow:
+        fig, (top, bottom) = narrow_subplots((2.4, 2.4))
+    else:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 7.4), gridspec_kw={"height_ratios": [1, 1]})
     for i, (f, n, curve) in enumerate(zip(sw["train_fraction"], sw["n_train"], sw["heldout_curves"])):
         top.plot(sw["steps"], curve, color=theme.color(i), lw=1.8, label=f"trained on {f:.0%} of pairs ({n:,})")
     top.set_xlabel("optimiser step")
     top.set_ylabel("held-out exact-match accuracy")
     top.set_ylim(-0.02, 1.02)
     top.set_title("Top: accuracy on pairs each model never saw, during training")
-    top.legend(loc="upper left", fontsize=8.5)
+    if narrow:
+        legend_below(top)
+    else:
+        top.legend(loc="upper left", fontsize=8.5)
 
     x = np.array(sw["train_fraction"])
     bottom.plot(x, sw["train_acc"], "o-", color=theme.color(0), lw=1.6, label="training pairs (memorised or not)")
     bottom.plot(x, sw["heldout_acc"], "s--", color=theme.color(1), lw=1.6, label="held-out pairs")
     for xi, yi in zip(x, sw["heldout_acc"]):
-        bottom.annotate(f"{yi:.0%}", (xi, yi), xytext=(6, -12), textcoords="offset points", fontsize=8.5, color=theme.fg)
+        bottom.annotate(f"{yi:.0%}", (xi, yi), xytext=(6, -12), textcoords="offset points", fontsize=NARROW_FONT if narrow else 8.5,
+                        color=theme.fg)
     bottom.set_xscale("log")
     plain_log_axis(bottom.xaxis)
     bottom.set_xticks(x, [f"{v:.0%}" for v in x])
@@ -554,16 +570,39 @@ def draw_addition_sweep(theme, sw: dict):
     bottom.set_ylabel("exact-match accuracy at the end")
     bottom.set_ylim(-0.02, 1.1)
     bottom.set_title("Bottom: final accuracy against the training share")
+    title = "Few pairs are memorised; enough pairs make the procedure the cheaper fit"
+    if narrow:
+        for ax in (top, bottom):
+            ax.set_title(wrap(ax.get_title()))
+        bottom.set_xlabel(wrap(bottom.get_xlabel(), NARROW_FONT, 2.9))
+        legend_below(bottom)
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, (top, bottom), (2.4, 2.4))
     bottom.legend(loc="lower right", fontsize=8.5)
-    fig.suptitle("Few pairs are memorised; enough pairs make the procedure the cheaper fit", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def draw_charlm(theme, lm: dict):
+def draw_charlm(theme, lm: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, (ax, tx) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.25]})
+    # The samples, wrapped to the width of their panel (62 characters; a narrow figure: 38 under its
+    # plot, with as many characters shown: 10 lines instead of 6).
+    width, most = (38, 10) if narrow else (62, 6)
+    samples = []
+    for s in lm["samples"]:
+        lines = []
+        for para in s["text"].replace("\t", " ").split("\n"):
+            lines.extend(textwrap.wrap(para, width, drop_whitespace=False) or [""])
+        samples.append((s["step"], [ln.rstrip() for ln in lines][:most]))
+    if narrow:
+        line_pt = 1.25 * NARROW_FONT  # one line of the text (linespacing 1.25)
+        text_h = sum(line_pt * (len(lines) + 1) + 6 for _, lines in samples) / 72
+        heights = (2.4, text_h)
+        fig, (ax, tx) = narrow_subplots(heights)
+    else:
+        fig, (ax, tx) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.25]})
     ax.plot(lm["steps"], lm["val_loss"], color=theme.fg, lw=2.2, label=f"tiny transformer (context {lm['context']})")
     names = [("uniform", "uniform"), ("unigram", "unigram (KN)"), ("bigram", "bigram (KN)"),
              ("trigram", "trigram (KN)"), ("fivegram", "5-gram (KN)")]
@@ -575,18 +614,31 @@ def draw_charlm(theme, lm: dict):
     final, tri, five = lm["final_val_loss"], lm["baselines"]["trigram"], lm["baselines"]["fivegram"]
     where = ("below the trigram" if final < tri else "above the trigram") + (
         ", below the 5-gram" if final < five else ", above the 5-gram")
-    ax.set_title(f"Character model on an unseen pydoc topic: {final:.2f} nats/char,\n{where} (Kneser-Ney n-grams)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8.5, ncol=3)
+    title = f"Character model on an unseen pydoc topic: {final:.2f} nats/char,\n{where} (Kneser-Ney n-grams)"
     tx.axis("off")
+    if narrow:
+        from matplotlib.transforms import offset_copy
+
+        ax.set_title(wrap(title))
+        ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.4))
+        legend_below(ax)
+        tx.set_title("samples after the prompt \"The \"", loc="left")
+        y = 0.0  # pt below the top of the samples' panel
+        for step, lines in samples:
+            at = offset_copy(tx.transAxes, fig=fig, y=-y, units="points")
+            tx.text(0, 1, f"step {step}", color=theme.muted, va="top", transform=at, parse_math=False, in_layout=False)
+            at = offset_copy(tx.transAxes, fig=fig, y=-y - line_pt, units="points")
+            tx.text(0, 1, "\n".join(lines), color=theme.fg, family="monospace", va="top", transform=at, parse_math=False,
+                    linespacing=1.25, in_layout=False)  # the panel's height is made for them
+            y += line_pt * (len(lines) + 1) + 6
+        return fit_height(fig, (ax, tx), heights)
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8.5, ncol=3)
     tx.set_title("samples after the prompt \"The \"", loc="left")
     y = 1.0
-    for s in lm["samples"]:
-        tx.text(0, y, f"step {s['step']}", color=theme.muted, fontsize=9, va="top", transform=tx.transAxes, parse_math=False)
+    for step, lines in samples:
+        tx.text(0, y, f"step {step}", color=theme.muted, fontsize=9, va="top", transform=tx.transAxes, parse_math=False)
         y -= 0.065
-        lines = []
-        for para in s["text"].replace("\t", " ").split("\n"):
-            lines.extend(textwrap.wrap(para, 62, drop_whitespace=False) or [""])
-        lines = [ln.rstrip() for ln in lines][:6]
         tx.text(0, y, "\n".join(lines), color=theme.fg, fontsize=8, family="monospace", va="top",
                 transform=tx.transAxes, parse_math=False, linespacing=1.25)
         y -= 0.065 + 0.052 * len(lines)
@@ -623,9 +675,9 @@ def phenomenon(data: dict) -> list[Claim]:
 def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     # Both models are tiny: a CPU with one thread is the intended device, so `device` is not used.
     data = {**run_addition(cfg), "charlm": run_charlm(cfg)}
-    save_figure(lambda t: draw_addition(t, data["addition"]), out_dir, "addition")
-    save_figure(lambda t: draw_addition_sweep(t, data["addition_sweep"]), out_dir, "addition_sweep")
-    save_figure(lambda t: draw_charlm(t, data["charlm"]), out_dir, "charlm")
+    save_figure(lambda t, narrow=False: draw_addition(t, data["addition"], narrow=narrow), out_dir, "addition", narrow=True)
+    save_figure(lambda t, narrow=False: draw_addition_sweep(t, data["addition_sweep"], narrow=narrow), out_dir, "addition_sweep", narrow=True)
+    save_figure(lambda t, narrow=False: draw_charlm(t, data["charlm"], narrow=narrow), out_dir, "charlm", narrow=True)
     write_data(out_dir, data)
     return data
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from demos._common import failed_claims
+from demos._common import failed_claims, narrow_problems, recording_fonts
 from demos.next_token import FIGURES, Config, clean_split, kneser_ney_probs, phenomenon, run
 
 torch.set_num_threads(1)
@@ -21,11 +21,14 @@ SMALL = Config(add_sweep="0.02", add_eval_every=100, add_eval_n=500, lm_context=
 
 
 def test_next_token_phenomena(tmp_path):
-    run(SMALL, tmp_path, "cpu")
+    with recording_fonts() as fonts:
+        run(SMALL, tmp_path, "cpu")
     data = json.loads((tmp_path / "data.json").read_text())
     for name in FIGURES:
         assert (tmp_path / f"{name}-light.svg").exists()
         assert (tmp_path / f"{name}-dark.svg").exists()
+    # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
+    assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
     assert not failed_claims(phenomenon(data)), failed_claims(phenomenon(data))
 
     # A procedure, not a table: the held-out curve follows the training curve from chance upwards.
