@@ -59,7 +59,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demos._common import AdamW, Claim, demo_main, save_figure, to_plain, write_data
+from demos._common import (NARROW_FONT, NARROW_TEXT_IN, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots,
+                           plain_log_axis, save_figure, to_plain, wrap, write_data)
 
 
 @dataclass
@@ -269,10 +270,13 @@ def trajectories(cfg: Config, params: list[torch.Tensor]) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def draw_transfer(theme, data: dict):
+def draw_transfer(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.6, 5.4))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.8,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.6, 5.4))
     level = np.array(data["level_factor"])
     r, div = data["rand_range"], data["real_dt_div"]
     ax.axvspan(1, r, color=theme.muted, alpha=0.13, lw=0, label=f"randomisation range (up to ×{r:g} or ×1/{r:g})")
@@ -289,24 +293,35 @@ def draw_transfer(theme, data: dict):
     ax.set_yscale("log")
     ax.set_xlabel("mismatch level k: real mass and friction each ×k, ×1 or ×1/k (8 worlds per level)")
     ax.set_ylabel("relative final-position error |x − D| / D")
-    ax.text(0.99, 0.02, f"solid: real worlds, stepped with dt/{div}; band: best to worst world", transform=ax.transAxes,
-            fontsize=8.5, color=theme.muted, ha="right", va="bottom")
+    note = f"solid: real worlds, stepped with dt/{div}; band: best to worst world"
+    nom, rng = data["policies"]["nominal"], data["policies"]["randomized"]["inside_range"]
+    title = (f"Trained on nominal only: {nom['sim_error']:.1%} error in its own simulator, "
+             f"{nom['by_level']['mean'][0]:.1%} in the real\nworld of the same mass and friction (a finer time step), "
+             f"then fast growth; randomised + probe: level means ≤ {rng['level_mean_max']:.1%}\n"
+             f"across its range (worst world {rng['worst']:.1%}); without the probe: one compromise for every world")
+    if narrow:  # the note heads the legend, under the axes
+        plain_log_axis(ax.yaxis)  # 0.01, 0.1: no superscripts smaller than the smallest font
+        ax.set_xlabel(wrap(ax.get_xlabel(), NARROW_FONT, 2.9))
+        ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.8))
+        legend_below(ax, title=wrap(note, NARROW_FONT), alignment="left")
+        ax.set_title(wrap(title))
+        return fit_height(fig, [ax], (2.8,))
+    ax.text(0.99, 0.02, note, transform=ax.transAxes, fontsize=8.5, color=theme.muted, ha="right", va="bottom")
     ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.set_ylim(bottom=ax.get_ylim()[0] / 3)  # room for the note below the curves
-    nom, rng = data["policies"]["nominal"], data["policies"]["randomized"]["inside_range"]
-    ax.set_title(f"Trained on nominal only: {nom['sim_error']:.1%} error in its own simulator, "
-                 f"{nom['by_level']['mean'][0]:.1%} in the real\nworld of the same mass and friction (a finer time step), "
-                 f"then fast growth; randomised + probe: level means ≤ {rng['level_mean_max']:.1%}\n"
-                 f"across its range (worst world {rng['worst']:.1%}); without the probe: one compromise for every world")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def draw_trajectories(theme, data: dict):
+def draw_trajectories(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
     tr = data["trajectories"]
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), sharey=True)
+    if narrow:
+        fig, axes = narrow_subplots((2.2, 2.2), sharey=True)  # stacked
+    else:
+        fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), sharey=True)
     t = np.array(tr["time"])
     for j, ax in enumerate(axes):
         for i, p in enumerate(POLICIES):
@@ -320,9 +335,17 @@ def draw_trajectories(theme, data: dict):
                         for p in POLICIES)
         ax.set_xlim(0, min(t[-1], t[last_move] * 1.25 + 0.2))
     axes[0].set_ylabel("puck position x (m)")
+    title = (f"One push, then physics (real worlds, stepped with dt/{data['real_dt_div']}): only the policy "
+             "that probed the world first stops near the target")
+    if narrow:
+        for ax in axes:
+            ax.set_title(wrap(ax.get_title()))
+            ax.set_ylabel("puck position x (m)")
+        legend_below(axes[1])
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, axes, (2.2, 2.2))
     axes[0].legend(fontsize=8.5, loc="upper left")
-    fig.suptitle(f"One push, then physics (real worlds, stepped with dt/{data['real_dt_div']}): only the policy "
-                 "that probed the world first stops near the target", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -389,8 +412,8 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "trajectories": trajectories(cfg, params),
     }
     data = to_plain(data)  # floats and lists: the figures and the tests read the same numbers as data.json
-    save_figure(lambda t: draw_transfer(t, data), out_dir, "transfer")
-    save_figure(lambda t: draw_trajectories(t, data), out_dir, "trajectories")
+    save_figure(lambda t, narrow=False: draw_transfer(t, data, narrow=narrow), out_dir, "transfer", narrow=True)
+    save_figure(lambda t, narrow=False: draw_trajectories(t, data, narrow=narrow), out_dir, "trajectories", narrow=True)
     write_data(out_dir, data)
     return data
 
