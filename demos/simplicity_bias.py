@@ -47,7 +47,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from demos._common import AdamW, Claim, demo_main, plain_log_axis, save_figure, write_data
+from demos._common import (NARROW_TEXT_IN, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots, plain_log_axis,
+                           save_figure, wrap, write_data)
 
 
 @dataclass
@@ -315,7 +316,7 @@ def ratio_summary(ps: np.ndarray, ratios: dict[str, np.ndarray]) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def draw_spectral(t, spec: dict, cfg: Config):
+def draw_spectral(t, spec: dict, cfg: Config, narrow: bool = False):
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
 
@@ -326,7 +327,10 @@ def draw_spectral(t, spec: dict, cfg: Config):
     grid = np.linspace(0, np.log10(cfg.steps), 240)
     pick = np.clip(np.searchsorted(log_edges, grid, side="right") - 1, 0, len(cols) - 1)
 
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.2, 8.4), gridspec_kw={"height_ratios": [1, 1]})  # stacked: legible at page width
+    if narrow:
+        fig, (ax, ax2) = narrow_subplots((2.4, 2.4))
+    else:
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.2, 8.4), gridspec_kw={"height_ratios": [1, 1]})  # stacked: legible at page width
     im = ax.imshow(rel[cols[pick]].T, aspect="auto", origin="lower", cmap=t.cmap, norm=Normalize(0, 1),
                    interpolation="nearest", extent=(0, np.log10(cfg.steps), -0.5, len(ks) - 0.5))
     for j in range(len(ks)):
@@ -342,7 +346,7 @@ def draw_spectral(t, spec: dict, cfg: Config):
     ax.grid(False)
     ax.set_xlabel("Adam step (log scale)")
     ax.set_ylabel("frequency k of the target")
-    cb = fig.colorbar(im, ax=ax, pad=0.02)
+    cb = fig.colorbar(im, ax=ax, pad=0.02, **({"location": "bottom", "aspect": 30} if narrow else {}))  # narrow: the width is the plot's
     cb.set_label("residual amplitude / target amplitude")
     cb.outline.set_edgecolor(t.muted)
     ax.set_title(f"Top: residual per frequency, mean of {cfg.seeds} MLPs. |: the first step each MLP's\n"
@@ -353,18 +357,29 @@ def draw_spectral(t, spec: dict, cfg: Config):
         ax2.plot(spec["x"], f, color=t.color(i), lw=1.3, label=f"network after {step} steps")
     ax2.set_xlabel("input x")
     ax2.set_ylabel("output")
+    ax2.set_title("Bottom: one network: coarse shape first, fast wiggles last")
+    title = "Spectral bias: an MLP learns the frequencies of its target in increasing order"
+    if narrow:
+        ax2.set_ylim(-4.6, 4.6)  # no legend inside
+        for a in (ax, ax2):
+            a.set_title(wrap(a.get_title()))
+        legend_below(ax2)
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, (ax, ax2), (2.4, 2.4))
     ax2.set_ylim(-4.6, 6.6)
     ax2.legend(loc="upper right", fontsize=8, ncol=2)
-    ax2.set_title("Bottom: one network: coarse shape first, fast wiggles last")
-    fig.suptitle("Spectral bias: an MLP learns the frequencies of its target in increasing order", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def draw_alignment(t, align: dict, cfg: Config):
+def draw_alignment(t, align: dict, cfg: Config, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(3, 1, figsize=(7.0, 11.5))  # stacked: legible at page width
+    if narrow:
+        fig, axes = narrow_subplots((2.4, 2.4, 2.4))
+    else:
+        fig, axes = plt.subplots(3, 1, figsize=(7.0, 11.5))  # stacked: legible at page width
     n_modes = max(align["pool"].values())
     for i, name in enumerate(TASKS):
         c = t.color(i)
@@ -388,7 +403,8 @@ def draw_alignment(t, align: dict, cfg: Config):
         ax.set_xlim(1, n_modes)
         plain_log_axis(ax.xaxis)
         ax.set_xlabel("eigenmode rank ρ")
-        ax.legend(fontsize=8.5, loc="lower left" if ax is axes[0] else "lower right")
+        if not narrow:
+            ax.legend(fontsize=8.5, loc="lower left" if ax is axes[0] else "lower right")
     axes[2].set_xscale("log")
     axes[2].set_yscale("log")
     plain_log_axis(axes[2].xaxis)
@@ -399,9 +415,15 @@ def draw_alignment(t, align: dict, cfg: Config):
     axes[2].set_title(f"Bottom: learning curves on held-out images (not trained on): 0/1 measured\n"
                       f"{r01['min_from_p']:.1f}–{r01['max_from_p']:.1f}× the theory from p = {align['ratio_summary']['from_p']}, "
                       f"8/9 within 10% of it up to p = {r89['within_10pct_up_to_p']}")
+    title = "Task-model alignment: the task whose power sits in the top kernel\nmodes (0/1) is learned from fewer samples"
+    if narrow:
+        for ax in axes:
+            ax.set_title(wrap(ax.get_title()))
+            legend_below(ax)
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, axes, (2.4, 2.4, 2.4))
     axes[2].legend(fontsize=7.5, loc="lower left")
-    fig.suptitle("Task-model alignment: the task whose power sits in the top kernel\n"
-                 "modes (0/1) is learned from fewer samples", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -447,8 +469,8 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
     align = alignment(cfg, gen)
     align["ratio_empirical_to_theory"] = {name: align["Eg_heldout"][name] / align["Eg_theory_heldout"][name] for name in TASKS}
     align["ratio_summary"] = ratio_summary(align["p"], align["ratio_empirical_to_theory"])
-    save_figure(lambda t: draw_spectral(t, spec, cfg), out_dir, "spectral")
-    save_figure(lambda t: draw_alignment(t, align, cfg), out_dir, "alignment")
+    save_figure(lambda t, narrow=False: draw_spectral(t, spec, cfg, narrow=narrow), out_dir, "spectral", narrow=True)
+    save_figure(lambda t, narrow=False: draw_alignment(t, align, cfg, narrow=narrow), out_dir, "alignment", narrow=True)
 
     cols = np.unique(np.round(np.geomspace(1, cfg.steps, 160)).astype(int))
     n_rho = min(align["pool"].values())  # both tasks' spectra, truncated to a common length

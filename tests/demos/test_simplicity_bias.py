@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from demos._common import failed_claims
+from demos._common import failed_claims, narrow_problems, recording_fonts
 from demos.simplicity_bias import FIGURES, Config, learned_step, phenomenon, run
 
 torch.set_num_threads(1)
@@ -17,10 +17,13 @@ SMALL = Config(freqs="1,3,5,7", steps=800, seeds=2, lr_final=5e-3, p_max=100, nu
 
 
 def test_simplicity_bias_small(tmp_path):
-    run(SMALL, tmp_path, "cpu")
+    with recording_fonts() as fonts:
+        run(SMALL, tmp_path, "cpu")
     for name in FIGURES:
         assert (tmp_path / f"{name}-light.svg").is_file()
         assert (tmp_path / f"{name}-dark.svg").is_file()
+    # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
+    assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     # Each MLP learns the frequencies strictly in order; 0/1 has more power in the top kernel modes,
     # is learned from fewer samples at every size, and the theory stays within a factor 2.5.
