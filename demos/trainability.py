@@ -83,7 +83,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from demos._common import Claim, demo_main, save_figure, to_plain, write_data
+from demos._common import (NARROW_FONT, NARROW_TEXT_IN, Claim, demo_main, fit_height, legend_below, narrow_subplots, save_figure,
+                           short_log_axis, to_plain, wrap, write_data)
 
 
 @dataclass
@@ -320,12 +321,16 @@ def _log_y(ax) -> None:
     ax.yaxis.set_minor_locator(NullLocator())
 
 
-def draw_span(theme, data: dict):
+def draw_span(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     ns, d = data["n"], data["d"]
-    fig, axes = plt.subplots(4, 1, figsize=(7.2, 15.0))  # stacked: legible at page width
+    heights = (2.6, 2.2, 2.2, 2.4)
+    if narrow:
+        fig, axes = narrow_subplots(heights)
+    else:
+        fig, axes = plt.subplots(4, 1, figsize=(7.2, 15.0))  # stacked: legible at page width
     ax = axes[0]
     for i, key in enumerate(ARCHS):
         ax.plot(ns, data["span"][key], "o-", color=theme.color(i), ms=4)
@@ -334,10 +339,14 @@ def draw_span(theme, data: dict):
     ax.set_ylabel("span D (unit-operation steps)")
     ax.annotate("≈ (log₂d + 7)·n", (ns[-3], data["span"]["rnn"][-3]), xytext=(-4, 6), textcoords="offset points",
                 color=theme.color(0), fontsize=9, ha="right")
-    ax.annotate("≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, -14),
+    # The two logarithmic spans run close together: their labels stand above and below the pair (a
+    # narrow figure: attention's, the upper line at small n, above; the scan's below, with room made).
+    ax.annotate("≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, 14 if narrow else -14),
                 textcoords="offset points", color=theme.color(1), fontsize=9)
-    ax.annotate("≈ 4 log₂n + 2 log₂d + 7", (ns[1], data["span"]["linear_scan"][1]), xytext=(0, 8),
+    ax.annotate("≈ 4 log₂n + 2 log₂d + 7", (ns[1], data["span"]["linear_scan"][1]), xytext=(0, -16 if narrow else 8),
                 textcoords="offset points", color=theme.color(2), fontsize=9)
+    if narrow:
+        ax.set_ylim(bottom=min(data["span"]["linear_scan"]) / 3)
 
     ax = axes[1]
     for i, key in enumerate(ARCHS):
@@ -363,38 +372,53 @@ def draw_span(theme, data: dict):
         for i, key in enumerate(ARCHS):
             ax.plot(ns, data["implied_time"][f"P={p}"][key], ls, marker="o", ms=3.5, color=theme.color(i))
     ax.set_yscale("log")
+    if narrow:
+        ax.set_ylim(bottom=ax.get_ylim()[0] / 3)  # room under the lines for the crossover's label
     cross = data["crossover_n"][f"P={data['p_large']}"]
     if cross is not None and ns[0] <= cross <= ns[-1]:
         # Past this n even 10,000 units are busy with attention's n²d work: time ≈ W/P again.
         ax.axvline(cross, color=theme.muted, lw=0.8, ls=":")
         lower = data["crossover_n_lower"][f"P={data['p_large']}"]
         ax.text(cross, ax.get_ylim()[0] * 1.5, f"n ≈ {cross} " + (f"\n({lower} by the lower bound) " if lower else ""),
-                color=theme.muted, fontsize=8.5, va="bottom", ha="right")
-    ax.set_title(f"Brent: $T_P \\leq W/P + D$; dashed P = {data['p_small']}, solid P = {data['p_large']:,}\n"
-                 f"(dotted line: from here attention is slower than the LSTM on {data['p_large']:,} units)")
+                color=theme.muted, fontsize=NARROW_FONT if narrow else 8.5, va="bottom", ha="right")
+    brent = (f"; dashed P = {data['p_small']}, solid P = {data['p_large']:,}\n"
+             f"(dotted line: from here attention is slower than the LSTM on {data['p_large']:,} units)")
+    # Narrow: T(P) in plain text, since a mathtext subscript would be smaller than the smallest font.
+    ax.set_title(wrap("Brent: T(P) ≤ W/P + D" + brent) if narrow else "Brent: $T_P \\leq W/P + D$" + brent)
     ax.set_ylabel("implied time (unit-operation times)")
     for ax in axes:
         _log2_axis(ax, ns)
         ax.set_xlabel("sequence length n (tokens)")
     handles = [Line2D([], [], color=theme.color(i), marker="o", ms=4, label=NAMES[k]) for i, k in enumerate(ARCHS)]
     sp = data["speedup_small_to_large_p"]
-    fig.suptitle(
+    title = (
         f"One layer, d = {d}, one sequence. From {data['p_small']} to {data['p_large']:,} units (Brent's upper bound) the LSTM's\n"
         f"time falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
-        f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×",
-        fontsize=11, y=0.995, va="top",
+        f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×"
     )
+    if narrow:
+        for ax in axes:
+            short_log_axis(ax.yaxis)  # 1e6, not 10 with a superscript smaller than the smallest font
+        for ax in axes[:3]:
+            ax.set_title(wrap(ax.get_title()))
+        legend_below(axes[0], handles, [h.get_label() for h in handles])  # the first panel needs it
+        fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
+        return fit_height(fig, axes, heights)
+    fig.suptitle(title, fontsize=11, y=0.995, va="top")
     fig.tight_layout(rect=(0, 0, 1, 0.962))
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.968), ncol=3, fontsize=9)
     return fig
 
 
-def draw_measured(theme, data: dict):
+def draw_measured(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     ns, dev = data["n"], data["device"]
-    fig, ax = plt.subplots(figsize=(7.2, 5.2))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.6,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.2, 5.2))
     for i, key in enumerate(ARCHS):
         ax.plot(ns, data["measured_ms"][key], "o-", color=theme.color(i), ms=4, label=NAMES[key])
         ax.plot(ns, data["work_predicted_ms"][key], "--", color=theme.color(i), lw=1, alpha=0.8)
@@ -403,11 +427,15 @@ def draw_measured(theme, data: dict):
     _log2_axis(ax, ns)
     ax.set_xlabel("sequence length n (tokens)")
     ax.set_ylabel("forward + backward time (ms, median)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
     ms = {k: data["measured_ms"][k][-1] for k in ARCHS}
-    ax.set_title(f"Measured on {dev}: batch {data['batch']}, d = {data['d']} (wall clock: changes from run to run)\n"
-                 f"at n = {ns[-1]}: LSTM {ms['rnn']:.3g} ms, attention {ms['attention']:.3g} ms, scan {ms['linear_scan']:.3g} ms",
-                 fontsize=10)
+    title = (f"Measured on {dev}: batch {data['batch']}, d = {data['d']} (wall clock: changes from run to run)\n"
+             f"at n = {ns[-1]}: LSTM {ms['rnn']:.3g} ms, attention {ms['attention']:.3g} ms, scan {ms['linear_scan']:.3g} ms")
+    if narrow:
+        legend_below(ax)
+        ax.set_title(wrap(title))
+        return fit_height(fig, [ax], (2.6,))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -516,8 +544,8 @@ def run(cfg: Config, out_dir: Path, device: str = "cpu") -> dict:
         "device": device_label(device),
     }
     data = to_plain(data)  # lists and floats: the figures and the tests read the same numbers as data.json
-    save_figure(lambda t: draw_span(t, data), out_dir, "span")
-    save_figure(lambda t: draw_measured(t, data), out_dir, "measured")
+    save_figure(lambda t, narrow=False: draw_span(t, data, narrow=narrow), out_dir, "span", narrow=True)
+    save_figure(lambda t, narrow=False: draw_measured(t, data, narrow=narrow), out_dir, "measured", narrow=True)
     write_data(out_dir, data)
     return data
 

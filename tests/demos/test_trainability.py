@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from demos._common import failed_claims
+from demos._common import failed_claims, narrow_problems, recording_fonts
 from demos.trainability import FIGURES, Config, linear_scan, phenomenon, run
 
 torch.set_num_threads(1)
@@ -16,10 +16,13 @@ SMALL = Config(d=16, n_head=2, log2_n_min=3, log2_n_max=8, batch=2, warmup=1, re
 
 
 def test_trainability(tmp_path):
-    run(SMALL, tmp_path, "cpu")
+    with recording_fonts() as fonts:
+        run(SMALL, tmp_path, "cpu")
     for fig in FIGURES:
         for theme in ("light", "dark"):
             assert (tmp_path / f"{fig}-{theme}.svg").exists(), (fig, theme)
+    # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
+    assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     n, d = data["n"], SMALL.d
     assert n == [2**k for k in range(SMALL.log2_n_min, SMALL.log2_n_max + 1)]
