@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from demos._common import Claim, demo_main, save_figure, write_data
+from demos._common import NARROW_FONT, Claim, demo_main, fit_height, legend_below, narrow_subplots, save_figure, wrap, write_data
 
 DEVICE = "cuda"
 TIMEOUT_S = 1200
@@ -227,14 +227,20 @@ def phenomenon(data: dict) -> list[Claim]:
     ]
 
 
-def draw_model_wise(theme, data: dict):
+def draw_model_wise(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    if narrow:
+        fig, (ax,) = narrow_subplots((2.4,))
+    else:
+        fig, ax = plt.subplots(figsize=(7.0, 4.2))
     widths = data["widths"]
     ax.plot(widths, data["test_error"], marker="o", color=theme.color(0), label="test error (clean labels)")
     ax.plot(widths, data["train_error"], marker="s", color=theme.color(1), label="train error (noisy labels)")
-    if data["interpolation_width"] is not None:
+    if data["interpolation_width"] is not None and narrow:  # no room beside the line: the legend names it
+        ax.axvline(data["interpolation_width"], color=theme.muted, linestyle="--", linewidth=1,
+                   label=f"interpolation threshold (k = {data['interpolation_width']:g})")
+    elif data["interpolation_width"] is not None:
         ax.axvline(data["interpolation_width"], color=theme.muted, linestyle="--", linewidth=1)
         ax.annotate("interpolation threshold", (data["interpolation_width"], ax.get_ylim()[1]), xytext=(4, -14),
                     textcoords="offset points", color=theme.muted)
@@ -243,7 +249,14 @@ def draw_model_wise(theme, data: dict):
     ax.get_xaxis().set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("CNN width k (channels of the first convolution)")
     ax.set_ylabel("error")
-    ax.set_title(f"Model-wise double descent, {data['label_noise_measured']:.0%} label noise, n = {data['n_train']}")
+    title = f"Model-wise double descent, {data['label_noise_measured']:.0%} label noise, n = {data['n_train']}"
+    if narrow:
+        ax.set_title(wrap(title))
+        ax.set_xlabel(wrap(ax.get_xlabel(), NARROW_FONT, 2.9))
+        legend_below(ax)
+        ax.grid(True, alpha=0.5)
+        return fit_height(fig, [ax], (2.4,))
+    ax.set_title(title)
     ax.legend(loc="upper right", frameon=False)
     ax.grid(True, alpha=0.5)
     return fig
@@ -254,7 +267,7 @@ def run(cfg: Config, out_dir: Path, device: str = "cuda") -> dict:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     data = train(cfg, device)
-    save_figure(lambda t: draw_model_wise(t, data), out_dir, "model_wise")
+    save_figure(lambda t, narrow=False: draw_model_wise(t, data, narrow=narrow), out_dir, "model_wise", narrow=True)
     write_data(out_dir, {"model_wise": data})
     return data
 
