@@ -110,10 +110,6 @@ class NumberRef:
     variants: tuple[tuple[Any, dict[str, Any], dict[str, Any], str], ...] = ()  # (value of ranged, params, overrides, params_id)
 
     @property
-    def where(self) -> str:
-        return f"{self.display_path}:{self.line}"
-
-    @property
     def runs(self) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
         """``(params, overrides, params_id)`` of every run the number is read from (as a figure's)."""
         return [(params, overrides, pid) for _, params, overrides, pid in self.variants]
@@ -529,7 +525,6 @@ class Drift:
     result: Result
     replaced: dict[str, Any]  # key, finished_at of the replaced run
     moved: list[Moved]
-    cited: dict[str, list[NumberRef]] = field(default_factory=dict)  # data key -> bound numbers reading it
 
 
 def drift(result: Result) -> Drift | None:
