@@ -277,3 +277,24 @@ def test_a_demo_on_a_dask_worker_reads_none_of_the_workers_credentials(tmp_path,
     env = json.loads(data.read_text())["env"]
     assert not {k for k, v in env.items() if v in ("the-workers-secret", "the-workers-token")}, sorted(env)
     assert env["OMP_NUM_THREADS"] == "1" and "AWS_SECRET_ACCESS_KEY" not in env
+
+
+def test_what_a_run_replaced_travels_with_it_through_the_shared_cache(tmp_path, caplog) -> None:
+    """A run made on one machine to replace an earlier one keeps that run's data in its entry; a build
+    elsewhere that pulls the entry lists on its Demo runs page what moved, and who cites it."""
+    remote = (tmp_path / "shared").as_uri()
+    laptop = project(tmp_path / "laptop", remote)
+    (laptop / "docs" / "index.md").write_text("# Home\n\nThe answer: `{run} ok answer`.\n", encoding="utf-8")
+    do_build(laptop)  # runs and pushes
+    demo = laptop / "demos" / "ok.py"
+    demo.write_text(demo.read_text().replace("42 * cfg.scale", "44 * cfg.scale"))
+    do_build(laptop)  # runs again (the demo changed), keeping the first run's data, and pushes
+    ci = tmp_path / "ci"
+    shutil.copytree(laptop, ci, ignore=shutil.ignore_patterns(".demos-cache", "site"))
+    caplog.clear()
+    caplog.set_level("INFO")
+    do_build(ci)  # an empty local cache: everything is pulled
+    assert "0 ran" in caplog.text and "pulled from the remote cache" in caplog.text
+    assert soup(ci).select_one("a.kb-number").get_text() == "44"
+    moved = soup(ci, "demo-runs/index.html").find(id="moved-run-ok-default").find_next("tbody").find("tr")
+    assert [td.get_text(" ", strip=True) for td in moved.find_all("td")] == ["answer", "42", "44", "+4.8 %", "Home (line 3)"]
