@@ -434,7 +434,7 @@ def _moved_section(results: list[Result], pages: dict[str, PageLink], href: Href
                         f'<td class="kb-num" data-label="Before">{m.before:.6g}</td><td class="kb-num" data-label="Now">{m.now:.6g}</td>'
                         f'<td class="kb-num" data-label="Change">{change}</td><td data-label="Cited by">{cited}</td></tr>')
         more = len(found.moved) - MOVED_SHOWN
-        rows.append(head + "\n" + '<div class="kb-runs"><table class="kb-runs-table kb-moved-table">\n'
+        rows.append(head + "\n" + '<div class="kb-runs"><table class="kb-moved-table">\n'
                     "<thead><tr><th>Number</th><th>Before</th><th>Now</th><th>Change</th><th>Cited by</th></tr></thead>\n<tbody>\n"
                     + "\n".join(body) + "\n</tbody></table></div>"
                     + (f"\n<p>…and {more} more number(s) of its data moved less.</p>" if more > 0 else ""))

@@ -29,7 +29,7 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-SMALLEST_FIGURE_TEXT_PT = 8  # the smallest font size the demos draw with (matplotlib points)
+NARROW_FIGURE_TEXT_PT = 8.25  # the least a narrow layout may use (demos/_common.narrow_problems): 11 CSS px at its size
 
 
 INSTANT_HOST = "http://kb.test"  # no port: Material's instant navigation matches its sitemap's URLs without one
@@ -410,14 +410,18 @@ def test_on_a_phone_every_figure_is_drawn_large_enough_to_read_and_opens_full_si
             const img = Array.from(frame.querySelectorAll('img')).find(i => i.getClientRects().length);
             img.loading = 'eager';
             if (!img.complete) await new Promise(r => img.addEventListener('load', r, {once: true}));
-            out.push({src: img.getAttribute('src'), scale: img.getBoundingClientRect().width / img.naturalWidth,
-                      frame: frame.getBoundingClientRect().width});
+            out.push({src: img.currentSrc, scale: img.getBoundingClientRect().width / img.naturalWidth,
+                      width: img.getBoundingClientRect().width, frame: frame.getBoundingClientRect().width});
           }
           return out;
         }""")
         assert len(scales) >= 6
         px_per_pt = 4 / 3
-        small = [s for s in scales if SMALLEST_FIGURE_TEXT_PT * px_per_pt * s["scale"] < 11]
+        wide = [s["src"] for s in scales if "-narrow-" not in s["src"]]
+        assert not wide, f"a phone shows the wide layout of: {wide}"  # every demo draws a narrow one
+        cut = [s for s in scales if s["width"] > s["frame"] + 0.5]
+        assert not cut, f"figures wider than their frame on a phone (partly hidden): {cut}"
+        small = [s for s in scales if NARROW_FIGURE_TEXT_PT * px_per_pt * s["scale"] < 11 - 1e-6]
         assert not small, f"figure text under 11 px on a phone: {small}"
         assert all(s["frame"] <= PHONE["width"] for s in scales)
         link = page.locator("article .kb-figure-frame:not([hidden]) a.kb-figure-open:visible").first
