@@ -1,6 +1,6 @@
-"""``python -m bench [scale|rebuild|demos|serve|remote|vault] [--quick]``: run the benchmarks and print a Markdown report.
+"""``python -m bench [scale|rebuild|demos|serve|remote|vault|weight] [--quick]``: run the benchmarks and print a Markdown report.
 
-With no section, all six run (in the order rebuild, demos, serve, remote, vault, scale, so that the scale section,
+With no section, all seven run (in the order rebuild, demos, serve, remote, vault, weight, scale, so that the scale section,
 whose repeat counts bend most easily, gets what is left of the time budget) and the report is
 written, dated, to ``bench/RESULTS.md``. One section, or ``--quick`` (reduced sizes, a smoke test),
 writes ``bench/out/RESULTS-<what>.md`` instead, so a partial run never replaces the full results.
@@ -15,15 +15,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import demo_runs, rebuild, remote, scale, serve, vault
+from bench import demo_runs, rebuild, remote, scale, serve, vault, weight
 from bench.budget import Budget
 from bench.common import PROJECT_ROOT, BenchError, load_average, machine_table, table
 from bench.report import Section, verdict
 
-SECTIONS = ("scale", "rebuild", "demos", "serve", "remote", "vault")
-ORDER = ("rebuild", "demos", "serve", "remote", "vault", "scale")
+SECTIONS = ("scale", "rebuild", "demos", "serve", "remote", "vault", "weight")
+ORDER = ("rebuild", "demos", "serve", "remote", "vault", "weight", "scale")
 TOTAL_BUDGET_S = 55 * 60  # `make bench` plans for 55 minutes (10,000-note builds take minutes each); the last build may overrun
-SHARE = {"rebuild": 170, "demos": 330, "serve": 480, "remote": 600, "vault": 360}  # seconds each may plan for; scale gets the rest
+SHARE = {"rebuild": 170, "demos": 330, "serve": 480, "remote": 600, "vault": 360, "weight": 240}  # seconds each may plan for; scale gets the rest
 HERE = Path(__file__).resolve().parent
 
 
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                     sec = remote.run(tmp, args.quick, budget)
                 elif name == "vault":
                     sec = vault.run(tmp, args.quick, budget)
+                elif name == "weight":
+                    sec = weight.run(tmp, args.quick, budget)
                 else:
                     sec = serve.run(tmp, args.quick, budget)
             except BenchError as exc:

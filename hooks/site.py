@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 from markdown.extensions.toc import slugify as toc_slugify
 
 from hooks.config import Section
-from hooks.figures.directive import FigureRef, SpecCache, collect_refs, text_above
+from hooks.figures.directive import FigureRef, SpecCache, blocks_above, collect_refs
 from hooks.figures.pages import (RUNS_PAGE, PageLink, figure_id, figure_paths, figure_size, figures_markdown, published_files,
                                  render_runs_page, site_folder)
 from hooks.figures.model import Job, Result
@@ -199,8 +199,9 @@ class SitePlan:
         return tuple(shown)
 
     def _about(self, ref: FigureRef) -> frozenset[str]:
-        """The concepts a figure is about: those its caption and the text it stands under link (back to
-        the figure or heading before it), and those whose own page shows a figure of the same demo."""
+        """The concepts a figure is about: those its caption links, else those of the nearest block of
+        text above it that links any (back to the figure or heading before it), and those whose own page
+        shows a figure of the same demo."""
         kb = self.kb
         if self._demo_concepts is None:
             self._demo_concepts = {}
@@ -212,9 +213,15 @@ class SitePlan:
         found = kb.parsed[ref.src_uri].scan if page is not None and ref.src_uri in kb.parsed else None
         index = ref.line - page.body_line if page is not None else -1
         if found is not None and 0 <= index < len(found.lines) and found.lines[index].strip() == ref.raw:  # not an embedded one
-            lines = text_above(found, index)
-            about.update(r.target for r in kb.resolutions.get(ref.src_uri, ()) if r.link.line in lines and r.target in kb.pages
-                         and kb.pages[r.target].kind == "concept")
+            concepts_on: dict[int, set[str]] = {}
+            for r in kb.resolutions.get(ref.src_uri, ()):
+                if r.target in kb.pages and kb.pages[r.target].kind == "concept":
+                    concepts_on.setdefault(r.link.line, set()).add(r.target)
+            for block in [[index], *blocks_above(found, index)]:  # the caption, then the text above, nearest first
+                linked = set().union(*(concepts_on.get(line, set()) for line in block))
+                if linked:
+                    about |= linked
+                    break
         return frozenset(about)
 
     def problems_of(self, src_uri: str) -> list[Problem]:

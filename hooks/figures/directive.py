@@ -96,22 +96,31 @@ def directive_lines(markdown: str, result: Scan | None = None) -> Iterator[tuple
             yield index, line
 
 
-def text_above(result: Scan, index: int) -> set[int]:
-    """The lines of text a figure directive at line ``index`` stands under, with its own line (its caption):
-    back over blank lines and the figures right above it, then every line up to the figure before it,
-    the section's heading (included) or the start. What those lines link is what the figure is about."""
+def blocks_above(result: Scan, index: int) -> list[list[int]]:
+    """The blocks of text a figure directive at line ``index`` stands under, nearest first, each as its
+    line indices: back over blank lines and the figures right above it, then block by block (blocks
+    part at blank lines) up to the figure before it, the section's heading (its own block) or the start."""
     directive = lambda i: result.kinds[i] == "text" and DIRECTIVE_RE.match(result.lines[i]) is not None  # noqa: E731
-    found = {index}
     i = index - 1
     while i >= 0 and (result.kinds[i] == "blank" or directive(i)):
         i -= 1
     headings = result.heading_lines()
+    blocks: list[list[int]] = []
+    block: list[int] = []
     while i >= 0 and not directive(i):
-        found.add(i)
-        if i in headings:
-            break
+        if result.kinds[i] == "blank" or i in headings:
+            if block:
+                blocks.append(block)
+                block = []
+            if i in headings:
+                blocks.append([i])
+                break
+        else:
+            block.append(i)
         i -= 1
-    return found
+    if block:
+        blocks.append(block)
+    return blocks
 
 
 def parse_target(target: str) -> tuple[str, str, dict[str, str]]:
