@@ -610,6 +610,21 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     return html
 
 
+def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+    """A note or concept that the navigation does not list belongs to its index there (Notes, Concepts):
+    that entry is shown as the current one, and the theme's breadcrumbs (``navigation.path``) lead
+    through it. The navigation lists a site's indexes, never its thousand notes."""
+    build = _session.build
+    if build is None or nav is None or page.parent is not None:
+        return context
+    index = site.section_of(build.plan, page.file.src_uri)
+    entry = next((p for p in nav.pages if p.file.src_uri == index), None) if index else None
+    if entry is not None and entry is not page and page not in nav.pages:
+        page.parent = entry
+        page.active = True  # again, now that it has a parent: MkDocs marked it before, and unmarks both after
+    return context
+
+
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     build = _session.build
     if build is None:

@@ -36,7 +36,7 @@ from hooks.kb import assets, explorer, fragments, reading, render
 from hooks.kb.archive import FILE as ARCHIVE_FILE
 from hooks.kb.commonmark_blocks import explicit_quotes
 from hooks.kb.archive import Archive
-from hooks.kb.graph import FEED, GENERATED, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
+from hooks.kb.graph import CONCEPTS_INDEX, FEED, GENERATED, NOTES_INDEX, ConceptMap, KnowledgeBase, ParseCache, build_knowledge_base, concept_map
 from hooks.kb.reading import PageFigure
 from hooks.kb.recorded import Reads, Tracked
 from hooks.kb.notes import first_h1
@@ -609,6 +609,15 @@ def page_markdown(plan: SitePlan, src_uri: str, markdown: str) -> str:
         return markdown
     page, parsed = plan.kb.pages[src_uri], plan.kb.parsed[src_uri]
     return title_heading(plan, src_uri) + render.page_markdown(links, markdown, (page.body, parsed.links))
+
+
+def section_of(plan: SitePlan, src_uri: str) -> str | None:
+    """The index a note or concept belongs to in the navigation (``notes/index.md``, ``concepts/index.md``),
+    where the navigation lists the indexes but not the page; None for any other page."""
+    page = plan.kb.pages.get(src_uri)
+    if page is None or page.kind not in ("note", "concept") or not plan.kb.is_node(src_uri):
+        return None
+    return NOTES_INDEX if page.kind == "note" else CONCEPTS_INDEX
 
 
 def title_heading(plan: SitePlan, src_uri: str) -> str:

@@ -245,13 +245,46 @@
     document.querySelectorAll(".kb-local-graph").forEach(drawLocalGraph);
   }
 
-  // Material's instant navigation replaces the page's content: close a card left from the last page
-  // and draw the new page's graph.
-  if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
-    window.document$.subscribe(function () { hide(); drawLocalGraphs(); });
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawLocalGraphs);
-  } else {
+  // "On this page": where the theme shows no table of contents beside the text (a phone, a narrow
+  // window: kb.css hides it from 76.25em on), a folded list of the article's sections, made from its
+  // own headings, under the title and the lines the build puts there.
+  function addContents() {
+    var article = document.querySelector("article.md-content__inner");
+    if (!article || article.querySelector(".kb-contents")) return;
+    var headings = article.querySelectorAll("h2[id]");
+    if (headings.length < 2) return;
+    var box = el("details", "kb-contents");
+    box.appendChild(el("summary", null, "On this page"));
+    var list = el("ul");
+    headings.forEach(function (h) {
+      var item = el("li");
+      var link = el("a", null, h.textContent.replace(/\u00b6\s*$/, "").trim());
+      link.href = "#" + h.id;
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    var after = article.querySelector("h1");
+    while (after && after.nextElementSibling &&
+           after.nextElementSibling.matches(".kb-page-meta, .kb-concept-notes, .kb-problems")) {
+      after = after.nextElementSibling;
+    }
+    if (after) after.insertAdjacentElement("afterend", box);
+    else article.insertBefore(box, article.firstChild);
+  }
+
+  function onPage() {
     drawLocalGraphs();
+    addContents();
+  }
+
+  // Material's instant navigation replaces the page's content: close a card left from the last page
+  // and draw the new page's graph and contents.
+  if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
+    window.document$.subscribe(function () { hide(); onPage(); });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onPage);
+  } else {
+    onPage();
   }
 })();

@@ -550,3 +550,35 @@ def test_screenshots_of_the_note_a_concept_and_the_map_at_1280_and_390(browser, 
                 assert out.stat().st_size > 10_000
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_a_concept_and_a_note_show_where_they_are_and_their_sections(browser, deployed_url, note_url, viewport) -> None:
+    """The navigation lists Notes and Concepts, not each page: a note is shown under Notes and a concept
+    under Concepts (the entry marked, breadcrumbs to it); on a phone, where the theme shows no table of
+    contents beside the text, "On this page" lists the sections; a concept's notes come before its text."""
+    for path, section in ((note_url, "Notes"), (CONCEPT_URL, "Concepts")):
+        context, page = open_page(browser, deployed_url, path, viewport=viewport)
+        try:
+            crumbs = page.locator("nav.md-path .md-path__link")
+            if viewport is DESKTOP:
+                expect(crumbs).to_have_text(["Home", section])
+                active = page.locator(".md-sidebar--primary .md-nav__item--active > .md-nav__link")
+                expect(active.first).to_have_text(section)
+                expect(page.locator("article .kb-contents")).to_be_hidden()  # the theme's own is beside the text
+            else:
+                contents = page.locator("article details.kb-contents")
+                expect(contents).to_be_visible()
+                contents.locator("summary").click()
+                link = contents.locator("a", has_text="Linked from")
+                expect(link).to_be_visible()
+                link.click()
+                page.wait_for_function("() => location.hash === '#linked-from'")
+            if section == "Concepts":  # its notes, under its title and before its text
+                notes = page.locator("article nav.kb-concept-notes")
+                expect(notes).to_be_visible()
+                first_paragraph = page.locator("article > p:not(.kb-page-meta)").first
+                assert notes.bounding_box()["y"] < first_paragraph.bounding_box()["y"]
+            assert not page.errors, page.errors
+        finally:
+            context.close()
