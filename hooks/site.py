@@ -440,6 +440,9 @@ def plan_site(
     jobs: list[Job] = []
     if project.demos is not None:
         pages = [(uri, p.display_path, p.body, p.body_line, kb.parsed[uri].scan) for uri, p in kb.pages.items()]
+        pages += [(uri, parsed.source.display_path, parsed.source.body, parsed.source.body_line)  # a page whose front matter
+                  for uri, parsed in kb.parsed.items()  # cannot be read keeps its figures while it is fixed (under serve)
+                  if uri not in kb.pages and uri not in kb.drafts and not parsed.source.ok and parsed.source.body]
         pages += [(piece.src_uri, piece.display_path, piece.text, piece.first_line)  # a transcluded section's figures
                   for expansion in kb.expansions.values() for piece in expansion.pieces]
         refs, ref_problems = collect_refs(pages, session.specs)

@@ -521,3 +521,17 @@ def test_a_plain_link_to_a_note_that_becomes_a_draft_breaks_under_serve(tmp_path
         assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
     page = BeautifulSoup((root / "site/concepts/inductive-bias/index.html").read_text(encoding="utf-8"), "html.parser")
     assert page.find("a", string="plain link")["href"] == "../notes/2024-05-01-new-note.md"
+
+
+def test_a_note_whose_front_matter_breaks_keeps_its_figures_under_serve(tmp_path: Path, serve_mode) -> None:
+    """A writer saves a note with broken YAML: the page lists the problem and still shows its figures."""
+    root = tmp_path / "site-src"
+    _demo_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    note = root / "docs" / "notes" / "2024-02-03-newer-note.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("title: Newer note", "title: [Newer note"), encoding="utf-8")
+    serve.build()
+    page = BeautifulSoup((root / "site/notes/2024-02-03-newer-note/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert "malformed YAML front matter" in page.select_one(".kb-problems").get_text()
+    assert page.select("figure.kb-sweep img") and not page.select(".kb-demo-missing")  # the figure, not a placeholder
