@@ -303,6 +303,42 @@ def narrow_problems(out_dir: str | os.PathLike[str], figures, fonts: dict[str, f
     return problems
 
 
+# The wide variant of a figure, shown on a laptop: the page's content column is 688 CSS px wide in a
+# 1280 px window, and a browser scales a wider figure down to fit it. Every text at its displayed size
+# must be at least 11 CSS px: at most WIDE_MAX_WIDTH_PT wide (688 px) a figure's smallest font is at
+# least 8.25 pt; a wider one would need its fonts grown in proportion (better: make it narrower).
+WIDE_COLUMN_PX = 688.0
+WIDE_MIN_TEXT_PX = 11.0
+WIDE_MAX_WIDTH_PT = WIDE_COLUMN_PX * 3 / 4  # 516 pt, 7.17 in with bbox_inches="tight"'s margins
+
+
+def wide_text_px(width_pt: float, font_pt: float) -> float:
+    """The CSS px size of a ``font_pt`` text in an SVG ``width_pt`` wide shown in the laptop column."""
+    scale = min(1.0, WIDE_COLUMN_PX / (width_pt * 4 / 3))
+    return font_pt * 4 / 3 * scale
+
+
+def wide_problems(out_dir: str | os.PathLike[str], figures, fonts: dict[str, float]) -> list[str]:
+    """What breaks the wide-variant contract for ``figures`` (names) written under ``out_dir``: a
+    missing file, or a text under WIDE_MIN_TEXT_PX CSS px once the SVG is scaled into the 688 px
+    column (``fonts`` from :func:`recording_fonts`). Empty when all is well; a test asserts that."""
+    problems = []
+    for fig in figures:
+        for th in THEMES:
+            path = Path(out_dir) / f"{fig}-{th}.svg"
+            if not path.is_file():
+                problems.append(f"{path.name}: not written")
+                continue
+            if path.name not in fonts:
+                problems.append(f"{path.name}: its fonts were not recorded")
+                continue
+            w, f = svg_width_pt(path), fonts[path.name]
+            if (px := wide_text_px(w, f)) < WIDE_MIN_TEXT_PX:
+                problems.append(f"{path.name}: {w:g} pt wide, a text of {f:g} pt shows at {px:.2f} CSS px "
+                                f"(at least {WIDE_MIN_TEXT_PX:g}; at most {WIDE_MAX_WIDTH_PT:g} pt wide needs 8.25 pt)")
+    return problems
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """One headline number of a demo and whether the phenomenon it stands for holds.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from demos._common import (NARROW_MAX_WIDTH_PT, fit_height, narrow_problems, narrow_subplots, recording_fonts,
-                           save_figure, smallest_font_pt, svg_width_pt, wrap)
+                           save_figure, smallest_font_pt, svg_width_pt, wide_problems, wide_text_px, wrap)
 
 
 def _draw(t, narrow: bool = False, title: str = "a title"):
@@ -52,6 +52,34 @@ def test_narrow_problems_names_what_breaks_the_contract(tmp_path):
     assert any(p.startswith("g-narrow-light.svg:") and "pt wide" in p for p in problems), problems
     assert any(p.startswith("g-narrow-dark.svg:") and "a text of 7 pt" in p for p in problems), problems
     assert "h-narrow-light.svg: not written" in problems and "h-narrow-dark.svg: not written" in problems
+
+
+def test_wide_problems_scale_text_into_the_laptop_column(tmp_path):
+    import matplotlib.pyplot as plt
+
+    # 516 pt is the 688 px column: up to it a text keeps its size, past it it shrinks in proportion.
+    assert wide_text_px(516, 8.25) == 11.0 and wide_text_px(300, 9) == 12.0
+    assert abs(wide_text_px(1032, 9) - 6.0) < 1e-9
+
+    def fig_of(width_in, size):
+        def draw(t, narrow=False):
+            fig, ax = plt.subplots(figsize=(width_in, 2))
+            ax.text(0.5, 0.5, "text", fontsize=size)
+            ax.tick_params(labelsize=size)
+            return fig
+        return draw
+
+    with recording_fonts() as fonts:
+        save_figure(fig_of(6.5, 9), tmp_path, "ok")
+        save_figure(fig_of(10, 9), tmp_path, "wide")  # 9 pt scaled by about 0.7
+        save_figure(fig_of(5, 7), tmp_path, "small")  # not scaled, but 7 pt is 9.3 px
+    save_figure(fig_of(5, 9), tmp_path, "unrecorded")
+    problems = wide_problems(tmp_path, ["ok", "wide", "small", "unrecorded", "missing"], fonts)
+    assert not [p for p in problems if p.startswith("ok-")], problems
+    assert any(p.startswith("wide-light.svg:") and "CSS px" in p for p in problems), problems
+    assert any(p.startswith("small-dark.svg:") and "a text of 7 pt" in p for p in problems), problems
+    assert "unrecorded-light.svg: its fonts were not recorded" in problems
+    assert "missing-dark.svg: not written" in problems
 
 
 def test_smallest_font_counts_mathtext_exponents():
