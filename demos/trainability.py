@@ -304,6 +304,13 @@ def measure(cfg: Config, ns: list[int], device: str) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
+# The wide figures fit the laptop's 688 px content column unscaled (demos._common.wide_problems):
+# at most 6.9 in before bbox_inches="tight" adds its margins, titles 10 pt wrapped to their panel.
+WIDE_WIDTH_IN = 6.9
+WIDE_TITLE = 10.0
+WIDE_PANEL_TEXT_IN = 3.0
+
+
 def _log2_axis(ax, ns: list[int]) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xticks(ns)
@@ -330,7 +337,9 @@ def draw_span(theme, data: dict, narrow: bool = False):
     if narrow:
         fig, axes = narrow_subplots(heights)
     else:
-        fig, axes = plt.subplots(4, 1, figsize=(7.2, 15.0))  # stacked: legible at page width
+        # Two by two at 6.9 in: the laptop's 688 px column shows it unscaled, its text at 12 px and up.
+        fig, grid = plt.subplots(2, 2, figsize=(WIDE_WIDTH_IN, 9.2), layout="constrained")
+        axes = list(grid.flat)
     ax = axes[0]
     for i, key in enumerate(ARCHS):
         ax.plot(ns, data["span"][key], "o-", color=theme.color(i), ms=4)
@@ -339,14 +348,13 @@ def draw_span(theme, data: dict, narrow: bool = False):
     ax.set_ylabel("span D (unit-operation steps)")
     ax.annotate("≈ (log₂d + 7)·n", (ns[-3], data["span"]["rnn"][-3]), xytext=(-4, 6), textcoords="offset points",
                 color=theme.color(0), fontsize=9, ha="right")
-    # The two logarithmic spans run close together: their labels stand above and below the pair (a
-    # narrow figure: attention's, the upper line at small n, above; the scan's below, with room made).
-    ax.annotate("≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, 14 if narrow else -14),
+    # The two logarithmic spans run close together: their labels stand above and below the pair
+    # (attention's, the upper line at small n, above; the scan's below, with room made).
+    ax.annotate("≈ 3 log₂n + 3 log₂d + 8", (ns[1], data["span"]["attention"][1]), xytext=(0, 14),
                 textcoords="offset points", color=theme.color(1), fontsize=9)
-    ax.annotate("≈ 4 log₂n + 2 log₂d + 7", (ns[1], data["span"]["linear_scan"][1]), xytext=(0, -16 if narrow else 8),
+    ax.annotate("≈ 4 log₂n + 2 log₂d + 7", (ns[1], data["span"]["linear_scan"][1]), xytext=(0, -16),
                 textcoords="offset points", color=theme.color(2), fontsize=9)
-    if narrow:
-        ax.set_ylim(bottom=min(data["span"]["linear_scan"]) / 3)
+    ax.set_ylim(bottom=min(data["span"]["linear_scan"]) / 3)
 
     ax = axes[1]
     for i, key in enumerate(ARCHS):
@@ -380,11 +388,11 @@ def draw_span(theme, data: dict, narrow: bool = False):
         ax.axvline(cross, color=theme.muted, lw=0.8, ls=":")
         lower = data["crossover_n_lower"][f"P={data['p_large']}"]
         ax.text(cross, ax.get_ylim()[0] * 1.5, f"n ≈ {cross} " + (f"\n({lower} by the lower bound) " if lower else ""),
-                color=theme.muted, fontsize=NARROW_FONT if narrow else 8.5, va="bottom", ha="right")
+                color=theme.muted, fontsize=NARROW_FONT, va="bottom", ha="right")
     brent = (f"; dashed P = {data['p_small']}, solid P = {data['p_large']:,}\n"
              f"(dotted line: from here attention is slower than the LSTM on {data['p_large']:,} units)")
-    # Narrow: T(P) in plain text, since a mathtext subscript would be smaller than the smallest font.
-    ax.set_title(wrap("Brent: T(P) ≤ W/P + D" + brent) if narrow else "Brent: $T_P \\leq W/P + D$" + brent)
+    # T(P) in plain text, since a mathtext subscript would be smaller than the smallest font.
+    ax.set_title("Brent: T(P) ≤ W/P + D" + brent)
     ax.set_ylabel("implied time (unit-operation times)")
     for ax in axes:
         _log2_axis(ax, ns)
@@ -396,17 +404,18 @@ def draw_span(theme, data: dict, narrow: bool = False):
         f"time falls {min(sp['rnn']):,.0f}–{max(sp['rnn']):,.0f}×, attention's {min(sp['attention']):,.0f}–{max(sp['attention']):,.0f}×, "
         f"the scan's {min(sp['linear_scan']):,.0f}–{max(sp['linear_scan']):,.0f}×"
     )
+    for ax in axes:
+        short_log_axis(ax.yaxis)  # 1e6, not 10 with a superscript smaller than the smallest font
     if narrow:
         for ax in axes:
-            short_log_axis(ax.yaxis)  # 1e6, not 10 with a superscript smaller than the smallest font
-        for ax in axes[:3]:
             ax.set_title(wrap(ax.get_title()))
         legend_below(axes[0], handles, [h.get_label() for h in handles])  # the first panel needs it
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, axes, heights)
-    fig.suptitle(title, fontsize=11, y=0.995, va="top")
-    fig.tight_layout(rect=(0, 0, 1, 0.962))
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.968), ncol=3, fontsize=9)
+    for ax in axes:
+        ax.set_title(wrap(ax.get_title(), WIDE_TITLE, WIDE_PANEL_TEXT_IN, lines=3), fontsize=WIDE_TITLE)
+    fig.suptitle(wrap(title, 11, WIDE_WIDTH_IN - 0.3), fontsize=11)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=NARROW_FONT)
     return fig
 
 
@@ -418,7 +427,7 @@ def draw_measured(theme, data: dict, narrow: bool = False):
     if narrow:
         fig, (ax,) = narrow_subplots((2.6,))
     else:
-        fig, ax = plt.subplots(figsize=(7.2, 5.2))
+        fig, ax = plt.subplots(figsize=(WIDE_WIDTH_IN, 5.2))
     for i, key in enumerate(ARCHS):
         ax.plot(ns, data["measured_ms"][key], "o-", color=theme.color(i), ms=4, label=NAMES[key])
         ax.plot(ns, data["work_predicted_ms"][key], "--", color=theme.color(i), lw=1, alpha=0.8)
@@ -434,7 +443,7 @@ def draw_measured(theme, data: dict, narrow: bool = False):
         legend_below(ax)
         ax.set_title(wrap(title))
         return fit_height(fig, [ax], (2.6,))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=NARROW_FONT)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig

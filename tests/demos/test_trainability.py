@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.trainability import FIGURES, Config, linear_scan, phenomenon, run
 
 torch.set_num_threads(1)
@@ -23,6 +23,8 @@ def test_trainability(tmp_path):
             assert (tmp_path / f"{fig}-{theme}.svg").exists(), (fig, theme)
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     n, d = data["n"], SMALL.d
     assert n == [2**k for k in range(SMALL.log2_n_min, SMALL.log2_n_max + 1)]
