@@ -284,11 +284,10 @@ def draw_grokking(theme, d: dict, narrow: bool = False):
             ax.vlines(d[key] + 1, -0.02, 1.02, color=theme.muted, lw=1, ls=ls)
             # Labels in a band above the curves (which never exceed 1), so that no label crosses one.
             pad = {"left": " ", "right": " ", "center": ""}[ha]
-            ax.text(d[key] + 1, 1.04, f"{label}\n{pad}step {d[key]}{pad}", color=theme.fg, fontsize=8.5, va="bottom", ha=ha,
+            ax.text(d[key] + 1, 1.04, f"{label}\n{pad}step {d[key]}{pad}", color=theme.fg, fontsize=NARROW_FONT, va="bottom", ha=ha,
                     multialignment=ha)
     ax.set_xscale("log")
-    if narrow:
-        plain_log_axis(ax.xaxis)  # 10, 100, 1000: no superscripts smaller than the smallest font
+    plain_log_axis(ax.xaxis)  # 10, 100, 1000: no superscripts smaller than the smallest font
     ax.set_xlabel("full-batch AdamW step + 1 (log scale)")
     ax.set_ylabel("accuracy / share")
     ax.set_ylim(-0.02, 1.04 if narrow else 1.26)
@@ -305,7 +304,7 @@ def draw_grokking(theme, d: dict, narrow: bool = False):
         legend_below(ax)
         return fit_height(fig, [ax], (2.4,))
     ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8.5, ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=NARROW_FONT, ncol=2)
     return fig
 
 
@@ -317,10 +316,11 @@ def draw_periodicity(theme, d: dict, narrow: bool = False):
     if narrow:
         fig, axes = narrow_subplots(heights)
     else:
-        fig, axes = plt.subplots(3, 1, figsize=(7.2, 13.0), gridspec_kw={"height_ratios": [1, 1.4, 1]})  # stacked: legible at page width
+        # Stacked, 6.9 in wide: a laptop's 688 px column shows it unscaled, its text at 12 px and up.
+        fig, axes = plt.subplots(3, 1, figsize=(6.9, 13.0), gridspec_kw={"height_ratios": [1, 1.4, 1]})
     # A narrow figure's long axis labels and titles are wrapped to its width.
     fit = (lambda s: wrap(s, NARROW_FONT, 2.9)) if narrow else (lambda s: s)
-    title = wrap if narrow else (lambda s: s)
+    title = wrap if narrow else (lambda s: wrap(s, 10, 6.5))
     ax = axes[0]
     bins = np.linspace(0, 1, 41)
     for key, label, c in (("share_init", "at initialisation", theme.muted), ("share_final", "after training", theme.color(0))):
@@ -335,7 +335,7 @@ def draw_periodicity(theme, d: dict, narrow: bool = False):
     if narrow:
         legend_below(ax)
     else:
-        ax.legend(loc="upper center", fontsize=8.5)
+        ax.legend(loc="upper center", fontsize=NARROW_FONT)
 
     # The weights as they are (no fitted curve drawn over them), each neuron shifted down by 3 levels;
     # dotted: its top Fourier component, which the flat stretches leave behind.
@@ -359,7 +359,7 @@ def draw_periodicity(theme, d: dict, narrow: bool = False):
             ax.axhline(y + off, color=theme.muted, lw=0.7, ls="--")
     ax.set_yticks([-i * step + y for i in range(len(d["examples"])) for y in (level, 0, -level)],
                   [f"{y:+.2f}" if y else "0" for _ in d["examples"] for y in (level, 0, -level)],
-                  fontsize=NARROW_FONT if narrow else 8)
+                  fontsize=NARROW_FONT)
     ax.grid(False, axis="y")
     ax.set_xlabel("residue r of operand a")
     ax.set_ylabel(fit("weight from a = r (each neuron shifted down)"))
@@ -373,7 +373,7 @@ def draw_periodicity(theme, d: dict, narrow: bool = False):
     if narrow:
         legend_below(ax)
     else:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, ncol=2)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=NARROW_FONT, ncol=2)
 
     ax = axes[2]
     ks = np.arange(1, (p - 1) // 2 + 1)
@@ -389,7 +389,9 @@ def draw_periodicity(theme, d: dict, narrow: bool = False):
     if narrow:
         legend_below(ax)
         return fit_height(fig, axes, heights)
-    ax.legend(loc="upper right", fontsize=7.5, ncol=1)
+    ax.legend(loc="upper right", fontsize=NARROW_FONT, ncol=1)
+    for ax in axes:
+        ax.title.set_fontsize(10)
     fig.tight_layout()
     return fig
 

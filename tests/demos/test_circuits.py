@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.circuits import FIGURES, Config, phenomenon, run
 
 torch.set_num_threads(1)
@@ -24,6 +24,8 @@ def test_circuits_groks_and_turns_periodic(tmp_path):
         assert (tmp_path / f"{name}-dark.svg").exists()
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     # Memorise first, generalise much later: at the fit step the unseen pairs are at chance, half of
     # them are right only ≥ 10× later, and 95% is reached within the run; the neurons turn periodic.
     assert not failed_claims(phenomenon(data)), failed_claims(phenomenon(data))
