@@ -330,7 +330,8 @@ def draw_spectral(t, spec: dict, cfg: Config, narrow: bool = False):
     if narrow:
         fig, (ax, ax2) = narrow_subplots((2.4, 2.4))
     else:
-        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.2, 8.4), gridspec_kw={"height_ratios": [1, 1]})  # stacked: legible at page width
+        # Stacked, 6.9 in wide: a laptop's 688 px column shows it unscaled, its text at 12 px and up.
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(6.9, 8.4), gridspec_kw={"height_ratios": [1, 1]})
     im = ax.imshow(rel[cols[pick]].T, aspect="auto", origin="lower", cmap=t.cmap, norm=Normalize(0, 1),
                    interpolation="nearest", extent=(0, np.log10(cfg.steps), -0.5, len(ks) - 0.5))
     for j in range(len(ks)):
@@ -367,7 +368,9 @@ def draw_spectral(t, spec: dict, cfg: Config, narrow: bool = False):
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, (ax, ax2), (2.4, 2.4))
     ax2.set_ylim(-4.6, 6.6)
-    ax2.legend(loc="upper right", fontsize=8, ncol=2)
+    ax2.legend(loc="upper right", fontsize=9, ncol=2)
+    for a in (ax, ax2):
+        a.set_title(wrap(a.get_title(), 10, 6.2), fontsize=10)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
@@ -379,7 +382,7 @@ def draw_alignment(t, align: dict, cfg: Config, narrow: bool = False):
     if narrow:
         fig, axes = narrow_subplots((2.4, 2.4, 2.4))
     else:
-        fig, axes = plt.subplots(3, 1, figsize=(7.0, 11.5))  # stacked: legible at page width
+        fig, axes = plt.subplots(3, 1, figsize=(6.9, 11.5))  # stacked: a laptop's 688 px column shows it unscaled
     n_modes = max(align["pool"].values())
     for i, name in enumerate(TASKS):
         c = t.color(i)
@@ -404,7 +407,7 @@ def draw_alignment(t, align: dict, cfg: Config, narrow: bool = False):
         plain_log_axis(ax.xaxis)
         ax.set_xlabel("eigenmode rank ρ")
         if not narrow:
-            ax.legend(fontsize=8.5, loc="lower left" if ax is axes[0] else "lower right")
+            ax.legend(fontsize=9, loc="lower left" if ax is axes[0] else "lower right")
     axes[2].set_xscale("log")
     axes[2].set_yscale("log")
     plain_log_axis(axes[2].xaxis)
@@ -422,7 +425,9 @@ def draw_alignment(t, align: dict, cfg: Config, narrow: bool = False):
             legend_below(ax)
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, axes, (2.4, 2.4, 2.4))
-    axes[2].legend(fontsize=7.5, loc="lower left")
+    axes[2].legend(fontsize=9, loc="lower left")
+    for ax in axes:
+        ax.set_title(wrap(ax.get_title(), 10, 6.5), fontsize=10)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig

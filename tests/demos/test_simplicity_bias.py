@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.simplicity_bias import FIGURES, Config, learned_step, phenomenon, run
 
 torch.set_num_threads(1)
@@ -24,6 +24,8 @@ def test_simplicity_bias_small(tmp_path):
         assert (tmp_path / f"{name}-dark.svg").is_file()
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     # Each MLP learns the frequencies strictly in order; 0/1 has more power in the top kernel modes,
     # is learned from fewer samples at every size, and the theory stays within a factor 2.5.
