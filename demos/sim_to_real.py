@@ -276,7 +276,7 @@ def draw_transfer(theme, data: dict, narrow: bool = False):
     if narrow:
         fig, (ax,) = narrow_subplots((2.8,))
     else:
-        fig, ax = plt.subplots(figsize=(7.6, 5.4))
+        fig, ax = plt.subplots(figsize=(6.9, 5.6))  # a laptop's 688 px column shows it unscaled
     level = np.array(data["level_factor"])
     r, div = data["rand_range"], data["real_dt_div"]
     ax.axvspan(1, r, color=theme.muted, alpha=0.13, lw=0, label=f"randomisation range (up to ×{r:g} or ×1/{r:g})")
@@ -299,17 +299,18 @@ def draw_transfer(theme, data: dict, narrow: bool = False):
              f"{nom['by_level']['mean'][0]:.1%} in the real\nworld of the same mass and friction (a finer time step), "
              f"then fast growth; randomised + probe: level means ≤ {rng['level_mean_max']:.1%}\n"
              f"across its range (worst world {rng['worst']:.1%}); without the probe: one compromise for every world")
+    plain_log_axis(ax.yaxis)  # 0.01, 0.1: no superscripts smaller than the smallest font
     if narrow:  # the note heads the legend, under the axes
-        plain_log_axis(ax.yaxis)  # 0.01, 0.1: no superscripts smaller than the smallest font
         ax.set_xlabel(wrap(ax.get_xlabel(), NARROW_FONT, 2.9))
         ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.8))
         legend_below(ax, title=wrap(note, NARROW_FONT), alignment="left")
         ax.set_title(wrap(title))
         return fit_height(fig, [ax], (2.8,))
-    ax.text(0.99, 0.02, note, transform=ax.transAxes, fontsize=8.5, color=theme.muted, ha="right", va="bottom")
-    ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax.text(0.99, 0.02, note, transform=ax.transAxes, fontsize=NARROW_FONT, color=theme.muted, ha="right", va="bottom")
+    ax.set_xlabel(wrap(ax.get_xlabel(), 10, 6.0))
+    ax.legend(fontsize=NARROW_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.set_ylim(bottom=ax.get_ylim()[0] / 3)  # room for the note below the curves
-    ax.set_title(title)
+    ax.set_title(wrap(title, 10, 6.4), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -321,7 +322,7 @@ def draw_trajectories(theme, data: dict, narrow: bool = False):
     if narrow:
         fig, axes = narrow_subplots((2.2, 2.2), sharey=True)  # stacked
     else:
-        fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(6.9, 4.6), sharey=True)  # a laptop's 688 px column shows it unscaled
     t = np.array(tr["time"])
     for j, ax in enumerate(axes):
         for i, p in enumerate(POLICIES):
@@ -344,8 +345,10 @@ def draw_trajectories(theme, data: dict, narrow: bool = False):
         legend_below(axes[1])
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, axes, (2.2, 2.2))
-    axes[0].legend(fontsize=8.5, loc="upper left")
-    fig.suptitle(title, fontsize=11)
+    axes[1].legend(fontsize=NARROW_FONT, loc="upper right")  # the right panel's curves stay low: room above them
+    for ax in axes:
+        ax.set_title(wrap(ax.get_title(), 10, 3.0), fontsize=10)
+    fig.suptitle(wrap(title, 11, 6.6), fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.sim_to_real import FIGURES, Config, phenomenon, run, simulate
 
 torch.set_num_threads(1)
@@ -24,6 +24,8 @@ def test_sim_to_real(tmp_path):
             assert (tmp_path / f"{fig}-{theme}.svg").exists(), (fig, theme)
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     pol = data["policies"]
     assert set(pol) == {"nominal", "randomized", "randomized_no_probe"}
