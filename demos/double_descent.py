@@ -332,7 +332,7 @@ def draw_linear(t, lin: dict, curves: dict, narrow: bool = False):
     if narrow:
         fig, (ax,) = narrow_subplots((2.6,))
     else:
-        fig, ax = plt.subplots(figsize=(7.2, 4.6))
+        fig, ax = plt.subplots(figsize=(6.9, 4.6))  # a laptop's 688 px column shows it unscaled
     for side in (curves["p_fine"] < n, curves["p_fine"] > n):
         ax.plot(curves["p_fine"][side] / n, curves["exact_fine"][side], color=t.color(0), lw=1.6,
                 label="exact finite-n mean risk" if side[0] else None)
@@ -346,7 +346,7 @@ def draw_linear(t, lin: dict, curves: dict, narrow: bool = False):
     ax.set_yscale("log")
     plain_log_axes(ax)
     ax.set_ylim(max(1e-3, 0.3 * np.min(lin["risk_q25"])), 4e2)
-    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel("test risk  ‖β̂ − β‖²  (excess squared error)")
     if narrow:
@@ -354,8 +354,9 @@ def draw_linear(t, lin: dict, curves: dict, narrow: bool = False):
         ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.6))
         legend_below(ax)
         return fit_height(fig, [ax], (2.6,))
-    ax.set_title(linear_title(lin))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(wrap(linear_title(lin), 11, 5.3, lines=3))  # as many lines for every σ: a swept figure keeps its size
+    ax.yaxis.set_label_coords(-0.12, 0.5)  # where the y label stands, however wide the tick labels of this σ's limits
+    ax.legend(fontsize=NARROW_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # under the axes, off the points
     return fig
 
 
@@ -367,7 +368,7 @@ def draw_misspecified(t, mis: dict, curves: dict, narrow: bool = False):
     if narrow:
         fig, (ax,) = narrow_subplots((2.6,))
     else:
-        fig, ax = plt.subplots(figsize=(7.2, 4.6))
+        fig, ax = plt.subplots(figsize=(6.9, 4.6))  # a laptop's 688 px column shows it unscaled
     for side in (curves["p_fine"] < n, curves["p_fine"] > n):
         ax.plot(curves["p_fine"][side] / n, curves["mis_fine"][side], color=t.color(0), lw=1.6,
                 label="exact finite-n mean risk" if side[0] else None)
@@ -376,8 +377,8 @@ def draw_misspecified(t, mis: dict, curves: dict, narrow: bool = False):
     ax.axhline(mis["r"] ** 2, color=t.fg, lw=0.8, ls=":", label=f"null predictor (risk r² = {mis['r'] ** 2:g})")
     ax.axvline(1.0, color=t.muted, lw=0.8)
     ax.axvline(d / n, color=t.muted, lw=0.8, ls="-.")
-    ax.text(d / n * 1.03, 2.2e2, "p = d", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
-    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
+    ax.text(d / n * 1.03, 2.2e2, "p = d", color=t.muted, fontsize=NARROW_FONT)
+    ax.text(1.03, 2.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_axes(ax)
@@ -392,7 +393,7 @@ def draw_misspecified(t, mis: dict, curves: dict, narrow: bool = False):
         legend_below(ax)
         return fit_height(fig, [ax], (2.6,))
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    ax.legend(fontsize=NARROW_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)  # under the axes: at 9 pt it is wider than they are
     return fig
 
 
@@ -403,7 +404,7 @@ def draw_rff(t, rff: dict, draws: int, narrow: bool = False):
     if narrow:
         fig, axes = narrow_subplots((2.4, 2.4))  # stacked
     else:
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.9))
+        fig, axes = plt.subplots(1, 2, figsize=(6.9, 4.2))  # a laptop's 688 px column shows it unscaled
     under = Ns < n
     for ax, vals, allv, label, scale in (
         (axes[0], np.array(rff["test_mse"]), np.array(rff["mse_per_draw"]), "test squared loss (sum over 10 outputs)", "log"),
@@ -414,7 +415,7 @@ def draw_rff(t, rff: dict, draws: int, narrow: bool = False):
         ax.plot(Ns, vals, "o-", color=t.color(0), ms=4, lw=1.6, label=f"median of {draws} draws")
         ax.axhline(vals[under].min(), color=t.color(1), lw=1, ls="--", label="best with N < n")
         ax.axvline(n, color=t.muted, lw=0.8)
-        ax.text(n * 0.93, 0.97, "N = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5, ha="right", va="top",
+        ax.text(n * 0.93, 0.97, "N = n", color=t.muted, fontsize=NARROW_FONT, ha="right", va="top",
                 transform=ax.get_xaxis_transform())
         ax.set_xscale("log")
         ax.set_yscale(scale)
@@ -432,8 +433,10 @@ def draw_rff(t, rff: dict, draws: int, narrow: bool = False):
         legend_below(axes[1])
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, axes, (2.4, 2.4))
-    axes[0].legend(fontsize=8.5, loc="center right")
-    fig.suptitle(title, fontsize=11)
+    for ax in axes:
+        ax.set_xlabel(wrap(ax.get_xlabel(), 10, 2.9))
+    axes[0].legend(fontsize=NARROW_FONT, loc="center right")
+    fig.suptitle(wrap(title, 11, 6.6), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -445,7 +448,7 @@ def draw_ridge(t, ridge: dict, n: int, trials: int, narrow: bool = False):
     if narrow:
         fig, (ax,) = narrow_subplots((2.6,))
     else:
-        fig, ax = plt.subplots(figsize=(7.2, 4.3))
+        fig, ax = plt.subplots(figsize=(6.9, 4.3))  # a laptop's 688 px column shows it unscaled
     for j, lam in enumerate(ridge["lambdas"]):
         risk = np.array(ridge["risk"][j], dtype=float)  # NaN (a gap in the line) where no mean is shown
         label = f"λ = {lam:g}" + ("  (min-norm; no mean at |p − n| ≤ 3)" if lam == 0 else "")
@@ -456,7 +459,7 @@ def draw_ridge(t, ridge: dict, n: int, trials: int, narrow: bool = False):
     ax.set_yscale("log")
     plain_log_axes(ax)
     ax.set_ylim(max(1e-3, 0.5 * np.min(ridge["risk_tuned"])), 2e2)
-    ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT if narrow else 8.5)
+    ax.text(1.03, 1.2e2, "p = n", color=t.muted, fontsize=NARROW_FONT)
     ax.set_xlabel(f"features per sample  γ = p / n   (n = {n})")
     ax.set_ylabel(f"mean test risk  ‖β̂ − β‖²  ({trials} draws)")
     lams = ridge["lambdas"]
@@ -475,8 +478,8 @@ def draw_ridge(t, ridge: dict, n: int, trials: int, narrow: bool = False):
         ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.6))
         legend_below(ax)
         return fit_height(fig, [ax], (2.6,))
-    ax.set_title(f"Ridge: {first};\n{tuned}", fontsize=10)
-    ax.legend(fontsize=8.5, loc="upper left")
+    ax.set_title(wrap(f"Ridge: {first}; {tuned}", 10, 6.4), fontsize=10)
+    ax.legend(fontsize=NARROW_FONT, loc="upper left")
     return fig
 
 

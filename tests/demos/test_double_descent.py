@@ -8,7 +8,7 @@ import json
 import numpy as np
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.double_descent import FIGURES, Config, misspecified_risk, phenomenon, run
 
 torch.set_num_threads(1)
@@ -36,6 +36,8 @@ def test_double_descent_small(tmp_path):
         assert (tmp_path / f"{name}-dark.svg").is_file()
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     data = json.loads((tmp_path / "data.json").read_text())
     # The mean follows the exact risk away from the peak, the median peaks next to p = n and falls
     # again; the misspecified model's best fit has p > n; random features peak at N ≈ n and many
