@@ -55,7 +55,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
-from demos._common import (NARROW_FONT, NARROW_TEXT_IN, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots,
+from demos._common import (NARROW_FONT, NARROW_TEXT_IN, NARROW_TITLE, AdamW, Claim, demo_main, fit_height, legend_below, narrow_subplots,
                            plain_log_axis, save_figure, wrap, write_data)
 
 
@@ -535,7 +535,7 @@ def draw_addition(theme, add: dict, narrow: bool = False):
         legend_below(ax)
         return fit_height(fig, [ax], (2.4,))
     ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="upper left", fontsize=NARROW_FONT)
     return fig
 
 
@@ -555,13 +555,13 @@ def draw_addition_sweep(theme, sw: dict, narrow: bool = False):
     if narrow:
         legend_below(top)
     else:
-        top.legend(loc="upper left", fontsize=8.5)
+        top.legend(loc="upper left", fontsize=NARROW_FONT)
 
     x = np.array(sw["train_fraction"])
     bottom.plot(x, sw["train_acc"], "o-", color=theme.color(0), lw=1.6, label="training pairs (memorised or not)")
     bottom.plot(x, sw["heldout_acc"], "s--", color=theme.color(1), lw=1.6, label="held-out pairs")
     for xi, yi in zip(x, sw["heldout_acc"]):
-        bottom.annotate(f"{yi:.0%}", (xi, yi), xytext=(6, -12), textcoords="offset points", fontsize=NARROW_FONT if narrow else 8.5,
+        bottom.annotate(f"{yi:.0%}", (xi, yi), xytext=(6, -12), textcoords="offset points", fontsize=NARROW_FONT,
                         color=theme.fg)
     bottom.set_xscale("log")
     plain_log_axis(bottom.xaxis)
@@ -578,7 +578,7 @@ def draw_addition_sweep(theme, sw: dict, narrow: bool = False):
         legend_below(bottom)
         fig.suptitle(wrap(title, width_in=NARROW_TEXT_IN + 0.3))
         return fit_height(fig, (top, bottom), (2.4, 2.4))
-    bottom.legend(loc="lower right", fontsize=8.5)
+    bottom.legend(loc="lower right", fontsize=NARROW_FONT)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
@@ -587,8 +587,8 @@ def draw_addition_sweep(theme, sw: dict, narrow: bool = False):
 def draw_charlm(theme, lm: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
 
-    # The samples, wrapped to the width of their panel (62 characters; a narrow figure: 38 under its
-    # plot, with as many characters shown: 10 lines instead of 6).
+    # The samples, wrapped to the width of their panel under the plot (62 characters; a narrow figure:
+    # 38, with as many characters shown: 10 lines instead of 6).
     width, most = (38, 10) if narrow else (62, 6)
     samples = []
     for s in lm["samples"]:
@@ -596,13 +596,16 @@ def draw_charlm(theme, lm: dict, narrow: bool = False):
         for para in s["text"].replace("\t", " ").split("\n"):
             lines.extend(textwrap.wrap(para, width, drop_whitespace=False) or [""])
         samples.append((s["step"], [ln.rstrip() for ln in lines][:most]))
+    line_pt = 1.25 * NARROW_FONT  # one line of the text (linespacing 1.25)
+    text_h = sum(line_pt * (len(lines) + 1) + 6 for _, lines in samples) / 72
     if narrow:
-        line_pt = 1.25 * NARROW_FONT  # one line of the text (linespacing 1.25)
-        text_h = sum(line_pt * (len(lines) + 1) + 6 for _, lines in samples) / 72
         heights = (2.4, text_h)
         fig, (ax, tx) = narrow_subplots(heights)
     else:
-        fig, (ax, tx) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.25]})
+        # Stacked, 6.9 in wide: a laptop's 688 px column shows it unscaled, its text at 12 px and up.
+        heights = (3.2, text_h)
+        fig, (ax, tx) = plt.subplots(2, 1, figsize=(6.9, sum(heights) + 2.5), layout="constrained",
+                                     gridspec_kw={"height_ratios": list(heights)})
     ax.plot(lm["steps"], lm["val_loss"], color=theme.fg, lw=2.2, label=f"tiny transformer (context {lm['context']})")
     names = [("uniform", "uniform"), ("unigram", "unigram (KN)"), ("bigram", "bigram (KN)"),
              ("trigram", "trigram (KN)"), ("fivegram", "5-gram (KN)")]
@@ -616,34 +619,26 @@ def draw_charlm(theme, lm: dict, narrow: bool = False):
         ", below the 5-gram" if final < five else ", above the 5-gram")
     title = f"Character model on an unseen pydoc topic: {final:.2f} nats/char,\n{where} (Kneser-Ney n-grams)"
     tx.axis("off")
-    if narrow:
-        from matplotlib.transforms import offset_copy
+    from matplotlib.transforms import offset_copy
 
+    if narrow:
         ax.set_title(wrap(title))
         ax.set_ylabel(wrap(ax.get_ylabel(), NARROW_FONT, 2.4))
         legend_below(ax)
-        tx.set_title("samples after the prompt \"The \"", loc="left")
-        y = 0.0  # pt below the top of the samples' panel
-        for step, lines in samples:
-            at = offset_copy(tx.transAxes, fig=fig, y=-y, units="points")
-            tx.text(0, 1, f"step {step}", color=theme.muted, va="top", transform=at, parse_math=False, in_layout=False)
-            at = offset_copy(tx.transAxes, fig=fig, y=-y - line_pt, units="points")
-            tx.text(0, 1, "\n".join(lines), color=theme.fg, family="monospace", va="top", transform=at, parse_math=False,
-                    linespacing=1.25, in_layout=False)  # the panel's height is made for them
-            y += line_pt * (len(lines) + 1) + 6
-        return fit_height(fig, (ax, tx), heights)
-    ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8.5, ncol=3)
-    tx.set_title("samples after the prompt \"The \"", loc="left")
-    y = 1.0
+    else:
+        ax.set_title(title)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=NARROW_FONT, ncol=3)
+    tx.set_title("samples after the prompt \"The \"", loc="left", fontsize=NARROW_TITLE)
+    y = 0.0  # pt below the top of the samples' panel
     for step, lines in samples:
-        tx.text(0, y, f"step {step}", color=theme.muted, fontsize=9, va="top", transform=tx.transAxes, parse_math=False)
-        y -= 0.065
-        tx.text(0, y, "\n".join(lines), color=theme.fg, fontsize=8, family="monospace", va="top",
-                transform=tx.transAxes, parse_math=False, linespacing=1.25)
-        y -= 0.065 + 0.052 * len(lines)
-    fig.tight_layout()
-    return fig
+        at = offset_copy(tx.transAxes, fig=fig, y=-y, units="points")
+        tx.text(0, 1, f"step {step}", color=theme.muted, fontsize=NARROW_FONT, va="top", transform=at, parse_math=False,
+                in_layout=False)
+        at = offset_copy(tx.transAxes, fig=fig, y=-y - line_pt, units="points")
+        tx.text(0, 1, "\n".join(lines), color=theme.fg, fontsize=NARROW_FONT, family="monospace", va="top", transform=at,
+                parse_math=False, linespacing=1.25, in_layout=False)  # the panel's height is made for them
+        y += line_pt * (len(lines) + 1) + 6
+    return fit_height(fig, (ax, tx), heights)
 
 
 # ----------------------------------------------------------------------------------------------

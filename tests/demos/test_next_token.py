@@ -7,7 +7,7 @@ import json
 import numpy as np
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts
+from demos._common import failed_claims, narrow_problems, recording_fonts, wide_problems
 from demos.next_token import FIGURES, Config, clean_split, kneser_ney_probs, phenomenon, run
 
 torch.set_num_threads(1)
@@ -29,6 +29,8 @@ def test_next_token_phenomena(tmp_path):
         assert (tmp_path / f"{name}-dark.svg").exists()
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     assert not failed_claims(phenomenon(data)), failed_claims(phenomenon(data))
 
     # A procedure, not a table: the held-out curve follows the training curve from chance upwards.
