@@ -237,13 +237,9 @@ def draw_model_wise(theme, data: dict, narrow: bool = False):
     widths = data["widths"]
     ax.plot(widths, data["test_error"], marker="o", color=theme.color(0), label="test error (clean labels)")
     ax.plot(widths, data["train_error"], marker="s", color=theme.color(1), label="train error (noisy labels)")
-    if data["interpolation_width"] is not None and narrow:  # no room beside the line: the legend names it
+    if data["interpolation_width"] is not None:  # no room beside the line, over the peak: the legend names it
         ax.axvline(data["interpolation_width"], color=theme.muted, linestyle="--", linewidth=1,
                    label=f"interpolation threshold (k = {data['interpolation_width']:g})")
-    elif data["interpolation_width"] is not None:
-        ax.axvline(data["interpolation_width"], color=theme.muted, linestyle="--", linewidth=1)
-        ax.annotate("interpolation threshold", (data["interpolation_width"], ax.get_ylim()[1]), xytext=(4, -14),
-                    textcoords="offset points", color=theme.muted)
     ax.set_xscale("log", base=2)
     ax.set_xticks(widths[:: max(1, len(widths) // 8)])
     ax.get_xaxis().set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -257,7 +253,7 @@ def draw_model_wise(theme, data: dict, narrow: bool = False):
         ax.grid(True, alpha=0.5)
         return fit_height(fig, [ax], (2.4,))
     ax.set_title(title)
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=NARROW_FONT, frameon=False)  # under the axes
     ax.grid(True, alpha=0.5)
     return fig
 

@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from demos._common import failed_claims, narrow_problems, recording_fonts, save_figure
+from demos._common import failed_claims, narrow_problems, recording_fonts, save_figure, wide_problems
 from demos.deep_double_descent import FIGURES, Config, draw_model_wise, parameters_of, phenomenon, run
 
 torch.set_num_threads(1)
@@ -21,6 +21,8 @@ def test_model_wise_double_descent_at_a_cpu_size(tmp_path):
         assert (tmp_path / f"{name}-light.svg").stat().st_size > 0 and (tmp_path / f"{name}-dark.svg").stat().st_size > 0
     # Every figure has its narrow variant for a phone: ≤ 268 pt wide, no text under 8.25 pt.
     assert not narrow_problems(tmp_path, FIGURES, fonts), narrow_problems(tmp_path, FIGURES, fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, FIGURES, fonts), wide_problems(tmp_path, FIGURES, fonts)
     saved = json.loads((tmp_path / "data.json").read_text())["model_wise"]
     assert saved["widths"] == [1, 2, 3, 4, 6, 8]
     assert abs(saved["label_noise_measured"] - 0.2) < 0.06
@@ -40,3 +42,5 @@ def test_model_wise_figure_at_the_default_widths(tmp_path):
         written = save_figure(lambda t, narrow=False: draw_model_wise(t, data, narrow=narrow), tmp_path, "model_wise", narrow=True)
     assert len(written) == 4
     assert not narrow_problems(tmp_path, ["model_wise"], fonts), narrow_problems(tmp_path, ["model_wise"], fonts)
+    # And its wide variant for a laptop: every text at least 11 CSS px in the 688 px column.
+    assert not wide_problems(tmp_path, ["model_wise"], fonts), wide_problems(tmp_path, ["model_wise"], fonts)
