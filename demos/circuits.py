@@ -272,6 +272,10 @@ def draw_grokking(theme, d: dict, narrow: bool = False):
     # The 50% and 95% marks can be close on the log axis: their labels stand left and right of their lines.
     marks = (("fit_step", "train 99%", "--", "center"), ("grok_step_50", "test 50% ", ":", "right"),
              ("grok_step_95", " test 95%", "-.", "left"))
+    ax.set_xscale("log")
+    if not narrow:  # room right of the last step for a label standing right of its line there
+        ax.set_xlim(right=x[-1] * 3)
+    lo, hi = np.log(ax.get_xlim())
     for key, label, ls, ha in marks:
         if narrow:  # too little room for labels over the lines: the legend names them, reached or not (a
             # figure swept over weight decay keeps its height)
@@ -283,10 +287,13 @@ def draw_grokking(theme, d: dict, narrow: bool = False):
         if d.get(key) is not None:
             ax.vlines(d[key] + 1, -0.02, 1.02, color=theme.muted, lw=1, ls=ls)
             # Labels in a band above the curves (which never exceed 1), so that no label crosses one.
+            # A centred or left-standing label near the left end turns inward: no text past the axes, so
+            # that the figure keeps its width for every weight decay (a swept figure).
+            at = (np.log(d[key] + 1) - lo) / (hi - lo)
+            ha = "left" if at < 0.08 and ha != "right" else ha
             pad = {"left": " ", "right": " ", "center": ""}[ha]
             ax.text(d[key] + 1, 1.04, f"{label}\n{pad}step {d[key]}{pad}", color=theme.fg, fontsize=NARROW_FONT, va="bottom", ha=ha,
                     multialignment=ha)
-    ax.set_xscale("log")
     plain_log_axis(ax.xaxis)  # 10, 100, 1000: no superscripts smaller than the smallest font
     ax.set_xlabel("full-batch AdamW step + 1 (log scale)")
     ax.set_ylabel("accuracy / share")
@@ -303,7 +310,7 @@ def draw_grokking(theme, d: dict, narrow: bool = False):
         ax.set_title(wrap(title, lines=4))  # as many lines whether or not it groks: a swept figure keeps its height
         legend_below(ax)
         return fit_height(fig, [ax], (2.4,))
-    ax.set_title(title)
+    ax.set_title(wrap(title, 11, 5.4, lines=3))  # within the axes, as many lines for every weight decay
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=NARROW_FONT, ncol=2)
     return fig
 
