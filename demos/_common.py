@@ -267,11 +267,29 @@ def save_figure(draw: Callable[..., Any], out_dir: str | os.PathLike[str], name:
                 fig = draw(t, narrow=True) if variant else draw(t)
                 path = out / f"{name}{variant}-{name_}.svg"
                 fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+                _number_clip_paths(path)
                 for record in _FONT_RECORDS:
                     record[path.name] = smallest_font_pt(fig)
                 plt.close(fig)
             written.append(path)
     return written
+
+
+_CLIP_ID = re.compile(r'<clipPath id="(p[0-9a-f]+)"')
+
+
+def _number_clip_paths(path: Path) -> None:
+    """Give the clip paths of a written SVG ids by their order in the file. matplotlib names a clip path
+    by a hash that, for a clip that is a path rather than a rectangle, takes in the memory address of
+    the path object (``svg.hashsalt`` does not help there): the same figure drawn in two processes got
+    two names, and two runs of one demo two files."""
+    text = path.read_text(encoding="utf-8")
+    ids = list(dict.fromkeys(_CLIP_ID.findall(text)))
+    if not ids:
+        return
+    names = {old: f"kbclip{i}" for i, old in enumerate(ids, start=1)}
+    text = re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: names[m.group(1)], text)
+    path.write_text(text, encoding="utf-8")
 
 
 def svg_width_pt(path: str | os.PathLike[str]) -> float:

@@ -434,6 +434,31 @@ def test_on_a_phone_every_figure_is_drawn_large_enough_to_read_and_opens_full_si
         context.close()
 
 
+@pytest.mark.parametrize("path", ["NOTE", CONCEPT_URL, "concepts/trainability/"])
+def test_on_a_laptop_every_figure_shows_at_its_own_size_so_its_text_reads_at_11_px(browser, deployed_url, note_url, path) -> None:
+    """In the 688 px column of a 1280 px window every wide figure shows unscaled: its demo draws it at
+    most 516 pt (688 px) wide with text at 8.25 pt and more (demos/_common.wide_problems), so 11 px."""
+    context, page = open_page(browser, deployed_url, note_url if path == "NOTE" else path, viewport=DESKTOP)
+    try:
+        shown = page.evaluate("""async () => {
+          const out = [];
+          for (const frame of document.querySelectorAll('article .kb-figure-frame:not([hidden])')) {
+            const img = Array.from(frame.querySelectorAll('img')).find(i => i.getClientRects().length);
+            if (!img) continue;
+            img.loading = 'eager';
+            if (!img.complete) await new Promise(r => img.addEventListener('load', r, {once: true}));
+            out.push({src: img.currentSrc, width: img.getBoundingClientRect().width, natural: img.naturalWidth});
+          }
+          return out;
+        }""")
+        assert shown, "no figure on the page"
+        assert not [s for s in shown if "-narrow-" in s["src"]], "a laptop shows the wide layouts"
+        scaled = [s for s in shown if s["width"] < s["natural"] - 0.5]
+        assert not scaled, f"figures scaled down on a laptop, their text under 11 px: {scaled}"
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
 def test_the_demo_runs_page_fits_without_sideways_scrolling(browser, deployed_url, viewport) -> None:
     context, page = open_page(browser, deployed_url, "demo-runs/", viewport=viewport)
