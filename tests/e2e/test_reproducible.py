@@ -99,6 +99,13 @@ RUN_TIME_FILES = {
 RUN_TIME_PATTERNS = [
     # a number the text takes from a wall-clock measurement (a run's @seconds, trainability's measured times)
     (re.compile(r'(<a class="kb-number"[^>]*title="[^"]*(?:@seconds|measured)[^"]*"[^>]*>)[^<]*(</a>)'), r"\1#\2"),
+    # what the cache has seen, not what the build made: why a run ran again, and what moved since the run it
+    # replaced (a cache that never replaced a run, as a cold build's, says neither)
+    (re.compile(r" · ran again as [^·<]*?(?= ·)"), ""),
+    (re.compile(r'<br><span class="kb-why">ran because [^<]*</span>'), ""),
+    (re.compile(r'\s*<h2 id="what-moved">.*?(?=</article>)', re.S), "\n"),
+    (re.compile(r"\s+</article>"), "\n</article>"),
+    (re.compile(r'<nav class="md-nav md-nav--secondary".*?</nav>', re.S), ""),  # the table of contents lists "What moved"
     (re.compile(r"(?<![\w.])\d+\.\d s\b"), "#.# s"),  # provenance: seconds
     (re.compile(r"\brun \d{4}-\d{2}-\d{2}\b"), "run YYYY-MM-DD"),  # provenance: date of the run
     (re.compile(r'(<td class="kb-num"[^>]*>(?:<div>)?)\d+\.\d((?:</div>)?</td>)'), r"\1#.#\2"),  # runs table: Seconds
@@ -109,12 +116,23 @@ RUN_TIME_PATTERNS = [
 SEARCH_INDEX = "search/search_index.json"  # the pages' text without their markup: there, every number is masked
 
 
+MEASURED_NUMBER = re.compile(r'<a class="kb-number"[^>]*title="[^"]*(?:@seconds|measured)[^"]*"[^>]*>([^<]*)</a>')
+
+
 def mask_run_times(data: bytes, name: str = "") -> tuple[bytes, int]:
     text, total = data.decode("utf-8"), 0
+    # the values of numbers taken from wall-clock measurements, where the page repeats them: its alt texts
+    values = sorted(set(MEASURED_NUMBER.findall(text)), key=len, reverse=True)
+    if values:
+        pattern = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, values)) + r")(?![\w.])")
+        text, count = re.subn(r'alt="[^"]*"', lambda m: pattern.sub("#", m.group(0)), text)
+        total += count
     for pattern, replacement in RUN_TIME_PATTERNS:
         text, count = pattern.subn(replacement, text)
         total += count
-    if name == SEARCH_INDEX:  # a measured number bound into the text is plain text here, like any other number
+    if name == SEARCH_INDEX:  # the pages' text: the provenance's "ran again as", and every number, masked
+        text, count = re.subn(r" \\u00b7 ran again as .*?(?= \\u00b7)", "", text)
+        total += count
         text, count = re.subn(r"\d+(?:[.,]\d+)*", "#", text)
         total += count
     return text.encode("utf-8"), total
