@@ -17,27 +17,10 @@ from bs4 import BeautifulSoup
 from hooks.figures.directive import SpecCache
 from hooks.figures.numbers import NumberError, Tolerance, collect_numbers, compare, format_value, lookup, parse_number, value_of
 from tests.generator import Abort, build, load_config
+from tests.test_demo_hooks import FIXTURE, MKDOCS_YML
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "demo_project"
 SPECS = SpecCache(FIXTURE / "demos")
 
-MKDOCS_YML = f"""
-site_name: Tiny
-site_url: https://example.invalid/tiny/
-theme:
-  name: material
-  font: false
-hooks:
-  - {REPO / "hooks" / "mkdocs_site.py"}
-  - {REPO / "hooks" / "mkdocs_demos.py"}
-markdown_extensions: [attr_list, md_in_html]
-extra:
-  demos:
-    cache_dir: .cache/demos
-    timeout: 60
-    jobs: 2
-"""
 
 PAGE = """---
 title: Home
