@@ -121,12 +121,17 @@ MEASURED_NUMBER = re.compile(r'<a class="kb-number"[^>]*title="[^"]*(?:@seconds|
 
 def mask_run_times(data: bytes, name: str = "") -> tuple[bytes, int]:
     text, total = data.decode("utf-8"), 0
-    # the values of numbers taken from wall-clock measurements, where the page repeats them: its alt texts
-    values = sorted(set(MEASURED_NUMBER.findall(text)), key=len, reverse=True)
-    if values:
+    # the values of numbers taken from wall-clock measurements that a figure's caption holds, in that
+    # figure's alt texts (the caption as plain text)
+    def figure(m: re.Match) -> str:
+        values = sorted(set(MEASURED_NUMBER.findall(m.group(0))), key=len, reverse=True)
+        if not values:
+            return m.group(0)
         pattern = re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, values)) + r")(?![\w.])")
-        text, count = re.subn(r'alt="[^"]*"', lambda m: pattern.sub("#", m.group(0)), text)
-        total += count
+        return re.sub(r'alt="[^"]*"', lambda a: pattern.sub("#", a.group(0)), m.group(0))
+
+    text, count = re.subn(r"<figure\b.*?</figure>", figure, text, flags=re.S)
+    total += count
     for pattern, replacement in RUN_TIME_PATTERNS:
         text, count = pattern.subn(replacement, text)
         total += count
