@@ -507,7 +507,6 @@ def phenomenon(data: dict) -> list[Claim]:
     below = N < rff["n"]
     peaks = [v for v in ridge["peak_interior"] if v is not None]
     peaked_lams = [lam for lam, v in zip(ridge["lambdas"], ridge["peak_interior"]) if v is not None]
-    tuned = np.array(ridge["risk_tuned"])
     return [
         Claim("linear: mean within 25% of the exact risk wherever |p − n| ≥ n/4",
               f"{ratio.min():.2f}–{ratio.max():.2f}", bool(np.all(np.abs(ratio - 1) < 0.25))),

@@ -285,7 +285,7 @@ def draw_transfer(theme, data: dict, narrow: bool = False):
         ax.fill_between(level, by["min"], by["max"], color=theme.color(i), alpha=0.15, lw=0)
         ax.plot(level, by["mean"], "o-", ms=4, color=theme.color(i), label=LABELS[p])
         ax.plot(level, sim["mean"], ":", lw=1.3, color=theme.color(i))
-    ax.plot([], [], ":", lw=1.3, color=theme.fg, label=f"same worlds at the simulator's dt (no dt gap)")
+    ax.plot([], [], ":", lw=1.3, color=theme.fg, label="same worlds at the simulator's dt (no dt gap)")
     ax.set_xscale("log")  # the levels are evenly spaced in log k
     ax.set_xticks(level)
     ax.set_xticklabels([f"{k:.2g}" for k in level])

@@ -421,7 +421,6 @@ def draw_span(theme, data: dict, narrow: bool = False):
 
 def draw_measured(theme, data: dict, narrow: bool = False):
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
     ns, dev = data["n"], data["device"]
     if narrow:
