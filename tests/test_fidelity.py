@@ -138,6 +138,8 @@ def site_html(text: str, *, line_breaks: bool = True) -> str:
     "Text\n-\n- an empty item does not interrupt a paragraph\n",
     "- a\n    \n    - nested after a blank line\n- b, back at the margin\n    \n    - nested\n",
     "- a\n\n    a second paragraph of a\n- b\n",
+    "- a\n\t- a rate, displayed mid-line: $$\\frac{a}{b}$$\n\t- b\n",
+    "Text $$x^2$$ and more text, $y$ inline\n",
 ])
 def test_the_site_reads_these_blocks_as_commonmark(text: str) -> None:
     assert fidelity.compare(site_html(text), text) is None
@@ -154,6 +156,17 @@ def test_without_the_extensions_the_comparison_finds_the_first_differing_block(t
     plain = markdown.markdown(text, extensions=["tables"])  # Python-Markdown as the site had it
     difference = fidelity.compare(plain, text)
     assert difference is not None and difference.line == line
+
+
+def test_a_formula_displayed_inside_text_is_a_math_block() -> None:
+    # Obsidian (and markdown-it's double-dollar math) shows `$$...$$` inside a line as a display: without
+    # the class that says the site's span is one, the comparison must see a block missing
+    text = "- a\n\t- a rate $$\\frac{a}{b}$$\n"
+    html = site_html(text)
+    assert 'class="arithmatex kb-display-math"' in html
+    assert fidelity.compare(html, text) is None
+    difference = fidelity.compare(html.replace(" kb-display-math", ""), text)
+    assert difference is not None and difference.line == 2 and difference.oracle == "math at depth 4"
 
 
 def test_code_and_math_keep_their_lines() -> None:

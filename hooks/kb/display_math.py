@@ -4,8 +4,9 @@ Obsidian shows ``$$`` math as a display wherever it is: right under a line of te
 even mid-sentence. pymdownx.arithmatex sees ``$$`` only as a block of its own (and would read
 ``$$x$$`` inside text as two dollars around ``$x$``), so this pattern, tried just before arithmatex's,
 turns every ``$$...$$`` left inside inline text (over one line or several) into arithmatex's generic
-output as the site configures it, ``<span class="arithmatex">$$...$$</span>``, which the site's script
-draws in display style.
+output as the site configures it, ``<span class="arithmatex kb-display-math">$$...$$</span>``, which the
+site's script draws in display style (a block of its own, as Obsidian shows it; the second class says so
+to whatever reads the HTML without running the script, such as the reading-view comparison).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.util import AtomicString
 
 DISPLAY_RE = r"(?<![\\$])\$\$(?!\$)((?:\\.|[^\\$])+?)\$\$"
+DISPLAYED = "kb-display-math"  # the class of a formula shown as a display inside text
 PRIORITY = 189.95  # after code spans (190), before arithmatex's inline math (189.9)
 
 
@@ -28,7 +30,7 @@ class DisplayMathProcessor(InlineProcessor):
         tex = m.group(1).strip()
         if not tex:
             return None, None, None
-        el = etree.Element("span", {"class": "arithmatex"})
+        el = etree.Element("span", {"class": f"arithmatex {DISPLAYED}"})
         el.text = AtomicString("$$" + _escape(tex) + "$$")
         return el, m.start(0), m.end(0)
 

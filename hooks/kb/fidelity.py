@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from hooks.kb.display_math import DISPLAYED
+
 # What the comparison leaves out or maps, and why (each one a choice of the site's, not a difference
 # of reading); the README's "Obsidian syntax" section says the same.
 EXCLUSIONS = {
@@ -110,7 +112,9 @@ class _TreeBuilder(HTMLParser):
         if tag == "div" and "admonition" in classes or tag == "details":
             return "blockquote"
         if "arithmatex" in classes or "math" in classes:
-            return "math" if tag == "div" or "block" in classes else "-"
+            # a display: markdown-it's <div> (also for `$$` inside text), the site's <div> or its displayed
+            # <span> (hooks.kb.display_math); an inline formula is text
+            return "math" if tag == "div" or classes & {"block", DISPLAYED} else "-"
         if (tag == "div" and "footnote" in classes) or (tag == "section" and "footnotes" in classes):
             return "footnotes"
         if tag in BLOCK_TAGS:
