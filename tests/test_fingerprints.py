@@ -244,7 +244,7 @@ def _fingerprints_without_links(plan, sources, present=None):
     return {uri: hash((text, fragments.page_data(ctx, uri, text or ""), plan.figure_data(uri))) for uri, text in sources.items()}
 
 
-@pytest.mark.parametrize("table", ["pages", "links", "backlinks", "related", "older", "tags", "resolutions"])
+@pytest.mark.parametrize("table", ["pages", "links", "backlinks", "related", "older", "tags", "resolutions", "months"])
 def test_a_read_of_the_knowledge_base_left_unnoted_is_caught(tmp_path: Path, monkeypatch, table: str) -> None:
     """Under serve a page's reads are kept until an entry they looked at changes (hooks.kb.recorded): were
     one table of the knowledge base to stop noting what is looked up in it, the property test fails."""
@@ -271,3 +271,50 @@ def test_the_site_with_filler_passes_when_every_read_is_noted(tmp_path: Path) ->
     """The control of the test above: the same sites and settings, nothing left unnoted."""
     for seed in (1, 2):
         assert not check_sequence(tmp_path, seed, STEPS, filler=40, extra={"notes": {"feed_items": 2, "newest_on_home": 2, "map_notes": 0}})
+
+
+def _reads_again(tmp_path: Path, monkeypatch, edit) -> dict[str, int]:
+    """A site of 40 notes whose links lead to headings of one another and of a concept (so that most
+    previews show a linked section), planned as serve plans it; then ``edit(docs)`` and a second plan:
+    how many of each read the second plan made again (a preview, an archive month, ...)."""
+    root = tmp_path / "site"
+    write_site(root)
+    docs = root / "docs"
+    for k in range(40):
+        (docs / "notes" / f"2023-{k % 12 + 1:02d}-{k % 28 + 1:02d}-reader-{k}.md").write_text(
+            f"---\ntitle: Reader {k}\ndate: 2023-{k % 12 + 1:02d}-{k % 28 + 1:02d}\n---\n\n# Reader {k}\n\nOpening words.\n\n"
+            f"## Why it matters\n\nBecause of [[Reader {(k + 1) % 40}#Why it matters]].\n", encoding="utf-8")
+    made: dict[str, int] = {}
+    real = fragments.Context.kept
+
+    def counted(self, key, make):
+        def counting():
+            kind = key[1] if key[0] == "" else key[1]
+            made[str(kind)] = made.get(str(kind), 0) + 1
+            return make()
+        return real(self, key, counting)
+
+    session = site.Session(root, keep_reads=True)
+    project, files = _load(root)
+    site_pages(site.plan_site(project, files, session=session))
+    edit(docs)
+    time.sleep(0.002)
+    project, files = _load(root)
+    monkeypatch.setattr(fragments.Context, "kept", counted)
+    site_pages(site.plan_site(project, files, session=session))
+    return made
+
+
+def test_a_saved_sentence_reads_again_only_what_shows_it(tmp_path: Path, monkeypatch) -> None:
+    """Under serve a save reads again what its change can reach, not what every save makes anew: a
+    sentence added to one note's section re-reads that note's preview and the previews that show its
+    section, not the forty previews that show sections of other notes (nor the archive's months)."""
+    def edit(docs: Path) -> None:
+        note = docs / "notes" / "2023-06-06-reader-5.md"
+        note.write_text(note.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+
+    made = _reads_again(tmp_path, monkeypatch, edit)
+    assert made.get("preview", 0) <= 3, str(made)
+    # its month, and the month of the note that links to it (a list item names the concepts each note
+    # links, read from the pages it links to): not the twelve months of the archive
+    assert made.get("month", 0) <= 2, str(made)

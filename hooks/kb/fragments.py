@@ -241,23 +241,15 @@ def note_list_html(items: Sequence[tuple], ctx: Context, src_uri: str) -> str:
 
 
 def _read_newest(ctx: Context, src_uri: str, argument: str) -> tuple:
-    return ctx.shared("newest", lambda: tuple(read_note_item(ctx, n.src_uri) for n in ctx.kb.notes[: max(ctx.settings.newest_on_home, 0)]))
+    return ctx.shared("newest", lambda: tuple(read_note_item(ctx, uri) for uri in ctx.kb.newest(max(ctx.settings.newest_on_home, 0))))
 
 
 def _newest_html(items: tuple, ctx: Context, src_uri: str) -> str:
     return note_list_html(items, ctx, src_uri) if items else "<p>No notes yet.</p>"
 
 
-def notes_by_month(kb: KnowledgeBase) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for note in kb.notes:
-        out.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note.src_uri)
-    return out
-
-
 def _read_month(ctx: Context, src_uri: str, month: str) -> tuple:
-    by_month = ctx.shared("by-month", lambda: notes_by_month(ctx.kb))
-    return tuple(read_note_item(ctx, uri) for uri in by_month.get(month, ()))
+    return tuple(read_note_item(ctx, uri) for uri in ctx.kb.months.get(month, ()))
 
 
 # --- what links to a page, and what it links to -------------------------------------------------------

@@ -248,6 +248,18 @@ class KnowledgeBase:
     use_directory_urls: bool = True
     expansions: dict[str, Expansion] = field(default_factory=dict)  # page -> its body with embeds expanded (pages that embed)
     hubs: frozenset[str] = frozenset()  # the home page and pages that list pages (LIST_MARKERS): not nodes of the graph
+    heading_ids: tuple[Slugify, str] | None = None  # (slugify, separator): how the site's toc makes a heading's id
+    months: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "YYYY-MM" -> its notes, newest month and note first
+
+    def newest(self, count: int) -> list[str]:
+        """The ``count`` newest notes, read through :attr:`months` (so that, under serve, a list of the
+        newest notes depends on which notes there are and their dates, not on what each one says)."""
+        out: list[str] = []
+        for uris in self.months.values():
+            if len(out) >= count:
+                break
+            out += uris[: count - len(out)]
+        return out
     _derivation: _Derivation | None = field(default=None, repr=False, compare=False)  # what a later build updates it from
 
     def is_node(self, src_uri: str) -> bool:
@@ -263,6 +275,14 @@ class KnowledgeBase:
     @property
     def drafts(self) -> list[str]:
         return sorted(uri for uri, reason in self.hidden.items() if reason == HIDDEN_REASONS["draft"])
+
+    def headings(self, src_uri: str) -> Headings:
+        """A published page's headings, with the ids the site's toc gives them (none for any other page).
+        Read through the page's own entries, so that a read of one page's headings depends on that page
+        alone (hooks.kb.recorded), not on the linker every save makes anew."""
+        if src_uri not in self.pages or self.heading_ids is None:
+            return Headings()
+        return self.parsed[src_uri].headings(*self.heading_ids)
 
     def concepts_of(self, src_uri: str) -> list[str]:
         return [t for t in self.links.get(src_uri, ()) if self.pages[t].kind == "concept"]
@@ -423,10 +443,12 @@ def _build(parsed_by_uri: dict[str, Parsed], settings: _Settings) -> KnowledgeBa
 
     state = _Derivation(settings, names, hidden_index, display, AssetIndex(settings.images), {uri: p.title for uri, p in pages.items()},
                         naming_problems, {}, {})
-    kb = KnowledgeBase(pages=pages, notes=notes, concepts=concepts, hidden=hidden, linker=_linker(state, parsed_by_uri, pages, hidden),
+    kb = KnowledgeBase(pages=pages, notes=notes, concepts=concepts, hidden=hidden, linker=None,  # type: ignore[arg-type]  # made below, from kb
                        links={}, backlinks={}, related={}, older={}, newer={}, excerpts={}, tags={}, tags_page=None,
                        urls={uri: page_url(uri, settings.use_directory_urls) for uri in pages}, parsed=parsed_by_uri,
-                       resolutions={}, use_directory_urls=settings.use_directory_urls)
+                       resolutions={}, use_directory_urls=settings.use_directory_urls,
+                       heading_ids=(settings.slugify, settings.separator), months=_months(notes))
+    kb.linker = _linker(state, kb)
     misses = 0
     for uri in pages:
         misses += _resolve_page(kb, state, uri, suggest_from=misses)
@@ -443,17 +465,24 @@ def _build(parsed_by_uri: dict[str, Parsed], settings: _Settings) -> KnowledgeBa
     return kb
 
 
-def _linker(state: _Derivation, parsed_by_uri: dict[str, Parsed], pages: Mapping[str, PageInfo], hidden: Mapping[str, str]) -> Linker:
-    slugify, separator = state.settings.slugify, state.settings.separator
+def _months(notes: list[PageInfo]) -> dict[str, tuple[str, ...]]:
+    """The notes (newest first) by month, newest month first."""
+    out: dict[str, list[str]] = {}
+    for note in notes:
+        out.setdefault(f"{note.date or datetime.date.min:%Y-%m}", []).append(note.src_uri)
+    return {month: tuple(uris) for month, uris in out.items()}
+
+
+def _linker(state: _Derivation, kb: KnowledgeBase) -> Linker:
     return Linker(
         state.names,
-        lambda uri: parsed_by_uri[uri].headings(slugify, separator) if uri in pages else Headings(),
+        kb.headings,
         titles=state.titles,
         display=state.display,
         assets=state.assets,
         hidden=state.hidden_index,
-        hidden_reasons=hidden,
-        blocks=lambda uri: parsed_by_uri[uri].blocks if uri in pages else {},
+        hidden_reasons=kb.hidden,
+        blocks=lambda uri: kb.parsed[uri].blocks if uri in kb.pages else {},
     )
 
 
@@ -607,7 +636,7 @@ def _update(previous: KnowledgeBase, parsed_by_uri: dict[str, Parsed], settings:
     kb.pages.update(fresh)
     kb.notes = [fresh.get(p.src_uri, p) for p in previous.notes]
     kb.concepts = [fresh.get(p.src_uri, p) for p in previous.concepts]
-    kb.linker = _linker(state, parsed_by_uri, kb.pages, kb.hidden)
+    kb.linker = _linker(state, kb)
     # A page whose headings or block ids changed: the links to it are resolved again too.
     slugify, separator = settings.slugify, settings.separator
     moved = {uri for uri in changed_pages
@@ -671,7 +700,7 @@ def map_members(kb: KnowledgeBase, map_notes: int) -> list[str]:
     count = max(map_notes, 0)
     pages = sorted((uri for uri, p in kb.pages.items() if p.kind == "page" and kb.is_node(uri) and kb.backlinks.get(uri)),
                    key=lambda uri: (-len(kb.backlinks[uri]), kb.pages[uri].title.casefold(), uri))
-    return [c.src_uri for c in kb.concepts] + [n.src_uri for n in kb.notes[:count]] + pages[:count]
+    return [c.src_uri for c in kb.concepts] + kb.newest(count) + pages[:count]
 
 
 def concept_radius(degree: int) -> float:

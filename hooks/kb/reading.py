@@ -168,7 +168,7 @@ def _linked_sections(kb: KnowledgeBase, src_uri: str, numbers: Mapping[str, str]
                if r.target == src_uri and r.anchor and not r.anchor.startswith("^")}
     if not anchors:
         return {}
-    lines = kb.linker.headings(src_uri).lines
+    lines = kb.headings(src_uri).lines
     body = page.body.split("\n")
     out = {}
     for anchor in sorted(anchors):

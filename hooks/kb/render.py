@@ -144,18 +144,16 @@ def notes_index(kb: KnowledgeBase) -> str:
     Left out of the search index: every excerpt on it is already indexed with its own note.
     """
     out = ["---", "search:", "  exclude: true", "---", "", "# Notes", ""]
-    if not kb.notes:
+    if not kb.months:
         return "\n".join(out + ["No notes yet.", ""])
-    out += [f"{_plural(len(kb.notes), 'note')}, newest first.", ""]
-    year = month = None
-    for note in kb.notes:
-        date = note.date or datetime.date.min
+    out += [f"{_plural(sum(len(uris) for uris in kb.months.values()), 'note')}, newest first.", ""]
+    year = None
+    for month in kb.months:  # newest first, as "YYYY-MM" ("0001-01" for notes without a date)
+        date = datetime.date(int(month[:4]), int(month[5:]), 1)
         if date.year != year:
-            year, month = date.year, None
+            year = date.year
             out += [f"## {year}", ""]
-        if date.month != month:
-            month = date.month
-            out += [f"### {date:%B} {year}", "", marker("month", f"{date:%Y-%m}"), ""]
+        out += [f"### {date:%B} {year}", "", marker("month", month), ""]
     return "\n".join(out)
 
 
@@ -225,7 +223,7 @@ def feed_xml(kb: KnowledgeBase, *, title: str, site_url: str, description: str, 
              numbers: Callable[[str], Mapping[str, str]] = lambda uri: {}) -> str:
     """RSS 2.0 of the newest ``items`` notes; dates come from the notes, so the same notes give the same bytes."""
     base = site_url if site_url.endswith("/") else site_url + "/"
-    notes = kb.notes[: max(items, 0)]
+    notes = [kb.pages[uri] for uri in kb.newest(max(items, 0))]
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
