@@ -315,6 +315,48 @@ def test_a_saved_sentence_reads_again_only_what_shows_it(tmp_path: Path, monkeyp
 
     made = _reads_again(tmp_path, monkeypatch, edit)
     assert made.get("preview", 0) <= 3, str(made)
-    # its month, and the month of the note that links to it (a list item names the concepts each note
-    # links, read from the pages it links to): not the twelve months of the archive
-    assert made.get("month", 0) <= 2, str(made)
+    # an archive month lists each note's date, title, excerpt and concepts, none of which changed (a
+    # read looks at the fields of a page it uses, not at its whole text); nor did the pager or the
+    # backlinks of any page
+    assert not {"month", "pager", "linked-from"} & made.keys(), str(made)
+
+
+def test_a_read_of_a_pages_fields_is_kept_until_one_of_them_changes() -> None:
+    """hooks.kb.recorded hands out a record (a page's PageInfo) as a view noting the fields read: a read
+    of a title is kept when the page's text changes, made again when its title changes or the page
+    goes, and a read that only asked whether the page is there is made again when it goes."""
+    import dataclasses as dc
+
+    from hooks.kb.recorded import Reads, tracked_table
+
+    @dc.dataclass
+    class Page:
+        title: str
+        body: str
+
+    reads, made = Reads(), []
+
+    def title_of(table, key):
+        def make():
+            made.append(key)
+            page = table.get(key)
+            return None if page is None else page.title
+        return make
+
+    def there(table, key):
+        def make():
+            made.append(("there", key))
+            return table.get(key) is not None
+        return make
+
+    def build(pages: dict) -> list:
+        made.clear()
+        reads.begin({"pages": pages})
+        table = tracked_table(pages, "pages", reads)
+        return [reads.get(("title", k), title_of(table, k)) for k in ("a", "b")] + [reads.get(("there", "a"), there(table, "a"))]
+
+    assert build({"a": Page("A", "text"), "b": Page("B", "text")}) == ["A", "B", True] and len(made) == 3
+    assert build({"a": Page("A", "new text"), "b": Page("B", "text")}) == ["A", "B", True] and made == []
+    assert build({"a": Page("A2", "new text"), "b": Page("B", "text")}) == ["A2", "B", True] and made == ["a"]
+    assert build({"b": Page("B", "text")}) == [None, "B", False] and sorted(map(str, made)) == ["('there', 'a')", "a"]
+    assert build({"a": Page("A", "text"), "b": Page("B", "text")}) == ["A", "B", True] and len(made) == 2

@@ -8,7 +8,9 @@ read is given is a :class:`Tracked` view whose every table notes each key read (
 notes the whole table). On the next build each table is compared with the previous build's
 (:meth:`Reads.begin`); a kept value is dropped when an entry it read changed, or a kept value it used,
 and read again when asked for. A read cannot depend on an entry without having looked it up through
-the view, so nothing it depends on can be missed.
+the view, so nothing it depends on can be missed. An entry that is a record (a dataclass, such as a
+page's ``PageInfo``) is handed out as a view noting each field read, so a read that looked at a page's
+title and date is kept when only the page's text changed.
 
 Outside serve nothing is kept between builds and the fragments read the knowledge base itself.
 """
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Hashable, Iterator
 
 ALL = "\x00all"  # the key under which a read of a whole table is noted (no src_uri is this)
+EXISTS = "\x00exists"  # the field under which a read that was handed a record is noted (no record has it: equal while both exist)
 _MISSING = object()
 
 
@@ -29,6 +32,7 @@ class Reads:
         self.values: dict[Hashable, Any] = {}
         self.dependents: dict[tuple, set] = {}  # (table, key) or ("", read) -> reads that looked at it
         self.tables: dict[str, Mapping] = {}  # the tables the kept values were read from
+        self.fields: dict[tuple, set[str]] = {}  # (table, key) -> the fields of that record some read looked at
         self._open: list[set] = []  # what each read in progress looked at so far
 
     def begin(self, tables: Mapping[str, Mapping]) -> set[tuple]:
@@ -44,7 +48,12 @@ class Reads:
                     if (old := before.get(k, _MISSING)) is not (new := table.get(k, _MISSING)) and old != new]
             if keys:
                 changed.add((name, ALL))
-                changed.update((name, k) for k in keys)
+                for k in keys:
+                    changed.add((name, k))
+                    old, new = before.get(k, _MISSING), table.get(k, _MISSING)
+                    for attr in self.fields.get((name, k), ()):  # the fields read of a record: each compared
+                        if old is _MISSING or new is _MISSING or getattr(old, attr, _MISSING) != getattr(new, attr, _MISSING):
+                            changed.add((name, k, attr))
         self.tables.update(tables)
         self.forget(changed)
         return changed
@@ -60,6 +69,11 @@ class Reads:
     def note(self, table: str, key: Hashable) -> None:
         if self._open:
             self._open[-1].add((table, key))
+
+    def note_field(self, table: str, key: Hashable, attr: str) -> None:
+        if self._open:
+            self._open[-1].add((table, key, attr))
+            self.fields.setdefault((table, key), set()).add(attr)
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The value of the read ``key``: kept, or made now with what it looks at noted."""
@@ -78,21 +92,67 @@ class Reads:
         return value
 
 
+class _Record:
+    """An entry of a table that is a record (a dataclass instance), noting each field read of it:
+    ``(table, key, field)``. A method or property reads through to the record itself (a method, compared
+    from build to build, differs whenever the record does: whatever it reads is covered)."""
+
+    __slots__ = ("_value", "_table", "_key", "_reads")
+
+    def __init__(self, value: Any, table: str, key: Hashable, reads: Reads) -> None:
+        object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_reads", reads)
+
+    def __getattr__(self, attr: str) -> Any:
+        self._reads.note_field(self._table, self._key, attr)
+        return getattr(self._value, attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError("a tracked view is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        self._reads.note(self._table, self._key)
+        return self._value == (other._value if isinstance(other, _Record) else other)
+
+    def __hash__(self) -> int:
+        self._reads.note(self._table, self._key)
+        return hash(self._value)
+
+
+def _is_record(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
 class _Table(Mapping):
-    """One table of the knowledge base that notes every key looked up in it."""
+    """One table of the knowledge base that notes every key looked up in it (a record: each field read)."""
 
     __slots__ = ("_data", "_name", "_reads")
 
     def __init__(self, data: Mapping, name: str, reads: Reads) -> None:
         self._data, self._name, self._reads = data, name, reads
 
-    def __getitem__(self, key: Hashable) -> Any:
+    def _entry(self, key: Hashable, value: Any) -> Any:
+        if _is_record(value):
+            self._reads.note_field(self._name, key, EXISTS)  # that there is one, even if no field is read
+            return _Record(value, self._name, key, self._reads)
         self._reads.note(self._name, key)
-        return self._data[key]
+        return value
+
+    def __getitem__(self, key: Hashable) -> Any:
+        value = self._data.get(key, _MISSING)
+        if value is _MISSING:
+            self._reads.note(self._name, key)
+            raise KeyError(key)
+        return self._entry(key, value)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
-        self._reads.note(self._name, key)
-        return self._data.get(key, default)
+        value = self._data.get(key, _MISSING)
+        if value is _MISSING:
+            self._reads.note(self._name, key)
+            return default
+        return self._entry(key, value)
 
     def __contains__(self, key: object) -> bool:
         self._reads.note(self._name, key)
