@@ -278,6 +278,7 @@ class ServeSession:
         self.serving = serving
         self.dirty = dirty  # `mkdocs serve --dirty`: MkDocs makes every rebuild a dirty one itself
         self.build: _Build | None = None
+        self.builds = 0  # builds finished in this session
         self.sources: dict[str, site.Session] = {}
         self.layouts: dict[Any, ConceptMap] = {}  # the latest layout, by what it was laid out from
         self.map_workers: dict[str, LayoutWorker] = {}
@@ -288,6 +289,8 @@ class ServeSession:
         self._unlisted = self.listing.install() if self.listing is not None else None  # MkDocs' own listing of docs/
         if serving:
             serve_speedups.remember_canonical_urls()
+            serve_speedups.faster_file_lists()
+            serve_speedups.remember_build_date()
         self._loud_again = serve_speedups.quiet_dirty_warning() if serving else None
 
     def generated_file(self, cls: type[File], config: MkDocsConfig, path: str, content: str) -> File:
@@ -423,7 +426,8 @@ def on_pre_build(config: MkDocsConfig) -> None:
         (log.warning if problem.severity == "warning" or _session.serving else log.error)(str(problem))
     plan.for_author = _session.serving  # under serve a missing figure says how to make it; a published page does not
     _session.start_build(config, plan)
-    serve_speedups.freeze_garbage()  # and now what the site's reading kept
+    if not _session.serving or _session.builds == 0:  # and now what the site's reading kept (under serve, after the
+        serve_speedups.freeze_garbage()  # first build, it is looked at after the build: serve_speedups.thaw_garbage)
 
 
 def on_build_error(error: Exception) -> None:
@@ -648,3 +652,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     build.stop()
     if _session.serving and build.files is not None:
         _session.incremental_of(config).finish(build.files, config)
+    _session.builds += 1
+    if _session.serving:  # the files, pages and navigation MkDocs made are garbage once it returns (serve_speedups.thaw_garbage;
+        build.files = build.nav_tree = None  # the plan, which the next build reads from, holds the build through its context)
+        _session.build = None

@@ -303,11 +303,99 @@ def test_the_switch_turns_every_speedup_off(tmp_path: Path, monkeypatch) -> None
     watched = server.observer
     serve_speedups.watch_with_inotify(server)
     assert server.observer is watched
+    from mkdocs.structure.files import Files
+
+    monkeypatch.setattr(Files, "documentation_pages", Files.documentation_pages)
+    listed = Files.documentation_pages
+    serve_speedups.faster_file_lists()
+    assert Files.documentation_pages is listed
+    from mkdocs.structure import pages
+
+    monkeypatch.setattr(pages, "get_build_date", pages.get_build_date)
+    dated = pages.get_build_date
+    serve_speedups.remember_build_date()
+    assert pages.get_build_date is dated
     filters = list(logging.getLogger("mkdocs.commands.build").filters)
     serve_speedups.quiet_dirty_warning()
     assert logging.getLogger("mkdocs.commands.build").filters == filters
     monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", "1")
     assert serve_speedups.enabled()
+
+
+def test_what_a_serve_build_leaves_is_collected_soon_after_it(tmp_path: Path, serve_mode, monkeypatch) -> None:
+    """serve_speedups.thaw_garbage: after each serve build the pages, files and navigation MkDocs made
+    for it are collected by a pass over what was made since it started, not frozen with what the
+    session keeps (where only a full pass, after a long idle, would find them)."""
+    import gc
+
+    from mkdocs.structure.pages import Page
+
+    from hooks import serve_speedups
+
+    monkeypatch.setattr(serve_speedups, "YOUNG_COLLECTION_S", 0.05)
+    root = tmp_path / "site"
+    write_site(root)
+    session = ServeSession(root / "mkdocs.yml", root / "site")
+
+    def pages_alive() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, Page))
+
+    session.build()
+    time.sleep(0.3)
+    for i in range(3):
+        edit(root, "docs/notes/2024-01-23-first-note.md", append=f"\nSaved {i}.\n")
+        session.build()
+        time.sleep(0.3)  # the pass after the build
+    assert gc.get_freeze_count() > 0  # what the session keeps stays frozen between builds
+    frozen_pages = pages_alive  # gc.get_objects() does not list frozen objects: count them unfrozen
+    gc.unfreeze()
+    assert frozen_pages() == 0, "the pages of earlier serve builds were frozen with the session's own data"
+
+
+def test_the_kept_build_date_is_mkdocs_own(monkeypatch) -> None:
+    from mkdocs import utils
+    from mkdocs.structure import pages
+
+    from hooks import serve_speedups
+
+    monkeypatch.setattr(pages, "get_build_date", utils.get_build_date)
+    serve_speedups.remember_build_date()
+    assert pages.get_build_date is not utils.get_build_date
+    assert pages.get_build_date() == utils.get_build_date()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")  # a reproducible build's date is read again at once
+    assert pages.get_build_date() == utils.get_build_date() == "1970-01-02"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(86400 * 365))
+    assert pages.get_build_date() == "1971-01-01"
+
+
+def test_the_faster_list_of_pages_is_mkdocs_own_list(tmp_path: Path, monkeypatch) -> None:
+    """serve_speedups.faster_file_lists: the same files, in the same order, for every inclusion test
+    MkDocs passes, files of every level and kind, and a File class with its own idea of a page."""
+    from mkdocs.structure.files import File, Files, InclusionLevel
+
+    from hooks import serve_speedups
+
+    class Notebook(File):
+        def is_documentation_page(self) -> bool:
+            return self.src_uri.endswith(".ipynb")
+
+    names = ["a.md", "b.markdown", "c.html", "d.png", "e.mdown", "f.ipynb", "notes/g.md", "h.MD", "i.md.txt"]
+    files = []
+    for n, name in enumerate(names * 2):
+        cls = Notebook if n % 5 == 0 else File
+        file = cls(f"{n}-{name}", str(tmp_path), str(tmp_path / "site"), True)
+        file.inclusion = list(InclusionLevel)[n % len(InclusionLevel)]
+        files.append(file)
+    listing = Files(files)
+    tests = [InclusionLevel.is_included, InclusionLevel.is_in_serve, InclusionLevel.is_not_in_nav, InclusionLevel.all,
+             lambda level: level.is_in_nav()]
+    expected = [[f.src_uri for f in listing.documentation_pages(inclusion=t)] for t in tests]
+    assert expected[0] and expected[0] != expected[1]
+    monkeypatch.setattr(Files, "documentation_pages", Files.documentation_pages)  # put back afterwards
+    serve_speedups.faster_file_lists()
+    assert getattr(Files.documentation_pages, "_kb_fast", False)
+    assert [[f.src_uri for f in listing.documentation_pages(inclusion=t)] for t in tests] == expected
+    assert [f.src_uri for f in listing.documentation_pages()] == expected[0]
 
 
 def _get(url: str) -> str:
