@@ -506,9 +506,8 @@ def _read_header(ctx: Context, src_uri: str, argument: str) -> tuple | None:
         return None
     notes: tuple = ()
     if page.kind == "concept":  # the notes about it, newest first, under its title (all of them under "Linked from")
-        about = [u for u in kb.backlinks.get(src_uri, ()) if kb.pages[u].kind == "note"]
-        notes = (tuple(_dated(ctx, u) for u in sorted(about, key=lambda u: (kb.pages[u].date, u), reverse=True)[:CONCEPT_NOTES]),
-                 len(about), len(kb.backlinks.get(src_uri, ())))
+        about = kb.linking_notes(src_uri)  # newest first
+        notes = (tuple(_dated(ctx, u) for u in about[:CONCEPT_NOTES]), len(about), len(kb.backlinks.get(src_uri, ())))
     return (_date(page), reading_minutes(page.body) if page.kind == "note" else None, tuple(dict.fromkeys(page.tags)),
             kb.tags_page, notes)
 
@@ -612,7 +611,10 @@ def page_data(ctx: Context, src_uri: str, text: str) -> tuple:
 
 
 def render(ctx: Context, src_uri: str, name: str, argument: str = "") -> str:
-    return FRAGMENTS[name].html(ctx.read(src_uri, name, argument), ctx, src_uri)
+    """A fragment's HTML on a page: kept as its data is (a function of that data alone, see
+    :class:`Fragment`), so that a page rendered again renders only the fragments whose data changed
+    (the archive: one month of hundreds)."""
+    return ctx.kept((src_uri, name, argument, "html"), lambda: FRAGMENTS[name].html(ctx.read(src_uri, name, argument), ctx, src_uri))
 
 
 # --- one path, two outputs ---------------------------------------------------------------------------

@@ -250,6 +250,7 @@ class KnowledgeBase:
     hubs: frozenset[str] = frozenset()  # the home page and pages that list pages (LIST_MARKERS): not nodes of the graph
     heading_ids: tuple[Slugify, str] | None = None  # (slugify, separator): how the site's toc makes a heading's id
     months: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "YYYY-MM" -> its notes, newest month and note first
+    note_counts: dict[str, int] = field(default_factory=dict)  # page -> how many notes link to it (they lead its backlinks)
 
     def newest(self, count: int) -> list[str]:
         """The ``count`` newest notes, read through :attr:`months` (so that, under serve, a list of the
@@ -288,7 +289,11 @@ class KnowledgeBase:
         return [t for t in self.links.get(src_uri, ()) if self.pages[t].kind == "concept"]
 
     def note_count(self, src_uri: str) -> int:
-        return sum(1 for b in self.backlinks.get(src_uri, ()) if self.pages[b].kind == "note")
+        return self.note_counts.get(src_uri, 0)
+
+    def linking_notes(self, src_uri: str) -> list[str]:
+        """The notes that link to a page, newest first (the first of its backlinks)."""
+        return self.backlinks.get(src_uri, [])[: self.note_count(src_uri)]
 
     def href(self, target: str, from_uri: str) -> str:
         """The URL of ``target`` relative to the page ``from_uri``."""
@@ -526,9 +531,10 @@ def _derive_from_links(kb: KnowledgeBase, state: _Derivation, changed: Mapping[s
         for note in kb.notes:
             _co_mention(state.co_mentions, _concepts_in(kb, kb.links[note.src_uri]), 1)
         kb.backlinks = _kept(kb.backlinks, backlinks)
+        kb.note_counts = _kept(kb.note_counts, {t: _notes_among(kb, linked) for t, linked in backlinks.items()})
         kb.related = _kept(kb.related, {c: _ranked(kb, counts) for c, counts in state.co_mentions.items()})
         return
-    backlinks, related = dict(kb.backlinks), dict(kb.related)
+    backlinks, related, note_counts = dict(kb.backlinks), dict(kb.related), dict(kb.note_counts)
     state.co_mentions = co_mentions = dict(state.co_mentions)
     touched: set[str] = set()
     for source, before in changed.items():
@@ -540,8 +546,10 @@ def _derive_from_links(kb: KnowledgeBase, state: _Derivation, changed: Mapping[s
                     linked = sorted([*linked, source], key=state.order.__getitem__)
                 if linked:
                     backlinks[target] = linked
+                    note_counts[target] = _notes_among(kb, linked)
                 else:
                     backlinks.pop(target, None)
+                    note_counts.pop(target, None)
         if pages[source].kind == "note":
             for concepts, sign in ((_concepts_in(kb, before), -1), (_concepts_in(kb, now), 1)):
                 touched.update(concepts)
@@ -553,7 +561,11 @@ def _derive_from_links(kb: KnowledgeBase, state: _Derivation, changed: Mapping[s
         else:
             co_mentions.pop(concept, None)
             related.pop(concept, None)
-    kb.backlinks, kb.related = backlinks, _kept(kb.related, related)
+    kb.backlinks, kb.related, kb.note_counts = backlinks, _kept(kb.related, related), note_counts
+
+
+def _notes_among(kb: KnowledgeBase, linked: list[str]) -> int:
+    return sum(1 for uri in linked if kb.pages[uri].kind == "note")
 
 
 def _concepts_in(kb: KnowledgeBase, targets: list[str]) -> list[str]:
