@@ -125,6 +125,14 @@ class _Build:
         return self.layout
 
 
+def _MODIFIED() -> bool:  # noqa: N802 - a File's is_modified, shared by every file it is set on
+    return True
+
+
+def _UNMODIFIED() -> bool:  # noqa: N802
+    return False
+
+
 class _Written(File):
     """A file the hooks generate from memory (a preview, the feed): listed in MkDocs' files like any
     other, but written by hooks.file_writer in a process of its own rather than by MkDocs."""
@@ -159,19 +167,19 @@ class _Incremental:
             changed = full or prints.get(file.src_uri) != self.prints.get(file.src_uri) or file.src_uri not in self.outputs
             if file.src_uri not in prints:  # a page this project does not generate or read (never cached)
                 changed = True
-            file.is_modified = (lambda flag: lambda: flag)(changed)  # consulted by MkDocs' dirty build
+            file.is_modified = _MODIFIED if changed else _UNMODIFIED  # consulted by MkDocs' dirty build
             if changed:
                 self.rendered.add(file.src_uri)
         self.prints = prints
         # Files the hooks generate from memory (a preview per page, the feed, ...): MkDocs writes them on
         # every build; written again only when their text changed (a thousand files at 1,000 notes).
         contents = {}
-        for file in files.static_pages() + files.media_files():
-            if file.generated_by is None or file.abs_src_path is not None:
+        for file in files:
+            if file.generated_by is None or file.abs_src_path is not None or file.is_documentation_page():
                 continue
             contents[file.src_uri] = text = file.content_string  # kept from build to build: mostly the same object
             if not full and self.contents.get(file.src_uri) == text and os.path.isfile(file.abs_dest_path):
-                file.is_modified = lambda: False
+                file.is_modified = _UNMODIFIED
         self.contents = contents
 
     def navigation(self, shown: Any, files: Files) -> None:
@@ -179,7 +187,7 @@ class _Incremental:
         shows changed (a page added to it, removed, renamed or retitled), every page is rendered again."""
         if shown != self.nav_shown:
             for file in files.documentation_pages():
-                file.is_modified = lambda: True
+                file.is_modified = _MODIFIED
                 self.rendered.add(file.src_uri)
         self.nav_shown = shown
 
@@ -474,6 +482,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if config.nav is None:  # a vault: its folders are the navigation (applied in on_nav)
         build.nav_tree = _vault_explorer(files, plan)
     if _session.serving:
+        serve_speedups.seal_file_list(files)
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
         prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})

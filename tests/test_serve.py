@@ -396,6 +396,13 @@ def test_the_faster_list_of_pages_is_mkdocs_own_list(tmp_path: Path, monkeypatch
     assert getattr(Files.documentation_pages, "_kb_fast", False)
     assert [[f.src_uri for f in listing.documentation_pages(inclusion=t)] for t in tests] == expected
     assert [f.src_uri for f in listing.documentation_pages()] == expected[0]
+    serve_speedups.seal_file_list(listing)  # settled: each list is made once, until a file is added or removed
+    first = listing.documentation_pages()
+    assert [f.src_uri for f in first] == expected[0] and listing.documentation_pages() is not first
+    first.clear()  # a caller's list is its own
+    assert [f.src_uri for f in listing.documentation_pages()] == expected[0]
+    listing.append(File("new.md", str(tmp_path), str(tmp_path / "site"), True))
+    assert [f.src_uri for f in listing.documentation_pages()] == expected[0] + ["new.md"]
 
 
 def _get(url: str) -> str:
