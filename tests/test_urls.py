@@ -51,3 +51,23 @@ def test_a_link_in_html_leads_where_a_browser_takes_it(from_url, path):
     if not expected.startswith("/site/"):  # above the site's root
         return
     assert url_target(from_url, path) == expected[len("/site/"):]
+
+
+def test_relative_path_is_posixpaths_relpath_quoted() -> None:
+    """hooks.urls.relative_path works the path out from the two paths' parts, as posixpath.relpath does
+    (without looking at the working directory): the same answer for random paths of docs/."""
+    import posixpath
+    import random
+    from urllib.parse import quote
+
+    from hooks.urls import relative_path
+
+    names = ["a", "b", "Cours d'analyse", "Séance 1", "week 2"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        source = "/".join([rng.choice(names) for _ in range(rng.randint(0, 3))] + ["page.md"])
+        target = "/".join([rng.choice(names) for _ in range(rng.randint(0, 3))] + [rng.choice(["x.md", "index.md", "a"])])
+        if rng.random() < 0.1:
+            target = "../" + target  # a file outside docs/
+        expected = quote(posixpath.relpath(target, posixpath.dirname(source) or "."), safe="/._-~")
+        assert relative_path(source, target) == expected, (source, target)
