@@ -407,6 +407,7 @@ def on_serve(server, config: MkDocsConfig, builder):
 @event_priority(100)  # before the search plugin's, which renders the theme's language templates
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _session.end_build()
+    serve_speedups.begin_build()
     serve_speedups.freeze_garbage()  # what earlier builds kept; released in on_post_build or on_build_error
     if _session.templates is not None:
         _session.templates.install(config.theme)

@@ -21,8 +21,23 @@ _DIRTY_WARNING = "A 'dirty' build is being performed"
 
 
 def enabled() -> bool:
-    """Whether the speed-ups are on (read at each use, so a test or a shell can turn them off)."""
+    """Whether the speed-ups are on (read at each use, so a test or a shell can turn them off; what is
+    asked for every file of a build reads it once a build, see :func:`begin_build`)."""
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+_this_build: dict[str, Any] = {}  # what is read once a build (begin_build): the switch, the build date
+
+
+def begin_build() -> None:
+    """A build starts: what the speed-ups read once a build is read again when first asked for."""
+    _this_build.clear()
+
+
+def _enabled_this_build() -> bool:
+    if "on" not in _this_build:
+        _this_build["on"] = enabled()
+    return _this_build["on"]
 
 
 class TemplateCache:
@@ -80,6 +95,9 @@ class TemplateCache:
         theme.get_env = get_env
 
 
+SETTLE_S = 0.03  # with file events: how long no change must come before a build starts (MkDocs: 0.1 s)
+
+
 def watch_with_inotify(server: Any) -> None:
     """Replace the live-reload server's polling observer (0.5 s between looks, a stat of every file
     each time) by the OS's file events, forwarding only changes (a build reading a file is not one).
@@ -87,7 +105,8 @@ def watch_with_inotify(server: Any) -> None:
     Replaces ``LiveReloadServer.observer`` (MkDocs 1.6.1 makes it a watchdog ``PollingObserver`` in
     ``__init__`` and starts it after ``on_serve``) and moves the watches already scheduled onto the new
     observer through watchdog's private ``_handlers`` (watchdog 7.1.1). Raises OSError or
-    AttributeError where the OS or watchdog does not allow it; the caller then keeps polling.
+    AttributeError where the OS or watchdog does not allow it; the caller then keeps polling. Sets
+    ``LiveReloadServer.build_delay`` (MkDocs 1.6.1: 0.1 s) to SETTLE_S.
     """
     if not enabled():
         return
@@ -119,6 +138,9 @@ def watch_with_inotify(server: Any) -> None:
         for handler in handlers:
             new.schedule(handler, watch.path, recursive=watch.is_recursive)
     server.observer = new
+    # MkDocs waits until no change has come for ``build_delay`` (0.1 s) before it builds: with the OS's
+    # events an editor's save (a write, or a new file renamed over the old) arrives within milliseconds
+    server.build_delay = SETTLE_S
 
 
 def rebuild_dirty() -> None:
@@ -215,7 +237,7 @@ class GeneratedFiles:
         self._made: dict[tuple, Any] = {}
 
     def make(self, cls: Any, config: Any, path: str, content: str) -> Any:
-        if not enabled():
+        if not _enabled_this_build():
             return cls.generated(config, path, content=content)
         key = (cls, path, config.site_dir, config.use_directory_urls, config.plugins._current_plugin)
         made = self._made.get(key)
@@ -279,26 +301,23 @@ def seal_file_list(files: Any) -> None:
 
 def remember_build_date() -> None:
     """MkDocs 1.6.1 gives every page the build's date (``Page.__init__`` calls ``get_build_date``, which
-    reads the clock, or ``SOURCE_DATE_EPOCH``, and formats it): 0.09 s a rebuild at 10,000 pages for one
-    value. This keeps the value for the second it was made in (and the same ``SOURCE_DATE_EPOCH``), so
-    every answer is the one MkDocs gives at that moment. Patches ``mkdocs.structure.pages.get_build_date``
-    (the name ``Page.__init__`` calls) once."""
+    reads ``SOURCE_DATE_EPOCH`` from the environment, else the clock, and formats it): 0.1 s a rebuild
+    at 10,000 pages for one value. This reads it once a build (:func:`begin_build`), when the first
+    page asks: the same date MkDocs gives, unless a build runs over midnight (MkDocs would then give
+    its pages two dates). Patches ``mkdocs.structure.pages.get_build_date`` (the name ``Page.__init__``
+    calls) once."""
     if not enabled():
         return
-    import time
-
     from mkdocs.structure import pages
 
     real = pages.get_build_date
     if getattr(real, "_kb_kept", False):
         return
-    kept: list = [None, None]
 
     def get_build_date() -> str:
-        key = (os.environ.get("SOURCE_DATE_EPOCH"), int(time.time()))
-        if kept[0] != key:
-            kept[:] = [key, real()]
-        return kept[1]
+        if "date" not in _this_build:
+            _this_build["date"] = real()
+        return _this_build["date"]
 
     get_build_date._kb_kept = True  # type: ignore[attr-defined]
     pages.get_build_date = get_build_date
