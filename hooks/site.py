@@ -410,15 +410,16 @@ def plan_site(
     clashing |= twins
     refused: set[str] = set(clashing)
     real_dirs: dict[str, str] = {}
+    stats: dict[str, os.stat_result] = {}
     for file in files:
         if file.status == "excluded" or file.src_uri in clashing:
             continue
-        problem = check_file(file, project.root, real_dirs)
+        problem = check_file(file, project.root, real_dirs, stats)
         if problem is not None:
             problems.append(problem)
             refused.add(file.src_uri)
     readable = [f for f in files if f.src_uri not in refused]
-    sources: list[Source] = session.store.load(readable)
+    sources: list[Source] = session.store.load(readable, stats)
     attachments = [f.src_uri for f in readable if f.published and f.src_uri not in refused  # what [[file.pdf]] finds
                    and os.path.splitext(f.src_uri)[1].casefold() != ".md"]
     kb = build_knowledge_base(

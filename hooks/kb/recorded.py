@@ -44,8 +44,9 @@ class Reads:
             before = self.tables.get(name)
             if before is None or before is table:  # a table new to these reads: nothing read it yet
                 continue
-            keys = [k for k in table.keys() | before.keys()
-                    if (old := before.get(k, _MISSING)) is not (new := table.get(k, _MISSING)) and old != new]
+            keys = [k for k, new in table.items() if (old := before.get(k, _MISSING)) is not new and old != new]
+            if len(table) - sum(1 for k in keys if k not in before) != len(before):  # some keys are gone
+                keys += [k for k in before if k not in table]
             if keys:
                 changed.add((name, ALL))
                 for k in keys:

@@ -209,12 +209,14 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def check_file(file: SourceFile, project_root: str | os.PathLike[str], real_dirs: dict[str, str] | None = None) -> Problem | None:
+def check_file(file: SourceFile, project_root: str | os.PathLike[str], real_dirs: dict[str, str] | None = None,
+               stats: dict[str, os.stat_result] | None = None) -> Problem | None:
     """Why a listed file must not be read or published, or None: a link leaving the project, a
     dangling link, something that is not a regular file (a FIFO would hang the build).
 
     ``real_dirs`` (a folder -> its real path, shared by the calls of one build) saves resolving the
-    same folders again for every file in them."""
+    same folders again for every file in them; ``stats`` receives the ``os.stat`` of each file accepted
+    (by its absolute path), which :meth:`SourceStore.load` then need not ask the OS for again."""
     path = file.abs_path
     try:
         lst = os.lstat(path)
@@ -246,6 +248,8 @@ def check_file(file: SourceFile, project_root: str | os.PathLike[str], real_dirs
         return Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")
     if not stat.S_ISREG(st.st_mode):
         return Problem(file.display_path, 0, "is not a regular file (a pipe, socket or device); remove it from docs/")
+    if stats is not None:
+        stats[path] = st
     return None
 
 
@@ -305,11 +309,13 @@ def _read_bytes(file: SourceFile) -> bytes | Source:
         return Source(file.src_uri, file.display_path, problems=[Problem(file.display_path, 0, f"cannot be read ({exc.strerror}); check the file")])
 
 
-def _stamp(path: str) -> tuple[int, int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
+def _stamp(path: str, stats: dict[str, os.stat_result] | None = None) -> tuple[int, int, int, int] | None:
+    st = stats.get(path) if stats is not None else None
+    if st is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode)
 
 
@@ -325,22 +331,23 @@ class SourceStore:
         self.reads = 0  # files read by the last call of load()
         self.archive = archive  # what earlier builds read (hooks.kb.archive)
 
-    def load(self, files: Iterable[SourceFile]) -> list[Source]:
-        """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri."""
+    def load(self, files: Iterable[SourceFile], stats: dict[str, os.stat_result] | None = None) -> list[Source]:
+        """Sources of the Markdown files among ``files`` that are not excluded, sorted by src_uri;
+        ``stats``: the files' ``os.stat`` as :func:`check_file` found them (else asked for here)."""
         self.reads = 0
         out, seen = [], set()
         with stored.collector_paused():  # every source read back from the archive at once
-            self._load(files, out, seen)
+            self._load(files, out, seen, stats)
         for gone in self._entries.keys() - seen:
             del self._entries[gone]
         return sorted(out, key=lambda s: s.src_uri)
 
-    def _load(self, files: Iterable[SourceFile], out: list[Source], seen: set[str]) -> None:
+    def _load(self, files: Iterable[SourceFile], out: list[Source], seen: set[str], stats: dict[str, os.stat_result] | None) -> None:
         for file in files:
             if file.status == "excluded" or not file.src_uri.endswith(".md"):
                 continue
             seen.add(file.src_uri)
-            stamp = _stamp(file.abs_path)
+            stamp = _stamp(file.abs_path, stats)
             known = self._entries.get(file.src_uri)
             if known is not None and known[0] == file and known[1] == stamp and stamp is not None:
                 out.append(known[2])
