@@ -382,3 +382,28 @@ def test_a_wikilink_to_an_attachment_links_to_the_file():
     targets = [r.target for r in vault.resolutions["A.md"]]
     assert targets == ["attachments/slides.pdf", "2024/data.csv", None]
     assert [p.severity for p in vault.problems] == ["warning"]
+
+
+def test_a_knowledge_base_is_freed_as_soon_as_it_is_replaced():
+    """No knowledge base is part of a reference cycle (its linker holds its tables, not it): under serve
+    the collector's passes skip what the session keeps (hooks.serve_speedups), so a knowledge base a save
+    replaces must go when its last reference does, or every save would keep one more until a full pass."""
+    import gc
+    import weakref
+
+    from hooks.kb.graph import ParseCache
+
+    cache = ParseCache()
+    sources = [parse_source(uri, text.encode(), "docs/" + uri) for uri, text in (
+        concept("a", "Alpha"), note("2024-01-01", "one", "[[Alpha]] and [[one#Heading]]\n\n## Heading\n"))]
+    first = build_knowledge_base(sources, cache=cache)
+    edited = [sources[0], parse_source(sources[1].src_uri, note("2024-01-01", "one", "[[Alpha]] again")[1].encode(), "docs/x")]
+    second = build_knowledge_base(edited, cache=cache, previous=first)  # updated from the first, as a save does
+    assert second is not first and second.linker.resolve is not None
+    gone = weakref.ref(first)
+    gc.disable()
+    try:
+        del first
+        assert gone() is None, "the replaced knowledge base is kept alive by a reference cycle"
+    finally:
+        gc.enable()

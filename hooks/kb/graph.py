@@ -251,16 +251,6 @@ class KnowledgeBase:
     heading_ids: tuple[Slugify, str] | None = None  # (slugify, separator): how the site's toc makes a heading's id
     months: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "YYYY-MM" -> its notes, newest month and note first
     note_counts: dict[str, int] = field(default_factory=dict)  # page -> how many notes link to it (they lead its backlinks)
-
-    def newest(self, count: int) -> list[str]:
-        """The ``count`` newest notes, read through :attr:`months` (so that, under serve, a list of the
-        newest notes depends on which notes there are and their dates, not on what each one says)."""
-        out: list[str] = []
-        for uris in self.months.values():
-            if len(out) >= count:
-                break
-            out += uris[: count - len(out)]
-        return out
     _derivation: _Derivation | None = field(default=None, repr=False, compare=False)  # what a later build updates it from
 
     def is_node(self, src_uri: str) -> bool:
@@ -281,9 +271,17 @@ class KnowledgeBase:
         """A published page's headings, with the ids the site's toc gives them (none for any other page).
         Read through the page's own entries, so that a read of one page's headings depends on that page
         alone (hooks.kb.recorded), not on the linker every save makes anew."""
-        if src_uri not in self.pages or self.heading_ids is None:
-            return Headings()
-        return self.parsed[src_uri].headings(*self.heading_ids)
+        return page_headings(self.pages, self.parsed, self.heading_ids, src_uri)
+
+    def newest(self, count: int) -> list[str]:
+        """The ``count`` newest notes, read through :attr:`months` (so that, under serve, a list of the
+        newest notes depends on which notes there are and their dates, not on what each one says)."""
+        out: list[str] = []
+        for uris in self.months.values():
+            if len(out) >= count:
+                break
+            out += uris[: count - len(out)]
+        return out
 
     def concepts_of(self, src_uri: str) -> list[str]:
         return [t for t in self.links.get(src_uri, ()) if self.pages[t].kind == "concept"]
@@ -478,16 +476,27 @@ def _months(notes: list[PageInfo]) -> dict[str, tuple[str, ...]]:
     return {month: tuple(uris) for month, uris in out.items()}
 
 
+def page_headings(pages: Mapping[str, PageInfo], parsed: Mapping[str, Parsed], heading_ids: tuple[Slugify, str] | None,
+                  src_uri: str) -> Headings:
+    if src_uri not in pages or heading_ids is None:
+        return Headings()
+    return parsed[src_uri].headings(*heading_ids)
+
+
 def _linker(state: _Derivation, kb: KnowledgeBase) -> Linker:
+    # Made of the knowledge base's tables, not of the knowledge base itself: a knowledge base holding a
+    # linker that holds it would be a cycle, freed by the collector's passes only (under serve those
+    # skip what the session keeps: serve_speedups.freeze_garbage), not as soon as a save replaces it.
+    pages, parsed = kb.pages, kb.parsed
     return Linker(
         state.names,
-        kb.headings,
+        functools.partial(page_headings, pages, parsed, kb.heading_ids),
         titles=state.titles,
         display=state.display,
         assets=state.assets,
         hidden=state.hidden_index,
         hidden_reasons=kb.hidden,
-        blocks=lambda uri: kb.parsed[uri].blocks if uri in kb.pages else {},
+        blocks=lambda uri: parsed[uri].blocks if uri in pages else {},
     )
 
 
