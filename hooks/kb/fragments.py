@@ -18,7 +18,6 @@ written, where a marker may stand and where the header line goes (:func:`finish`
 """
 from __future__ import annotations
 
-import datetime
 import functools
 import json
 import math
