@@ -432,6 +432,8 @@ def thaw_garbage(*, serving: bool = False) -> None:
             full()
             return
         gc.collect()
+        if _idle_collection is not timer:  # a build started during the pass: it cancelled what follows
+            return
         _idle_collection = threading.Timer(FULL_COLLECTION_S - YOUNG_COLLECTION_S, full)
         _idle_collection.daemon = True
         _idle_collection.start()
@@ -442,9 +444,9 @@ def thaw_garbage(*, serving: bool = False) -> None:
         gc.collect()
         _frozen_base = None
 
-    _idle_collection = threading.Timer(YOUNG_COLLECTION_S, young)
-    _idle_collection.daemon = True
-    _idle_collection.start()
+    _idle_collection = timer = threading.Timer(YOUNG_COLLECTION_S, young)
+    timer.daemon = True
+    timer.start()
 
 
 def cancel_idle_collection() -> None:
