@@ -295,10 +295,6 @@ class ServeSession:
         self.listing = serve_speedups.FileListing() if serving else None
         self.generated = serve_speedups.GeneratedFiles() if serving else None
         self._unlisted = self.listing.install() if self.listing is not None else None  # MkDocs' own listing of docs/
-        if serving:
-            serve_speedups.remember_canonical_urls()
-            serve_speedups.faster_file_lists()
-            serve_speedups.remember_build_date()
         self._loud_again = serve_speedups.quiet_dirty_warning() if serving else None
 
     def generated_file(self, cls: type[File], config: MkDocsConfig, path: str, content: str) -> File:
@@ -407,7 +403,7 @@ def on_serve(server, config: MkDocsConfig, builder):
 @event_priority(100)  # before the search plugin's, which renders the theme's language templates
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _session.end_build()
-    serve_speedups.begin_build()
+    serve_speedups.begin_build()  # and the patches every build uses, installed once
     serve_speedups.freeze_garbage()  # what earlier builds kept; released in on_post_build or on_build_error
     if _session.templates is not None:
         _session.templates.install(config.theme)
@@ -440,6 +436,7 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 
 def on_build_error(error: Exception) -> None:
+    serve_speedups.forget_parsers()
     serve_speedups.thaw_garbage(serving=_session.serving)
     if _session.build is not None:
         _session.build.stop()
@@ -482,8 +479,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             files.append(written[-1])
     if config.nav is None:  # a vault: its folders are the navigation (applied in on_nav)
         build.nav_tree = _vault_explorer(files, plan)
+    serve_speedups.seal_file_list(files)
     if _session.serving:
-        serve_speedups.seal_file_list(files)
         sources = {f.src_uri: site.page_source(plan, f.src_uri) if f.generated_by is None else f.content_string
                    for f in files.documentation_pages()}
         prints = site.fingerprints(plan, sources, {f.src_uri: f.url for f in files})
@@ -654,6 +651,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    serve_speedups.forget_parsers()
     serve_speedups.thaw_garbage(serving=_session.serving)
     build = _session.build
     if build is None:

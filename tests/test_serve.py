@@ -23,7 +23,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests import services
-from tests.conftest import write_site
+from tests.conftest import build_site, write_site
 from tests.generator import COMMAND
 
 SERVE_URL = "http://127.0.0.1:8000/kb/"
@@ -315,6 +315,9 @@ def test_the_switch_turns_every_speedup_off(tmp_path: Path, monkeypatch) -> None
     dated = pages.get_build_date
     serve_speedups.remember_build_date()
     assert pages.get_build_date is dated
+    monkeypatch.setattr(pages, "markdown", getattr(pages.markdown, "_module", pages.markdown))
+    serve_speedups.reuse_markdown_parsers()
+    assert pages.markdown.Markdown is pages.markdown.core.Markdown  # the module itself, not the kept parser
     filters = list(logging.getLogger("mkdocs.commands.build").filters)
     serve_speedups.quiet_dirty_warning()
     assert logging.getLogger("mkdocs.commands.build").filters == filters
@@ -407,6 +410,52 @@ def test_the_faster_list_of_pages_is_mkdocs_own_list(tmp_path: Path, monkeypatch
     assert [f.src_uri for f in listing.documentation_pages()] == expected[0]
     listing.append(File("new.md", str(tmp_path), str(tmp_path / "site"), True))
     assert [f.src_uri for f in listing.documentation_pages()] == expected[0] + ["new.md"]
+
+
+def test_a_kept_markdown_parser_converts_each_page_as_a_new_one_would(tmp_path: Path, monkeypatch) -> None:
+    """serve_speedups.reuse_markdown_parsers: a build whose pages share one parser, reset between them,
+    writes the same site as MkDocs' parser per page: one page's footnotes, abbreviations, table of
+    contents, stashed HTML and fences never show on the next, whose headings get the same ids."""
+    import markdown
+
+    from hooks import serve_speedups
+    from mkdocs.structure import pages
+
+    monkeypatch.setattr(pages, "markdown", pages.markdown)  # put back afterwards
+    made = []
+    real_init = markdown.Markdown.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(markdown.Markdown, "__init__", counted)
+    extensions = ["admonition", "abbr", "footnotes", {"toc": {"permalink": True}}, "pymdownx.superfences", "md_in_html"]
+    texts = {
+        "a-first.md": "# First\n\n## Part\n\nA claim[^1] about HTML.\n\n*[HTML]: Hyper Text\n\n[^1]: Zebra, the first page's note.\n\n"
+                      "<div markdown>**raw** here</div>\n\n```python\nx = 1\n```\n\n!!! note\n    Kept.\n",
+        "b-second.md": "# Second\n\n## Part\n\nHTML again, and a claim[^1].\n\n[^1]: Yak, the second page's note.\n",
+        "c-third.md": "# Third\n\n## Part\n\nHTML without a glossary, no note.\n",
+    }
+    sites = {}
+    for switch in ("0", "1"):
+        monkeypatch.setenv("NOTES_SERVE_SPEEDUPS", switch)
+        root = tmp_path / f"speedups-{switch}"
+        write_site(root, markdown_extensions=extensions)
+        for name, text in texts.items():
+            (root / "docs" / name).write_text(text, encoding="utf-8")
+        made.clear()
+        build_site(root / "mkdocs.yml", strict=False)
+        sites[switch] = (site_files(root / "site"), len(made))
+    (off, made_off), (on, made_on) = sites["0"], sites["1"]
+    pages_built = sum(1 for name in off if name.endswith("index.html"))
+    assert made_off > pages_built > 3 * made_on, (made_off, made_on, pages_built)  # one parser for the pages, not one each
+    assert sorted(on) == sorted(off)
+    assert [name for name in off if on[name] != off[name]] == []
+    first, second, third = (on[f"{name}/index.html"].decode() for name in ("a-first", "b-second", "c-third"))
+    assert "Zebra" in first and '<abbr title="Hyper Text">' in first and 'id="part"' in first
+    assert "Yak" in second and "Zebra" not in second and "<abbr" not in second and 'id="part"' in second
+    assert 'class="footnote"' not in third and "<abbr" not in third and 'id="part"' in third
 
 
 def _get(url: str) -> str:
