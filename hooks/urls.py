@@ -16,6 +16,13 @@ from urllib.parse import quote, unquote
 
 
 @functools.lru_cache(maxsize=65536)
+def unquoted(text: str) -> str:
+    """``urllib.parse.unquote(text)``, kept for the process: a page's URL is unquoted each time another
+    page links it, and an accented name (``S%C3%A9ance``) takes ``unquote`` its slow path."""
+    return unquote(text)
+
+
+@functools.lru_cache(maxsize=65536)
 def page_url(src_uri: str, use_directory_urls: bool = True) -> str:
     """The URL MkDocs gives a file, relative to the site root ("notes/x/" for "notes/x.md").
 
@@ -80,13 +87,13 @@ def split_link(link: str) -> tuple[str, str]:
 def file_target(from_uri: str, path: str) -> str:
     """The file of docs/ that a Markdown link's (quoted) ``path`` names from the source file ``from_uri``,
     as MkDocs reads a link: relative to the file (may start with ``..`` when it leaves docs/)."""
-    return posixpath.normpath(posixpath.join(posixpath.dirname(from_uri), unquote(path)))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(from_uri), unquoted(path)))
 
 
 def url_target(from_url: str, path: str) -> str:
     """The URL from the site root (unquoted; ``""`` for the root, a trailing ``/`` kept) that a link's
     ``path`` in the HTML of the page at ``from_url`` leads to, as a browser reads it."""
-    target = posixpath.normpath(posixpath.join(unquote("/".join(_folder_of(from_url))), unquote(path)))
+    target = posixpath.normpath(posixpath.join(unquoted("/".join(_folder_of(from_url))), unquoted(path)))
     if target == ".":
         return ""
     folder = path.endswith("/") or path.rsplit("/", 1)[-1] in (".", "..")  # a browser goes to the folder's URL

@@ -18,13 +18,13 @@ import posixpath
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from hooks.kb.graph import KnowledgeBase
 from hooks.kb.notes import excerpt
 from hooks.markdown import escape_html as esc
 from hooks.markdown import math_spans, scan, with_numbers
-from hooks.urls import file_target, is_relative, relative_url, split_link, url_target
+from hooks.urls import file_target, is_relative, relative_url, split_link, unquoted, url_target
 
 MAX_NEIGHBOURS = 24  # rows of a local graph after the page itself; the rest are listed under "Linked from"
 MAX_GALLERY = 48  # figures in a concept's gallery (newest notes first)
@@ -99,7 +99,7 @@ def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tup
 
 def preview_path(url: str) -> str:
     """Where the preview of the page at ``url`` (from the site root) is written: beside the page."""
-    url = unquote(url)
+    url = unquoted(url)
     if url.endswith("/"):
         return (url if url != "./" else "") + PREVIEW_NAME  # the home page's: preview.json, not ./preview.json
     return posixpath.splitext(url)[0] + "." + PREVIEW_NAME
@@ -115,7 +115,8 @@ def preview_json(kb: KnowledgeBase, src_uri: str, figures: Figures = no_figures,
     """The preview of one page: title, kind, date, first paragraph and first figure (URLs relative to
     it); ``numbers``: the values of the numbers a page takes from runs (hooks.markdown.with_numbers)."""
     page = kb.pages[src_uri]
-    text = page.description or (kb.excerpts.get(src_uri) if page.kind == "note" else None) or excerpt(page.body, PREVIEW_TEXT)
+    text = (page.description or (kb.excerpts.get(src_uri) if page.kind == "note" else None)
+            or excerpt(page.body, PREVIEW_TEXT, kb.parsed[src_uri].scan if src_uri in kb.parsed else None))
     text = with_numbers(text, numbers(src_uri))
     url = kb.urls[src_uri]
     shown = list(figures(src_uri))[:1]
@@ -199,7 +200,7 @@ def mark_links(text: str, src_uri: str, here: str, previews: Previews, *, markdo
     by_uri = {uri: preview for uri, _, preview in previews}
     if not by_uri:
         return text
-    by_url = {unquote(url): uri for uri, url, _ in previews}
+    by_url = {unquoted(url): uri for uri, url, _ in previews}
 
     def preview_of(target: str | None) -> str | None:
         """The preview's URL relative to the page (URL-quoted, not HTML-escaped)."""

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
-from urllib.parse import unquote, urljoin
+from urllib.parse import urljoin
 from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.fragments import MAP_MARKER, Settings, _plural, marker, tag_anchor
@@ -26,7 +26,7 @@ from hooks.kb.reading import excerpt_html, preview_path, previewed
 from hooks.kb.wikilinks import Resolution, WikiLink, render_resolution, replace_found, rewrite_wikilinks
 from hooks.markdown import apply_edits, with_numbers
 from hooks.markdown import escape_html as esc
-from hooks.urls import file_target, is_relative, split_link, url_target
+from hooks.urls import file_target, is_relative, split_link, unquoted, url_target
 
 __all__ = ["PageLinks", "Settings", "read_page_links", "page_markdown", "escape_meta", "generated_pages", "feed_xml"]
 
@@ -79,7 +79,7 @@ _DESTINATION_RE = re.compile(r"""\]\(\s*<?([^()\s<>]+)|^[ \t>]*\[[^\]\n]+\]:[ \t
 
 def previewed_urls(kb: KnowledgeBase) -> dict[str, str]:
     """Each page's URL from the site root (unquoted) -> its src_uri."""
-    return {unquote(kb.urls[u]): u for u in previewed(kb)}
+    return {unquoted(kb.urls[u]): u for u in previewed(kb)}
 
 
 def read_page_links(kb: KnowledgeBase, src_uri: str, text: str, present: Mapping[str, str],
