@@ -462,6 +462,7 @@ REQUIRED_EXTENSIONS = ("attr_list", "md_in_html")  # image widths and the classe
 # the blocks of CommonMark (lists and tables right under text, lists nested by two spaces or a tab).
 OBSIDIAN_EXTENSIONS = {
     "hooks.kb.commonmark_blocks": {},
+    "footnotes": {"USE_DEFINITION_ORDER": False},  # [^1] and inline ^[...] (hooks.kb.obsidian.inline_footnotes), numbered as referenced
     "sane_lists": {},  # a bullet list and a numbered one are two lists, as in CommonMark (Python-Markdown merges them)
     "pymdownx.arithmatex": {"generic": True, "block_syntax": ["dollar", "square"],  # TeX kept as Obsidian writes it,
                             "tex_inline_wrap": ["$", "$"], "tex_block_wrap": ["$$", "$$"]},  # also in search and previews

@@ -98,14 +98,14 @@ def test_notes_check_fidelity_names_the_file_and_line_of_a_difference(tmp_path: 
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--fidelity"]) == 0
     assert "5 page(s) compared with Obsidian's reading view, 0 differ" in capsys.readouterr().err
-    # `1)` starts an ordered list in CommonMark, not in Python-Markdown: a difference the check must find
+    # Markdown inside an HTML block is a list in CommonMark, text in Python-Markdown: a difference the check must find
     (tmp_path / "docs" / "Cours d'analyse" / "Planted.md").write_text(
-        "---\ntitle: Planted\n---\nSteps\n\n1) first\n2) second\n", encoding="utf-8")
+        "---\ntitle: Planted\n---\n<details>\n<summary>More</summary>\n\n- a hidden item\n\n</details>\n", encoding="utf-8")
     assert main(["check", "--fidelity"]) == 1
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
-        "docs/Cours d'analyse/Planted.md:6: shown unlike Obsidian's reading view: "
-        "CommonMark reads ol at depth 0 here, the site p[br=1] at depth 0"]
+        "docs/Cours d'analyse/Planted.md:7: shown unlike Obsidian's reading view: "
+        "CommonMark reads ul at depth 1 here, the site p[br=0] at depth 1"]
     assert "6 page(s) compared with Obsidian's reading view, 1 differ" in captured.err
 
 
@@ -140,6 +140,9 @@ def site_html(text: str, *, line_breaks: bool = True) -> str:
     "- a\n\n    a second paragraph of a\n- b\n",
     "- a\n\t- a rate, displayed mid-line: $$\\frac{a}{b}$$\n\t- b\n",
     "Text $$x^2$$ and more text, $y$ inline\n",
+    "Steps\n\n1) first\n2) second\n   - nested under `2) `\n3) third\n",
+    "Steps:\n1) an ordered list written with `)` right under text\n",
+    "In 2024\n2) is text\n",
 ])
 def test_the_site_reads_these_blocks_as_commonmark(text: str) -> None:
     assert fidelity.compare(site_html(text), text) is None
@@ -212,6 +215,18 @@ def test_callouts_on_every_page_are_read_as_the_build_reads_them(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     main(["check", "--fidelity"])
     assert not [line for line in capsys.readouterr().out.splitlines() if "Beta.md" in line]
+
+
+@pytest.mark.parametrize("text", [
+    "* an item\n* the last item\n> [!INFO]\n> #### A callout right under a list\n>  * with a list of its own\n>  * of two items\n\nAfter.\n",
+    "A paragraph\n> [!NOTE]\n> A callout right under it.\n\nAfter.\n",
+])
+def test_a_callout_right_under_a_list_or_a_paragraph_is_a_block_of_its_own(text: str) -> None:
+    """A callout is a quote in the vault, and a quote interrupts a paragraph and ends a list in CommonMark;
+    the callouts plugin makes it an admonition, which Python-Markdown took as more text of the item above."""
+    from mkdocs_callouts.utils import CalloutParser
+
+    assert fidelity.compare(site_html(CalloutParser().parse(text)), text) is None
 
 
 def test_block_ids_after_a_quote_and_under_a_heading_keep_the_blocks(tmp_path: Path, monkeypatch, capsys) -> None:

@@ -138,6 +138,17 @@ def test_display_math_right_under_text_and_in_a_quote_is_a_block():
     assert blocks[1].find_parent("blockquote") is not None
 
 
+def test_two_blocks_of_display_math_one_under_the_other_are_two_blocks():
+    """CommonMark ends a block of display math on its closing line: the next block, and a list right
+    under it, are blocks of their own (the site made one paragraph of both formulas and the list)."""
+    soup = render("* an item\n\n$$\\begin{equation}\na = b\n\\end{equation}$$\n$$c = d$$\n* a list right under the formulas\n"
+                  "\n> $$e$$\n> $$f$$\n")
+    blocks = soup.select("div.arithmatex")
+    assert [b.get_text().strip() for b in blocks] == ["$$\\begin{equation}\na = b\n\\end{equation}$$", "$$c = d$$", "$$e$$", "$$f$$"]
+    assert [li.get_text() for li in soup.select("ul > li")] == ["an item", "a list right under the formulas"]
+    assert not soup.select("p .arithmatex")
+
+
 def test_display_math_in_a_list_item_and_inside_a_sentence():
     soup = render("- item\n  $$\n  a = b \\\\ c < d\n  $$\n- next\n\nText $$x^2$$ more, and `$$code$$`.\n")
     math = [m.get_text() for m in soup.select(".arithmatex")]
@@ -157,10 +168,23 @@ def test_highlights_strikethrough_and_tasks():
 # --- what the site does not render -----------------------------------------------------------------
 
 def test_unsupported_syntax_is_named():
-    found = unsupported("x ^[inline note]\n\n```dataview\nlist\n```\n\n```query\nx\n```\n\n$$\nopen")
-    assert [line for line, _ in found] == [0, 2, 6, 10]
-    assert "inline footnote" in found[0][1] and "dataview" in found[1][1] and "search" in found[2][1]
-    assert "never closed" in found[3][1]
+    found = unsupported("x ^[an inline note is supported]\n\n```dataview\nlist\n```\n\n```query\nx\n```\n\n$$\nopen")
+    assert [line for line, _ in found] == [2, 6, 10]
+    assert "dataview" in found[0][1] and "search" in found[1][1]
+    assert "never closed" in found[2][1]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("A.^[One note.] B[^1].\n\n[^1]: Two.\n", "A.[^inline-1] B[^1].\n\n[^1]: Two.\n\n[^inline-1]: One note.\n"),
+    ("^[a [link](x.md) and [b]] and ^[c]\n", "[^inline-1] and [^inline-2]\n\n[^inline-1]: a [link](x.md) and [b]\n[^inline-2]: c\n"),
+    ("Taken: [^inline-1] ^[next]\n\n[^inline-1]: mine\n", "Taken: [^inline-1] [^inline-2]\n\n[^inline-1]: mine\n\n[^inline-2]: next\n"),
+    ("`^[code]` and $x^[1]$ and \\^[escaped] and ^[unclosed\n", None),
+    ("```\n^[in a fence]\n```\n", None),
+])
+def test_inline_footnotes_become_footnotes(text, expected):
+    from hooks.kb.obsidian import inline_footnotes
+
+    assert inline_footnotes(text) == (text if expected is None else expected)
 
 
 # --- transclusion in the knowledge base ------------------------------------------------------------

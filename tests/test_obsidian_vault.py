@@ -285,7 +285,6 @@ EXPECTED = {
     "unknown-block": ("docs/notes/2024-07-01-unknown-block.md", 8, "'Optimisation basics' has no block '^no-such-block'"),
     "self-embed": ("docs/notes/2024-07-01-mirror.md", 10, "![[Mirror]] embeds this page in itself"),
     "embed-cycle": ("docs/concepts/egg.md", 9, "![[Chicken]] closes a cycle of embeds (Chicken → Egg → Chicken)"),
-    "inline-footnote": ("docs/notes/2024-07-01-inline-footnote.md", 8, "Obsidian syntax the site does not render: an inline footnote ^[...]"),
     "inline-embed": ("docs/notes/2024-07-01-inline-embed.md", 8, "![[Learning rate]] inside a line of text is shown as a link"),
     "pdf-embed": ("docs/notes/2024-07-01-pdf-embed.md", 8, "embedding a PDF ([[adam-paper.pdf]]) is not supported".replace("[[", "![[")),
     "unclosed-math": ("docs/notes/2024-07-01-unclosed-math.md", 8, "display math opened here is never closed"),
@@ -319,6 +318,25 @@ def test_bad_case_is_one_warning_from_check_cli_and_build(case, tmp_path, monkey
     with pytest.raises((Abort, PluginError)):
         build_site(config, strict=True)
     build_site(config, strict=False)  # a warning: the build goes on, the embed or link shows as a link
+
+
+def test_an_inline_footnote_is_a_footnote_numbered_with_the_others(tmp_path):
+    """Obsidian's ``^[...]``: a footnote of the page, numbered in the order of the references, inline or
+    not, its text (a wikilink, math) rendered as the page's; no warning."""
+    config = write_site(tmp_path, VAULT)
+    (tmp_path / "docs" / "notes" / "2024-07-01-inline-footnote.md").write_text(
+        "---\ntitle: Inline footnote\ndate: 2024-07-01\n---\n\n# Inline footnote\n\n"
+        "Adam is adaptive.^[Kingma and Ba, 2015, see [[Optimisation basics]]; $\\beta_1 = 0.9$.] "
+        "It has a bias correction[^bias], and `^[in code]` stays.\n\n[^bias]: A regular footnote.\n",
+        encoding="utf-8")
+    assert check_site(tmp_path) == []
+    note = article(build_site(config, strict=True), "notes/2024-07-01-inline-footnote/index.html")
+    items = note.select("div.footnote li")
+    assert [li.get_text(" ", strip=True)[:24] for li in items] == ["Kingma and Ba, 2015, see", "A regular footnote. ↩"[:24]]
+    assert items[0].find("a", href="../../concepts/optimisation-basics/") is not None
+    assert items[0].select(".arithmatex") and "^[Kingma" not in note.get_text()
+    assert [a.get_text() for a in note.select("sup a.footnote-ref")] == ["1", "2"]
+    assert note.find("code").get_text() == "^[in code]"
 
 
 def test_a_cycle_of_embeds_renders_as_links(tmp_path):

@@ -1,11 +1,13 @@
 """A Python-Markdown extension: the blocks of a note as CommonMark (and so Obsidian's reading view) finds them.
 
-Obsidian parses a note as CommonMark with GFM tables; Python-Markdown differs on three habits of a vault:
+Obsidian parses a note as CommonMark with GFM tables; Python-Markdown differs on four habits of a vault:
 
 * a list, a table or a code fence right under a line of text interrupts the paragraph in CommonMark;
   Python-Markdown reads them as more lines of the paragraph (literal ``*`` and ``|``). This extension
   puts a blank line above each one, where CommonMark would start it (a bullet item with content, an
   ordered item numbered 1, a table whose delimiter row has as many cells as its header row, a fence);
+* an ordered list may be written ``1)`` as well as ``1.`` in CommonMark; Python-Markdown reads only
+  ``1.``, so an item's ``)`` becomes ``.`` (the list shows no delimiter);
 * a nested list is nested in CommonMark when its marker reaches the parent item's content column
   (two spaces under ``- ``, three under ``1. ``, a tab); Python-Markdown wants four spaces per level.
   This extension re-indents every line of a list to four spaces per level of the CommonMark nesting,
@@ -95,10 +97,15 @@ def settle(text: str, tab_length: int = 4) -> str:
     return "\n".join(_settle(text.expandtabs(tab_length).split("\n")))
 
 
+ADMONITION_RE = re.compile(r"^(?:!!!|\?\?\?\+?)")  # an admonition at the margin: a callout (a quote in the vault)
+
+
 def _starts_block(line: str) -> bool:
-    """Whether a line at the margin starts a block of its own (so it cannot be a lazy line of an item's text)."""
+    """Whether a line at the margin starts a block of its own (so it cannot be a lazy line of an item's
+    text): a heading, a rule, a quote, HTML, or an admonition (the callouts plugin's for a ``> [!note]``)."""
     stripped = line.lstrip(" ")
-    return bool(ATX_RE.match(line) or HR_RE.match(line) or stripped.startswith(">") or stripped.startswith("<"))
+    return bool(ATX_RE.match(line) or HR_RE.match(line) or stripped.startswith(">") or stripped.startswith("<")
+                or ADMONITION_RE.match(line))
 
 
 def _settle(lines: list[str], text_above: bool = False) -> list[str]:
@@ -154,6 +161,8 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
             # continuation); Python-Markdown would take every line up to a blank one into the quote
         quote_above = quote_line_above = False
         if not stack and kind == "text" and indent == 0 and CONTAINER_RE.match(line):  # an admonition's body, ...
+            if text_above and ADMONITION_RE.match(line):
+                out.append("")  # a callout under a line of text: a quote in the vault, which interrupts a paragraph
             out.append(line)
             j = i + 1
             while j < len(lines) and (not lines[j].strip() or lines[j].startswith("    ")):
@@ -194,7 +203,10 @@ def _settle(lines: list[str], text_above: bool = False) -> list[str]:
             gap_in_item = False
             gap = m.group("gap") if m.group("content") else " "
             stack.append(_Item(indent + len(m.group("marker")) + len(gap)))
-            out.append(" " * (4 * depth) + m.group("marker") + " " + m.group("content"))
+            marker = m.group("marker")
+            if marker.endswith(")"):  # CommonMark's other ordered marker, `1)`: Python-Markdown knows only `1.`
+                marker = marker[:-1] + "."
+            out.append(" " * (4 * depth) + marker + " " + m.group("content"))
             text_above, item_above, previous_blank = True, True, False
             i += 1
             continue

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from hooks.markdown import (
     DIRECTIVE_RE,
+    DISPLAY_MATH_CLOSE,
+    DISPLAY_MATH_OPEN,
     ATX_RE,
     Edit,
     WIKILINK_RE,
@@ -274,10 +276,35 @@ def _in_list_item(lines: list[str], index: int) -> bool:
     return False
 
 
+def math_block_ends(lines: Sequence[str], kinds: Sequence[str]) -> set[int]:
+    """The lines that close a block of display math: the last line of ``$$ ... $$`` over several lines, or
+    a line that is ``$$ x $$`` alone, also where the next line opens another block right under it."""
+    ends: set[int] = set()
+    close: str | None = None  # the delimiter that closes the block open, if one is
+    for index, kind in enumerate(kinds):
+        if kind != "math":
+            close = None
+            continue
+        content = _content(lines[index]).strip()
+        if close is None:
+            opener = next((d for d in DISPLAY_MATH_OPEN if content.startswith(d)), None)
+            if opener is None or DISPLAY_MATH_CLOSE[opener] in content[len(opener):]:
+                ends.add(index)  # $$ x $$ alone on its line
+                continue
+            close = DISPLAY_MATH_CLOSE[opener]
+        elif content.endswith(close):
+            close = None
+            ends.add(index)
+    return ends
+
+
 def math_gaps(result: Scan) -> list[Edit]:
-    """A blank line between display math and a line of text right above or below it, except in a list
-    item: Python-Markdown only sees a block of math as a block of its own."""
+    """A blank line between display math and a line of text right above or below it, and between two
+    blocks of math one right under the other, except in a list item: Python-Markdown only sees a block
+    of math as a block of its own (two of them with no line between would be one paragraph, with what
+    follows them: CommonMark, and Obsidian, end a block on its closing line)."""
     lines, kinds = result.lines, result.kinds
+    ends = math_block_ends(lines, kinds)
     edits = []
     for index, kind in enumerate(kinds):
         if kind != "math":
@@ -288,11 +315,73 @@ def math_gaps(result: Scan) -> list[Edit]:
             continue
         quote = "".join(ch for ch in line_prefix(lines[index]) if ch == ">")
         gap = "\n" + " ".join(quote)
+        if index in ends and not closes:  # another block opens right under this one
+            edits.append(Edit(index, len(lines[index]), len(lines[index]), gap))
         if opens and index > 0 and kinds[index - 1] == "text" and _content(lines[index - 1]).strip():
             edits.append(Edit(index - 1, len(lines[index - 1]), len(lines[index - 1]), gap))
         if closes and index + 1 < len(kinds) and kinds[index + 1] == "text" and _content(lines[index + 1]).strip():
             edits.append(Edit(index, len(lines[index]), len(lines[index]), gap))
     return edits
+
+
+INLINE_FOOTNOTE_LABEL = "inline-{}"  # the label of the n-th inline footnote of a page, as Python-Markdown's footnotes read it
+
+
+def _closing_bracket(line: str, start: int) -> int | None:
+    """The index of the ``]`` that closes the ``[`` before ``start`` (brackets inside balanced, ``\\]``
+    escaped), or None when the line has none."""
+    depth, i = 1, start
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def inline_footnotes(text: str, result: Scan | None = None) -> str:
+    """``text`` with each of Obsidian's inline footnotes (``^[a note]``, on a line of prose) written as a
+    footnote Python-Markdown's ``footnotes`` reads: ``[^inline-1]`` where it stands, and its text in a
+    definition ``[^inline-1]: a note`` at the end of the page. Footnotes are numbered in the order they
+    are referenced, inline or not, as Obsidian numbers them. A ``^[`` without its ``]`` on the same line
+    stays text, as in Obsidian."""
+    if "^[" not in text:
+        return text
+    result = result or scan(text)
+    lines = list(result.lines)
+    notes: list[str] = []
+    taken = 0
+    for index in result.text_lines():
+        line = lines[index]
+        if "^[" not in line:
+            continue
+        spans = _prose_spans(line)
+        out, last = [], 0
+        for m in INLINE_FOOTNOTE_RE.finditer(line):
+            if m.start() < last or _inside(m.start(), spans):
+                continue
+            end = _closing_bracket(line, m.end())
+            if end is None:
+                continue
+            taken += 1
+            while f"[^{INLINE_FOOTNOTE_LABEL.format(taken)}]" in text:  # a label the page uses itself
+                taken += 1
+            label = INLINE_FOOTNOTE_LABEL.format(taken)
+            notes.append(f"[^{label}]: {line[m.end():end].strip()}")
+            out += [line[last:m.start()], f"[^{label}]"]
+            last = end + 1
+        if out:
+            lines[index] = "".join(out) + line[last:]
+    if not notes:
+        return text
+    return "\n".join(lines).rstrip("\n") + "\n\n" + "\n".join(notes) + "\n"
 
 
 def tag_link(tag: str, href: str | None) -> str:
@@ -344,13 +433,6 @@ def unsupported(text: str, result: Scan | None = None) -> list[tuple[int, str]]:
                 lang = m.group("lang").lower()
                 what = "an Obsidian search (```query)" if lang == "query" else f"a {lang} plugin block (```{lang})"
                 out.append((index, f"{what} is not run by the site and shows as code; write its result out, or fence it as ```text"))
-            continue
-        if kind != "text":
-            continue
-        if "^[" in line:
-            spans = _prose_spans(line)
-            if any(not _inside(m.start(), spans) for m in INLINE_FOOTNOTE_RE.finditer(line)):
-                out.append((index, "an inline footnote ^[...] is not supported; write [^1] in the text and '[^1]: ...' below the paragraph"))
     if result.unclosed_math is not None:
         out.append((result.unclosed_math, "display math opened here is never closed, so the rest of the page is math; close it with '$$'"))
     return out

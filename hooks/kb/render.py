@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from hooks.kb.fragments import MAP_MARKER, Settings, _plural, marker, tag_anchor
 from hooks.kb.graph import CONCEPT_MAP, CONCEPTS_INDEX, NOTES_INDEX, KnowledgeBase
-from hooks.kb.obsidian import page_edits
+from hooks.kb.obsidian import inline_footnotes, page_edits
 from hooks.kb.notes import excerpt
 from hooks.kb.reading import excerpt_html, preview_path, previewed
 from hooks.kb.wikilinks import Resolution, WikiLink, render_resolution, replace_found, rewrite_wikilinks
@@ -131,6 +131,7 @@ def page_markdown(links: PageLinks, markdown: str, found: tuple[str, list[WikiLi
         markdown = replace_found(markdown, found[1], replace, body.count("\n", 0, len(body) - len(markdown)))
     else:  # a plugin changed the text (callouts), or embeds were expanded: find the links again
         markdown = rewrite_wikilinks(markdown, replace)
+    markdown = inline_footnotes(markdown)
     base = links.tag_base
     edits = page_edits(markdown, tag_href=lambda tag: None if base is None else f"{base}#{tag_anchor(tag)}")
     return apply_edits(markdown, edits) if edits else markdown
