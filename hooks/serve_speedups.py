@@ -244,7 +244,10 @@ class GeneratedFiles:
     def make(self, cls: Any, config: Any, path: str, content: str) -> Any:
         if not _enabled_this_build():
             return cls.generated(config, path, content=content)
-        key = (cls, path, config.site_dir, config.use_directory_urls, config.plugins._current_plugin)
+        settings = _this_build.get("generated")
+        if settings is None or settings[0] != id(config):  # read once a build: a setting of the config is a descriptor's call
+            settings = _this_build["generated"] = (id(config), config.site_dir, config.use_directory_urls, config.plugins)
+        key = (cls, path, settings[1], settings[2], settings[3]._current_plugin)
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = _made(cls.generated(config, path, content=content))

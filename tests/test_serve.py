@@ -274,6 +274,21 @@ def test_incremental_rebuilds_equal_full_builds_with_the_speedups_on_and_off(tmp
         assert_same_site(root / "site", full_build_of(root, tmp_path, number), step)
 
 
+def test_a_removed_site_folder_is_written_again_whole(tmp_path: Path, serve_mode) -> None:
+    """Under serve a generated file whose text did not change is not written again, on the word of the
+    last build that finished; a site folder removed meanwhile (or another one) is written whole."""
+    root = tmp_path / "site"
+    write_site(root)
+    serve = ServeSession(root / "mkdocs.yml", root / "site")
+    serve.build()
+    edit(root, "docs/notes/2024-01-23-first-note.md", append="\nOne more line.\n")
+    assert 0 < len(serve.build()) < 25
+    shutil.rmtree(root / "site")
+    rendered = serve.build()
+    assert len(rendered) > 10
+    assert_same_site(root / "site", full_build_of(root, tmp_path, 1), "after the site folder was removed")
+
+
 def test_the_switch_turns_every_speedup_off(tmp_path: Path, monkeypatch) -> None:
     import mkdocs.commands.serve as serve_module
 
@@ -417,8 +432,6 @@ def test_a_kept_markdown_parser_converts_each_page_as_a_new_one_would(tmp_path: 
     writes the same site as MkDocs' parser per page: one page's footnotes, abbreviations, table of
     contents, stashed HTML and fences never show on the next, whose headings get the same ids."""
     import markdown
-
-    from hooks import serve_speedups
     from mkdocs.structure import pages
 
     monkeypatch.setattr(pages, "markdown", pages.markdown)  # put back afterwards
