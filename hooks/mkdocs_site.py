@@ -221,9 +221,8 @@ class _Incremental:
             else:
                 index[location] = self.index.get(location, "")
         self.index = index
-        # Each page's entries are kept as JSON text, so the whole index (megabytes at 1,000 notes) is
-        # joined, not encoded again, after every save.
-        # Written piece by piece: at 10,000 notes the index is 30 MB, which a joined text would copy twice.
+        # Each page's entries are kept as JSON text, so the whole index (30 MB at 10,000 notes) is joined,
+        # not encoded again, after every save, and written around the settings without another copy.
         data["docs"] = _DOCS_SLOT
         before, after = json.dumps(data, separators=(",", ":"), default=str).split(json.dumps(_DOCS_SLOT), 1)
         with open(index_path, "w", encoding="utf-8") as out:
