@@ -480,6 +480,43 @@ _EMPHASIS = re.compile(r"(?<![\w\\])(\*{1,3}|_{1,3}|={2}|~{2})(?=\S)(.+?)(?<=\S)
 _TAG = re.compile(r"<[^>]+>")
 _BACKSLASH = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|=~$])")
 _BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")  # [^1]: a reference to a footnote
+INLINE_FOOTNOTE_RE = re.compile(r"(?<![\\\]])\^\[")  # Obsidian's inline footnote ^[...] opens here
+
+
+def closing_bracket(line: str, start: int) -> int | None:
+    """The index of the ``]`` that closes the ``[`` before ``start`` (brackets inside balanced, ``\\]``
+    escaped), or None when the line has none."""
+    depth, i = 1, start
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _without_inline_footnotes(text: str) -> str:
+    """``text`` less Obsidian's inline footnotes (``^[...]`` outside code and math): a note is not part
+    of the sentence it is attached to."""
+    if "^[" not in text:
+        return text
+    code = code_spans(text)
+    spans = code + math_spans(text, code)
+    out, last = [], 0
+    for m in INLINE_FOOTNOTE_RE.finditer(text):
+        end = closing_bracket(text, m.end()) if m.start() >= last and not _inside(m.start(), spans) else None
+        if end is not None:
+            out.append(text[last:m.start()])
+            last = end + 1
+    return "".join(out) + text[last:]
 
 
 def _wikilink_text(m: re.Match[str]) -> str:
@@ -501,13 +538,14 @@ def _plain_prose(text: str) -> str:
     for _ in range(2):  # ***both*** and nested emphasis
         text = _EMPHASIS.sub(r"\2", text)
     text = _TAG.sub("", text)
+    text = _FOOTNOTE_REF.sub("", text)
     return html.unescape(_BACKSLASH.sub(r"\1", text))
 
 
 def plain_text(markdown: str) -> str:
     """Inline Markdown reduced to plain text: links and wikilinks to their text, no emphasis, code
-    marks, HTML or block ids; math is kept as its TeX source."""
-    markdown = _BLOCK_ID.sub("", markdown)
+    marks, HTML, block ids or footnotes; math is kept as its TeX source."""
+    markdown = _without_inline_footnotes(_BLOCK_ID.sub("", markdown))
     pieces, last = [], 0
     code = code_spans(markdown)
     for start, end in sorted(code + math_spans(markdown, code)):  # code and math are kept, the rest is unmarked

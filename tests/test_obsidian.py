@@ -55,6 +55,14 @@ def test_plain_text_keeps_math_and_code_as_written():
         r"Grad $\nabla_\theta L$ and $x^*$ and $y^*$, a*b*, bold mark"
 
 
+def test_plain_text_leaves_footnotes_out():
+    """An excerpt (previews, the feed, search) reads the sentence without its notes: inline ones with
+    their text, references by their label; ``^[`` in code or math, or never closed, stays."""
+    assert plain_text("Adam is adaptive.^[Kingma and Ba, [2015](x.md); $b$.] It has a bias correction[^bias].") == \
+        "Adam is adaptive. It has a bias correction."
+    assert plain_text("`^[code]` and $x^[1]$ and ^[unclosed") == "^[code] and $x^[1]$ and ^[unclosed"
+
+
 def test_apply_edits_across_lines():
     assert apply_edits("ab\ncd", [Edit(1, 1, 1, "+"), Edit(0, 0, 1, "A\nB")]) == "A\nBb\nc+d"
 

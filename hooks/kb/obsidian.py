@@ -26,8 +26,10 @@ from hooks.markdown import (
     DISPLAY_MATH_OPEN,
     ATX_RE,
     Edit,
+    INLINE_FOOTNOTE_RE,
     WIKILINK_RE,
     Scan,
+    closing_bracket,
     code_spans,
     escape_html,
     escape_markdown,
@@ -45,7 +47,6 @@ INLINE_HTML_RE = re.compile(r"<[A-Za-z/!][^>\n]*>")
 LINK_DESTINATION_RE = re.compile(r"\]\([^)\n]*\)")
 ATTR_LIST_SPAN_RE = re.compile(r"\{:?[ \t]*[#.][^}\n]*\}")  # Python-Markdown's { #id .class } (not Obsidian's)
 LIST_MARKER_RE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?")
-INLINE_FOOTNOTE_RE = re.compile(r"(?<![\\\]])\^\[")
 PLUGIN_FENCE_RE = re.compile(r"^(?:[ \t]*>)*[ \t]*(?:`{3,}|~{3,})[ \t]*\{?[ \t]*(?P<lang>query|dataview|dataviewjs|tasks)\b", re.I)
 MEDIA_SUFFIXES = {
     ".pdf": "a PDF", ".mp3": "an audio file", ".wav": "an audio file", ".m4a": "an audio file", ".ogg": "an audio file",
@@ -327,25 +328,6 @@ def math_gaps(result: Scan) -> list[Edit]:
 INLINE_FOOTNOTE_LABEL = "inline-{}"  # the label of the n-th inline footnote of a page, as Python-Markdown's footnotes read it
 
 
-def _closing_bracket(line: str, start: int) -> int | None:
-    """The index of the ``]`` that closes the ``[`` before ``start`` (brackets inside balanced, ``\\]``
-    escaped), or None when the line has none."""
-    depth, i = 1, start
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
-
-
 def inline_footnotes(text: str, result: Scan | None = None) -> str:
     """``text`` with each of Obsidian's inline footnotes (``^[a note]``, on a line of prose) written as a
     footnote Python-Markdown's ``footnotes`` reads: ``[^inline-1]`` where it stands, and its text in a
@@ -367,7 +349,7 @@ def inline_footnotes(text: str, result: Scan | None = None) -> str:
         for m in INLINE_FOOTNOTE_RE.finditer(line):
             if m.start() < last or _inside(m.start(), spans):
                 continue
-            end = _closing_bracket(line, m.end())
+            end = closing_bracket(line, m.end())
             if end is None:
                 continue
             taken += 1
