@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import quote, unquote
 
 
@@ -60,13 +60,21 @@ def relative_url(url: str, from_url: str) -> str:
 
     Both are paths MkDocs made (no '..'), so this is string work: drop the common folders, climb the rest.
     """
-    here = _folder_of(from_url)
-    target = [p for p in url.split("/") if p and p != "."]
-    common = 0
-    while common < len(here) and common < len(target) and here[common] == target[common]:
-        common += 1
-    rel = "/".join([".."] * (len(here) - common) + target[common:]) or "."
+    rel = _climb(_folder_of(from_url), _parts(url))
     return rel + "/" if url.endswith("/") else rel
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.split("/") if part and part != "."]
+
+
+def _climb(here: Sequence[str], there: Sequence[str]) -> str:
+    """The path from the folder ``here`` to ``there`` (both as parts from the root, no '..'): the common
+    folders dropped, the rest of ``here`` climbed; "." for the folder itself."""
+    common = 0
+    while common < len(here) and common < len(there) and here[common] == there[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + list(there[common:])) or "."
 
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -110,12 +118,7 @@ def _relative_from_dir(from_dir: str, to_uri: str) -> str:
     # Every note in a folder links the same concepts: the same few thousand pairs, computed once each.
     # posixpath.relpath's answer for two paths of docs/ (no ".." in from_dir), without its abspath calls
     # (75 µs a pair, most of the cost of a vault's links, each pair new)
-    here = [part for part in from_dir.split("/") if part and part != "."]
-    there = [part for part in to_uri.split("/") if part and part != "."]
-    common = 0
-    while common < len(here) and common < len(there) and here[common] == there[common]:
-        common += 1
-    return quote("/".join([".."] * (len(here) - common) + there[common:]) or ".", safe="/._-~")
+    return quote(_climb(_parts(from_dir), _parts(to_uri)), safe="/._-~")
 
 
 def site_href(from_src_uri: str, use_directory_urls: bool = True) -> Callable[[str], str]:

@@ -88,12 +88,7 @@ def gallery_items(kb: KnowledgeBase, src_uri: str, figures: Figures) -> list[tup
     page = kb.pages.get(src_uri)
     if page is None or page.kind != "concept":
         return []
-    items = []
-    for uri in kb.backlinks.get(src_uri, ()):  # most notes show no figure: their kind is not looked at (nor noted, under serve)
-        shown = [f for f in figures(uri) if src_uri in f.concepts]
-        if shown and kb.pages[uri].kind == "note":
-            items += [(uri, f) for f in shown]
-    return items
+    return [(uri, f) for uri in kb.linking_notes(src_uri) for f in figures(uri) if src_uri in f.concepts]
 
 
 # --- previews ----------------------------------------------------------------------------------------
